@@ -1,0 +1,173 @@
+CREATE TABLE "dataset_updates" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"dataset_id" integer NOT NULL,
+	"updated_at" timestamp with time zone NOT NULL,
+	"rows" bigint,
+	"bytes" bigint,
+	"schema_fingerprint" text,
+	"schema_fields" jsonb,
+	"schema_changed" boolean DEFAULT false NOT NULL,
+	"run_external_id" text,
+	"run_id" bigint
+);
+--> statement-breakpoint
+CREATE TABLE "datasets" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"namespace" text NOT NULL,
+	"name" text NOT NULL,
+	"supplier" text,
+	"owner" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "deploys" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"artifact" text NOT NULL,
+	"kind" text NOT NULL,
+	"version" text,
+	"environment" text,
+	"status" text NOT NULL,
+	"at" timestamp with time zone NOT NULL,
+	"project" text,
+	"tickets" text[] DEFAULT '{}'::text[] NOT NULL,
+	CONSTRAINT "deploys_kind_ck" CHECK (kind IN ('pipeline','model','dashboard','code','schema')),
+	CONSTRAINT "deploys_status_ck" CHECK (status IN ('success','failed','rolled_back'))
+);
+--> statement-breakpoint
+CREATE TABLE "expected_runs" (
+	"job_id" integer NOT NULL,
+	"slot_at" timestamp with time zone NOT NULL,
+	"opens_at" timestamp with time zone NOT NULL,
+	"closes_at" timestamp with time zone NOT NULL,
+	"due_at" timestamp with time zone NOT NULL,
+	"run_id" bigint,
+	"run_started_at" timestamp with time zone,
+	CONSTRAINT "expected_runs_job_id_slot_at_pk" PRIMARY KEY("job_id","slot_at")
+);
+--> statement-breakpoint
+CREATE TABLE "ingested_events" (
+	"id" text PRIMARY KEY NOT NULL,
+	"received_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "job_schedules" (
+	"job_id" integer PRIMARY KEY NOT NULL,
+	"cron" text NOT NULL,
+	"timezone" text NOT NULL,
+	"grace_seconds" integer NOT NULL,
+	"source" text NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "jobs" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"namespace" text NOT NULL,
+	"name" text NOT NULL,
+	"tool" text,
+	"group_name" text,
+	"environment" text,
+	"owner" text,
+	"slack_channel" text,
+	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL
+);
+--> statement-breakpoint
+CREATE TABLE "rollup_dirty" (
+	"job_id" integer NOT NULL,
+	"day" date NOT NULL,
+	"touched_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "rollup_dirty_job_id_day_pk" PRIMARY KEY("job_id","day")
+);
+--> statement-breakpoint
+CREATE TABLE "run_daily" (
+	"job_id" integer NOT NULL,
+	"day" date NOT NULL,
+	"runs" integer NOT NULL,
+	"successes" integer NOT NULL,
+	"failures" integer NOT NULL,
+	"running" integer NOT NULL,
+	"duration_p50_ms" double precision,
+	"duration_p95_ms" double precision,
+	"duration_max_ms" double precision,
+	"duration_total_ms" double precision,
+	"rows" bigint,
+	"cpu_seconds" double precision,
+	"memory_mb_max" double precision,
+	"cost" double precision,
+	"first_run_at" timestamp with time zone,
+	"last_run_at" timestamp with time zone,
+	CONSTRAINT "run_daily_job_id_day_pk" PRIMARY KEY("job_id","day")
+);
+--> statement-breakpoint
+CREATE TABLE "runs" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"job_id" integer NOT NULL,
+	"external_id" text NOT NULL,
+	"status" text NOT NULL,
+	"scheduled_for" timestamp with time zone,
+	"started_at" timestamp with time zone,
+	"ended_at" timestamp with time zone,
+	"run_at" timestamp with time zone GENERATED ALWAYS AS (coalesce(started_at, ended_at, scheduled_for)) STORED NOT NULL,
+	"duration_ms" bigint GENERATED ALWAYS AS ((extract(epoch from (ended_at - started_at)) * 1000)::bigint) STORED,
+	"rows" bigint,
+	"cpu_seconds" double precision,
+	"memory_mb" double precision,
+	"cost" double precision,
+	"exit_code" integer,
+	"error" text,
+	"parent_run_id" text,
+	"environment" text,
+	"status_at" timestamp with time zone NOT NULL,
+	"updated_at" timestamp with time zone DEFAULT now() NOT NULL,
+	CONSTRAINT "runs_status_ck" CHECK (status IN ('running','success','failed','cancelled','skipped'))
+);
+--> statement-breakpoint
+CREATE TABLE "test_results" (
+	"id" bigserial PRIMARY KEY NOT NULL,
+	"test_id" integer NOT NULL,
+	"status" text NOT NULL,
+	"environment" text,
+	"value" text,
+	"at" timestamp with time zone NOT NULL,
+	"run_external_id" text,
+	CONSTRAINT "test_results_status_ck" CHECK (status IN ('pass','fail','warn','error','skip'))
+);
+--> statement-breakpoint
+CREATE TABLE "tests" (
+	"id" serial PRIMARY KEY NOT NULL,
+	"key" text NOT NULL,
+	"name" text NOT NULL,
+	"dataset_id" integer,
+	"job_id" integer
+);
+--> statement-breakpoint
+ALTER TABLE "dataset_updates" ADD CONSTRAINT "dataset_updates_dataset_id_datasets_id_fk" FOREIGN KEY ("dataset_id") REFERENCES "public"."datasets"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "job_schedules" ADD CONSTRAINT "job_schedules_job_id_jobs_id_fk" FOREIGN KEY ("job_id") REFERENCES "public"."jobs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "runs" ADD CONSTRAINT "runs_job_id_jobs_id_fk" FOREIGN KEY ("job_id") REFERENCES "public"."jobs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "test_results" ADD CONSTRAINT "test_results_test_id_tests_id_fk" FOREIGN KEY ("test_id") REFERENCES "public"."tests"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "tests" ADD CONSTRAINT "tests_dataset_id_datasets_id_fk" FOREIGN KEY ("dataset_id") REFERENCES "public"."datasets"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+ALTER TABLE "tests" ADD CONSTRAINT "tests_job_id_jobs_id_fk" FOREIGN KEY ("job_id") REFERENCES "public"."jobs"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE INDEX "dataset_updates_dataset_time_idx" ON "dataset_updates" USING btree ("dataset_id","updated_at" DESC NULLS LAST);--> statement-breakpoint
+CREATE UNIQUE INDEX "datasets_namespace_name_uq" ON "datasets" USING btree ("namespace","name");--> statement-breakpoint
+CREATE INDEX "datasets_name_idx" ON "datasets" USING btree ("name");--> statement-breakpoint
+CREATE INDEX "deploys_artifact_time_idx" ON "deploys" USING btree ("artifact","at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "deploys_time_idx" ON "deploys" USING btree ("at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "deploys_failed_idx" ON "deploys" USING btree ("at" DESC NULLS LAST) WHERE status <> 'success';--> statement-breakpoint
+CREATE INDEX "deploys_project_time_idx" ON "deploys" USING btree ("project","at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "expected_runs_unmatched_due_idx" ON "expected_runs" USING btree ("due_at") WHERE run_id IS NULL;--> statement-breakpoint
+CREATE INDEX "expected_runs_job_opens_idx" ON "expected_runs" USING btree ("job_id","opens_at");--> statement-breakpoint
+CREATE INDEX "expected_runs_slot_idx" ON "expected_runs" USING btree ("slot_at");--> statement-breakpoint
+CREATE INDEX "ingested_events_received_idx" ON "ingested_events" USING brin ("received_at");--> statement-breakpoint
+CREATE UNIQUE INDEX "jobs_namespace_name_uq" ON "jobs" USING btree ("namespace","name");--> statement-breakpoint
+CREATE INDEX "jobs_name_idx" ON "jobs" USING btree ("name");--> statement-breakpoint
+CREATE INDEX "jobs_group_idx" ON "jobs" USING btree ("group_name");--> statement-breakpoint
+CREATE INDEX "run_daily_day_idx" ON "run_daily" USING btree ("day");--> statement-breakpoint
+CREATE UNIQUE INDEX "runs_job_external_uq" ON "runs" USING btree ("job_id","external_id");--> statement-breakpoint
+CREATE INDEX "runs_job_run_at_idx" ON "runs" USING btree ("job_id","run_at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "runs_run_at_brin" ON "runs" USING brin ("run_at");--> statement-breakpoint
+CREATE INDEX "runs_failed_idx" ON "runs" USING btree ("run_at" DESC NULLS LAST,"job_id") WHERE status = 'failed';--> statement-breakpoint
+CREATE INDEX "runs_running_idx" ON "runs" USING btree ("job_id") WHERE status = 'running';--> statement-breakpoint
+CREATE INDEX "test_results_test_time_idx" ON "test_results" USING btree ("test_id","at" DESC NULLS LAST);--> statement-breakpoint
+CREATE INDEX "test_results_env_time_idx" ON "test_results" USING btree ("environment","at" DESC NULLS LAST);--> statement-breakpoint
+CREATE UNIQUE INDEX "tests_key_uq" ON "tests" USING btree ("key");--> statement-breakpoint
+CREATE INDEX "tests_dataset_idx" ON "tests" USING btree ("dataset_id");

@@ -1,0 +1,114 @@
+// The environment, parsed and validated once. Everything else receives a Config; nothing
+// else reads process.env. Errors name the variable and say how to fix it.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+export interface Config {
+  port: number;
+  /** postgres:// URL; undefined → embedded PGlite under dataDir. */
+  databaseUrl?: string;
+  dataDir: string;
+  ingestTokens: string[];
+  maxBodyBytes: number;
+  /** Path of houston.yml, if one is configured or present in the working directory. */
+  houstonConfigPath?: string;
+  retentionDays: number;
+  timezone: string;
+  logLevel: string;
+  /** For the CLI talking to a remote Houston. */
+  houstonUrl?: string;
+  houstonToken?: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Secrets may come from a mounted file: FOO_FILE=/run/secrets/foo instead of FOO=…. */
+function secret(env: Env, name: string): string | undefined {
+  const file = env[`${name}_FILE`];
+  if (file) {
+    try {
+      return readFileSync(file, "utf8").trim();
+    } catch (err) {
+      throw new ConfigError(
+        `${name}_FILE=${file} cannot be read (${(err as Error).message}); fix the path or set ${name}`,
+      );
+    }
+  }
+  const v = env[name];
+  return v === undefined || v === "" ? undefined : v;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${raw} is not valid: expected a whole number between ${min} and ${max}`);
+  }
+  return n;
+}
+
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
+  const databaseUrl = secret(env, "DATABASE_URL");
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    throw new ConfigError(
+      "DATABASE_URL must be a postgres:// URL (or leave it unset to use the embedded PGlite store)",
+    );
+  }
+  const timezone = env["HOUSTON_TIMEZONE"] || "UTC";
+  if (!isValidTimeZone(timezone)) {
+    throw new ConfigError(`HOUSTON_TIMEZONE=${timezone} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
+  }
+  const tokens = (secret(env, "HOUSTON_INGEST_TOKENS") ?? "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter((t) => t.length > 0);
+  for (const t of tokens) {
+    if (t.length < 8) {
+      throw new ConfigError(
+        "HOUSTON_INGEST_TOKENS holds a token shorter than 8 characters; use long random tokens",
+      );
+    }
+  }
+  let houstonConfigPath = env["HOUSTON_CONFIG"] || undefined;
+  if (houstonConfigPath) houstonConfigPath = path.resolve(cwd, houstonConfigPath);
+  else {
+    const local = path.resolve(cwd, "houston.yml");
+    try {
+      readFileSync(local);
+      houstonConfigPath = local;
+    } catch {
+      houstonConfigPath = undefined;
+    }
+  }
+  const houstonUrl = env["HOUSTON_URL"] || undefined;
+  if (houstonUrl && !/^https?:\/\//.test(houstonUrl)) {
+    throw new ConfigError(`HOUSTON_URL=${houstonUrl} must start with http:// or https://`);
+  }
+  return {
+    port: integer(env, "PORT", 3000, 0, 65535),
+    databaseUrl,
+    dataDir: path.resolve(cwd, env["HOUSTON_DATA_DIR"] || ".houston"),
+    ingestTokens: tokens,
+    maxBodyBytes: integer(env, "HOUSTON_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    houstonConfigPath,
+    retentionDays: integer(env, "HOUSTON_RETENTION_DAYS", 400, 1, 36500),
+    timezone,
+    logLevel: env["LOG_LEVEL"] || "info",
+    houstonUrl,
+    houstonToken: secret(env, "HOUSTON_TOKEN"),
+  };
+}

@@ -1,0 +1,67 @@
+// Retention: history older than HOUSTON_RETENTION_DAYS is deleted in small batches so
+// pruning never holds long locks or bloats one transaction.
+import { sql } from "drizzle-orm";
+import type { Store } from "./client.ts";
+
+const BATCH = 10_000;
+/** Idempotency keys only need to outlive producers' retries. */
+const EVENT_ID_DAYS = 35;
+/** Expected slots answer "what was missed" questions; a quarter of history is plenty. */
+const SLOT_DAYS = 90;
+
+export async function pruneHistory(
+  store: Store,
+  now: Date,
+  retentionDays: number,
+): Promise<Record<string, number>> {
+  const cutoff = new Date(now.getTime() - retentionDays * 86_400_000);
+  const slotCutoff = new Date(now.getTime() - Math.min(retentionDays, SLOT_DAYS) * 86_400_000);
+  const idCutoff = new Date(now.getTime() - Math.min(retentionDays, EVENT_ID_DAYS) * 86_400_000);
+  const deleted: Record<string, number> = {};
+  const loop = async (name: string, stmt: () => ReturnType<typeof sql>) => {
+    let total = 0;
+    for (;;) {
+      const rows = await store.query<{ n: number }>(
+        sql`WITH d AS (${stmt()} RETURNING 1) SELECT count(*)::int AS n FROM d`,
+      );
+      const n = rows[0]?.n ?? 0;
+      total += n;
+      if (n < BATCH) break;
+    }
+    deleted[name] = total;
+  };
+  await loop(
+    "runs",
+    () => sql`DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE run_at < ${cutoff} LIMIT ${BATCH})`,
+  );
+  await loop(
+    "run_daily",
+    () => sql`DELETE FROM run_daily WHERE (job_id, day) IN (SELECT job_id, day FROM run_daily
+      WHERE day < (${cutoff}::timestamptz AT TIME ZONE 'UTC')::date LIMIT ${BATCH})`,
+  );
+  await loop(
+    "expected_runs",
+    () => sql`DELETE FROM expected_runs WHERE (job_id, slot_at) IN (SELECT job_id, slot_at FROM expected_runs
+      WHERE slot_at < ${slotCutoff} LIMIT ${BATCH})`,
+  );
+  await loop(
+    "dataset_updates",
+    () =>
+      sql`DELETE FROM dataset_updates WHERE id IN (SELECT id FROM dataset_updates WHERE updated_at < ${cutoff} LIMIT ${BATCH})`,
+  );
+  await loop(
+    "test_results",
+    () =>
+      sql`DELETE FROM test_results WHERE id IN (SELECT id FROM test_results WHERE at < ${cutoff} LIMIT ${BATCH})`,
+  );
+  await loop(
+    "deploys",
+    () => sql`DELETE FROM deploys WHERE id IN (SELECT id FROM deploys WHERE at < ${cutoff} LIMIT ${BATCH})`,
+  );
+  await loop(
+    "ingested_events",
+    () =>
+      sql`DELETE FROM ingested_events WHERE id IN (SELECT id FROM ingested_events WHERE received_at < ${idCutoff} LIMIT ${BATCH})`,
+  );
+  return deleted;
+}

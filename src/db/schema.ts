@@ -1,0 +1,276 @@
+// The run-history store. Sized for ~10M runs and ~5,000 jobs: every question the
+// product asks ("latest run of X", "runs of X in a window", "latest update of Y",
+// "failed deploys in 7 days", "per-job stats for a day") is an index range scan here.
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  boolean,
+  check,
+  date,
+  doublePrecision,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
+
+const tz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export const RUN_STATUSES = ["running", "success", "failed", "cancelled", "skipped"] as const;
+export const TEST_STATUSES = ["pass", "fail", "warn", "error", "skip"] as const;
+export const DEPLOY_KINDS = ["pipeline", "model", "dashboard", "code", "schema"] as const;
+export const DEPLOY_STATUSES = ["success", "failed", "rolled_back"] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+export type TestStatus = (typeof TEST_STATUSES)[number];
+export type DeployKind = (typeof DEPLOY_KINDS)[number];
+export type DeployStatus = (typeof DEPLOY_STATUSES)[number];
+
+export const jobs = pgTable(
+  "jobs",
+  {
+    id: serial("id").primaryKey(),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    // The producing tool (dbt, spark, airflow, flink, cron, …).
+    tool: text("tool"),
+    groupName: text("group_name"),
+    environment: text("environment"),
+    owner: text("owner"),
+    slackChannel: text("slack_channel"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("jobs_namespace_name_uq").on(t.namespace, t.name),
+    index("jobs_name_idx").on(t.name),
+    index("jobs_group_idx").on(t.groupName),
+  ],
+);
+
+export const runs = pgTable(
+  "runs",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id),
+    externalId: text("external_id").notNull(),
+    status: text("status").$type<RunStatus>().notNull(),
+    scheduledFor: tz("scheduled_for"),
+    startedAt: tz("started_at"),
+    endedAt: tz("ended_at"),
+    // A run that arrives as "finished" before its "started" has no start yet; run_at is
+    // the best-known time of the run and what every index and the rollup key on.
+    runAt: tz("run_at").notNull().generatedAlwaysAs(sql`coalesce(started_at, ended_at, scheduled_for)`),
+    durationMs: bigint("duration_ms", { mode: "number" }).generatedAlwaysAs(
+      sql`(extract(epoch from (ended_at - started_at)) * 1000)::bigint`,
+    ),
+    rows: bigint("rows", { mode: "number" }),
+    cpuSeconds: doublePrecision("cpu_seconds"),
+    memoryMb: doublePrecision("memory_mb"),
+    cost: doublePrecision("cost"),
+    exitCode: integer("exit_code"),
+    error: text("error"),
+    parentRunId: text("parent_run_id"),
+    environment: text("environment"),
+    // Event time of the status we hold, so a late-arriving older event cannot overwrite it.
+    statusAt: tz("status_at").notNull(),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("runs_job_external_uq").on(t.jobId, t.externalId),
+    index("runs_job_run_at_idx").on(t.jobId, t.runAt.desc()),
+    // Fleet-wide windows ("yesterday's work"): rows arrive roughly in time order, so a
+    // BRIN index is almost free in size and good enough for day-sized ranges.
+    index("runs_run_at_brin").using("brin", t.runAt),
+    // Failure questions only ever look at the failing minority.
+    index("runs_failed_idx").on(t.runAt.desc(), t.jobId).where(sql`status = 'failed'`),
+    index("runs_running_idx").on(t.jobId).where(sql`status = 'running'`),
+    check("runs_status_ck", sql`status IN ('running','success','failed','cancelled','skipped')`),
+  ],
+);
+
+// Per job and UTC day: kept current as runs land (see src/db/rollup.ts), so 30-day series
+// and fleet-wide day stats never scan raw runs.
+export const runDaily = pgTable(
+  "run_daily",
+  {
+    jobId: integer("job_id").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    runs: integer("runs").notNull(),
+    successes: integer("successes").notNull(),
+    failures: integer("failures").notNull(),
+    running: integer("running").notNull(),
+    durationP50Ms: doublePrecision("duration_p50_ms"),
+    durationP95Ms: doublePrecision("duration_p95_ms"),
+    durationMaxMs: doublePrecision("duration_max_ms"),
+    durationTotalMs: doublePrecision("duration_total_ms"),
+    rows: bigint("rows", { mode: "number" }),
+    cpuSeconds: doublePrecision("cpu_seconds"),
+    memoryMbMax: doublePrecision("memory_mb_max"),
+    cost: doublePrecision("cost"),
+    firstRunAt: tz("first_run_at"),
+    lastRunAt: tz("last_run_at"),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.day] }), index("run_daily_day_idx").on(t.day)],
+);
+
+// (job, day) pairs whose rollup row is out of date. Writers only mark; the flusher
+// recomputes from committed runs, so concurrent ingest never leaves a stale rollup.
+export const rollupDirty = pgTable(
+  "rollup_dirty",
+  {
+    jobId: integer("job_id").notNull(),
+    day: date("day", { mode: "string" }).notNull(),
+    // Bumped by every writer: the upsert takes the row lock, so a flusher's DELETE waits
+    // for the writer's commit and its recompute then sees the writer's runs.
+    touchedAt: tz("touched_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.day] })],
+);
+
+// A job's declared schedule. Source says who owns the row: houston.yml ("config") is
+// re-synced at every start; "demo" rows come from `houston demo`.
+export const jobSchedules = pgTable("job_schedules", {
+  jobId: integer("job_id")
+    .primaryKey()
+    .references(() => jobs.id),
+  cron: text("cron").notNull(),
+  timezone: text("timezone").notNull(),
+  graceSeconds: integer("grace_seconds").notNull(),
+  source: text("source").notNull(),
+  updatedAt: tz("updated_at").notNull().defaultNow(),
+});
+
+// Expected slots expanded from schedules, matched to runs as runs are ingested, so
+// "which expected runs are missing" is a lookup of unmatched rows, not a join.
+export const expectedRuns = pgTable(
+  "expected_runs",
+  {
+    jobId: integer("job_id").notNull(),
+    slotAt: tz("slot_at").notNull(),
+    // A run whose nominal time (else start time) falls in [opens_at, closes_at) belongs to
+    // this slot. opens_at is a little before slot_at so a cron job whose clock runs a few
+    // seconds fast still counts; closes_at is the next slot's opens_at.
+    opensAt: tz("opens_at").notNull(),
+    closesAt: tz("closes_at").notNull(),
+    // slot_at + grace: after this an unmatched slot is a missed run.
+    dueAt: tz("due_at").notNull(),
+    // The run that fulfilled this slot (its start time, for lateness, is on the run).
+    runId: bigint("run_id", { mode: "number" }),
+  },
+  (t) => [
+    primaryKey({ columns: [t.jobId, t.slotAt] }),
+    index("expected_runs_unmatched_due_idx").on(t.dueAt).where(sql`run_id IS NULL`),
+    index("expected_runs_job_opens_idx").on(t.jobId, t.opensAt),
+    index("expected_runs_slot_idx").on(t.slotAt),
+  ],
+);
+
+export const datasets = pgTable(
+  "datasets",
+  {
+    id: serial("id").primaryKey(),
+    namespace: text("namespace").notNull(),
+    name: text("name").notNull(),
+    supplier: text("supplier"),
+    owner: text("owner"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    uniqueIndex("datasets_namespace_name_uq").on(t.namespace, t.name),
+    index("datasets_name_idx").on(t.name),
+  ],
+);
+
+export const datasetUpdates = pgTable(
+  "dataset_updates",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    datasetId: integer("dataset_id")
+      .notNull()
+      .references(() => datasets.id),
+    updatedAt: tz("updated_at").notNull(),
+    rows: bigint("rows", { mode: "number" }),
+    bytes: bigint("bytes", { mode: "number" }),
+    schemaFingerprint: text("schema_fingerprint"),
+    schemaFields: jsonb("schema_fields"),
+    // True when the fingerprint differs from the previous update's: a schema change.
+    schemaChanged: boolean("schema_changed").notNull().default(false),
+    runExternalId: text("run_external_id"),
+    runId: bigint("run_id", { mode: "number" }),
+  },
+  (t) => [index("dataset_updates_dataset_time_idx").on(t.datasetId, t.updatedAt.desc())],
+);
+
+export const tests = pgTable(
+  "tests",
+  {
+    id: serial("id").primaryKey(),
+    // name + dataset + job: one identity even when dataset or job is absent.
+    key: text("key").notNull(),
+    name: text("name").notNull(),
+    datasetId: integer("dataset_id").references(() => datasets.id),
+    jobId: integer("job_id").references(() => jobs.id),
+  },
+  (t) => [uniqueIndex("tests_key_uq").on(t.key), index("tests_dataset_idx").on(t.datasetId)],
+);
+
+export const testResults = pgTable(
+  "test_results",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    testId: integer("test_id")
+      .notNull()
+      .references(() => tests.id),
+    status: text("status").$type<TestStatus>().notNull(),
+    environment: text("environment"),
+    value: text("value"),
+    at: tz("at").notNull(),
+    runExternalId: text("run_external_id"),
+  },
+  (t) => [
+    index("test_results_test_time_idx").on(t.testId, t.at.desc()),
+    index("test_results_env_time_idx").on(t.environment, t.at.desc()),
+    check("test_results_status_ck", sql`status IN ('pass','fail','warn','error','skip')`),
+  ],
+);
+
+export const deploys = pgTable(
+  "deploys",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    artifact: text("artifact").notNull(),
+    kind: text("kind").$type<DeployKind>().notNull(),
+    version: text("version"),
+    environment: text("environment"),
+    status: text("status").$type<DeployStatus>().notNull(),
+    at: tz("at").notNull(),
+    project: text("project"),
+    tickets: text("tickets").array().notNull().default(sql`'{}'::text[]`),
+  },
+  (t) => [
+    index("deploys_artifact_time_idx").on(t.artifact, t.at.desc()),
+    index("deploys_time_idx").on(t.at.desc()),
+    index("deploys_failed_idx").on(t.at.desc()).where(sql`status <> 'success'`),
+    index("deploys_project_time_idx").on(t.project, t.at.desc()),
+    check("deploys_kind_ck", sql`kind IN ('pipeline','model','dashboard','code','schema')`),
+    check("deploys_status_ck", sql`status IN ('success','failed','rolled_back')`),
+  ],
+);
+
+// Event ids already applied: re-posting an event with the same id is a no-op.
+export const ingestedEvents = pgTable(
+  "ingested_events",
+  {
+    id: text("id").primaryKey(),
+    receivedAt: tz("received_at").notNull().defaultNow(),
+  },
+  (t) => [index("ingested_events_received_idx").using("brin", t.receivedAt)],
+);
