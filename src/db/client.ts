@@ -1,7 +1,7 @@
 // One store interface over two drivers: postgres.js for production (DATABASE_URL) and
 // embedded PGlite (Postgres in WASM, file-backed) so a newcomer needs no server.
 // The same migrations and the same SQL serve both.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -80,7 +80,6 @@ function makeStore(kind: Store["kind"], orm: Orm, extra: Pick<Store, "migrate" |
   return store;
 }
 
-import { readFileSync } from "node:fs";
 import { sql as sqlTag } from "drizzle-orm";
 
 let cachedCount: number | undefined;
@@ -92,6 +91,44 @@ function migrationCount(): number {
     cachedCount = journal.entries.length;
   }
   return cachedCount;
+}
+
+export class StoreLockedError extends Error {
+  override name = "StoreLockedError";
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same directory would
+ * corrupt it. A lock file with the owner's pid turns that into a clear error.
+ */
+function lockDataDir(dir: string): () => void {
+  const file = path.join(dir, "lock");
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: "wx" });
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      const pid = Number(readFileSync(file, "utf8").trim());
+      if (pid && pid !== process.pid && isAlive(pid)) {
+        throw new StoreLockedError(
+          `the embedded store in ${dir} is in use by process ${pid} (a running Houston?). ` +
+            "Stop it, point this command at it with HOUSTON_URL and HOUSTON_TOKEN, or use PostgreSQL (DATABASE_URL).",
+        );
+      }
+      rmSync(file, { force: true }); // left by a process that died
+    }
+  }
+  throw new StoreLockedError(`cannot lock the embedded store in ${dir}`);
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
 }
 
 export interface OpenOptions {
@@ -131,13 +168,26 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
       close: () => client.end({ timeout: 5 }),
     });
   }
-  if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-  const pg = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
-  await pg.waitReady;
+  let unlock = () => {};
+  let pg: PGlite;
+  if (opts.dataDir) {
+    mkdirSync(opts.dataDir, { recursive: true });
+    unlock = lockDataDir(opts.dataDir);
+    pg = new PGlite(path.join(opts.dataDir, "pgdata"));
+  } else pg = new PGlite();
+  try {
+    await pg.waitReady;
+  } catch (err) {
+    unlock();
+    throw err;
+  }
   const orm = drizzlePglite(pg, { schema }) as unknown as Orm;
   return makeStore("pglite", orm, {
     // PGlite is a single session in this process: nothing to race with.
     migrate: () => migratePglite(drizzlePglite(pg), { migrationsFolder: MIGRATIONS_DIR }),
-    close: () => pg.close(),
+    async close() {
+      await pg.close();
+      unlock();
+    },
   });
 }

@@ -2,6 +2,7 @@
 // pruning never holds long locks or bloats one transaction.
 import { sql } from "drizzle-orm";
 import type { Store } from "./client.ts";
+import { ts } from "./sql.ts";
 
 const BATCH = 10_000;
 /** Idempotency keys only need to outlive producers' retries. */
@@ -32,36 +33,37 @@ export async function pruneHistory(
   };
   await loop(
     "runs",
-    () => sql`DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE run_at < ${cutoff} LIMIT ${BATCH})`,
+    () => sql`DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE run_at < ${ts(cutoff)} LIMIT ${BATCH})`,
   );
   await loop(
     "run_daily",
     () => sql`DELETE FROM run_daily WHERE (job_id, day) IN (SELECT job_id, day FROM run_daily
-      WHERE day < (${cutoff}::timestamptz AT TIME ZONE 'UTC')::date LIMIT ${BATCH})`,
+      WHERE day < (${ts(cutoff)} AT TIME ZONE 'UTC')::date LIMIT ${BATCH})`,
   );
   await loop(
     "expected_runs",
     () => sql`DELETE FROM expected_runs WHERE (job_id, slot_at) IN (SELECT job_id, slot_at FROM expected_runs
-      WHERE slot_at < ${slotCutoff} LIMIT ${BATCH})`,
+      WHERE slot_at < ${ts(slotCutoff)} LIMIT ${BATCH})`,
   );
   await loop(
     "dataset_updates",
     () =>
-      sql`DELETE FROM dataset_updates WHERE id IN (SELECT id FROM dataset_updates WHERE updated_at < ${cutoff} LIMIT ${BATCH})`,
+      sql`DELETE FROM dataset_updates WHERE id IN (SELECT id FROM dataset_updates WHERE updated_at < ${ts(cutoff)} LIMIT ${BATCH})`,
   );
   await loop(
     "test_results",
     () =>
-      sql`DELETE FROM test_results WHERE id IN (SELECT id FROM test_results WHERE at < ${cutoff} LIMIT ${BATCH})`,
+      sql`DELETE FROM test_results WHERE id IN (SELECT id FROM test_results WHERE at < ${ts(cutoff)} LIMIT ${BATCH})`,
   );
   await loop(
     "deploys",
-    () => sql`DELETE FROM deploys WHERE id IN (SELECT id FROM deploys WHERE at < ${cutoff} LIMIT ${BATCH})`,
+    () =>
+      sql`DELETE FROM deploys WHERE id IN (SELECT id FROM deploys WHERE at < ${ts(cutoff)} LIMIT ${BATCH})`,
   );
   await loop(
     "ingested_events",
     () =>
-      sql`DELETE FROM ingested_events WHERE id IN (SELECT id FROM ingested_events WHERE received_at < ${idCutoff} LIMIT ${BATCH})`,
+      sql`DELETE FROM ingested_events WHERE id IN (SELECT id FROM ingested_events WHERE received_at < ${ts(idCutoff)} LIMIT ${BATCH})`,
   );
   return deleted;
 }

@@ -3,14 +3,13 @@
 // than incrementing) keeps p50/p95 exact and makes a flush idempotent.
 import { sql } from "drizzle-orm";
 import type { Store } from "./client.ts";
+import { json } from "./sql.ts";
 
 export interface DirtyKey {
   jobId: number;
   /** UTC day, YYYY-MM-DD. */
   day: string;
 }
-
-const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
 
 /**
  * Recomputes the given dirty keys, or up to `limit` of any dirty keys when none are given.

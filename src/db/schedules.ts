@@ -4,8 +4,8 @@ import type { JobSpec } from "../houston-yml.ts";
 import { DEFAULT_NAMESPACE } from "../ingest/events.ts";
 import type { Store } from "./client.ts";
 import { clearFutureSlots, expandSlots, loadSchedules } from "./slots.ts";
+import { json } from "./sql.ts";
 
-const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
 const HOUR = 3_600_000;
 /** Slots are kept expanded this far ahead (the brief's "next 48 h"). */
 export const SLOT_HORIZON_MS = 48 * HOUR;

@@ -3,6 +3,7 @@
 import { CronExpressionParser } from "cron-parser";
 import { sql } from "drizzle-orm";
 import type { Store } from "./client.ts";
+import { json, ts } from "./sql.ts";
 
 export interface Schedule {
   jobId: number;
@@ -81,8 +82,6 @@ export function expandSchedule(s: Schedule, from: Date, to: Date): SlotRow[] {
   return rows;
 }
 
-const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
-
 export async function loadSchedules(store: Store, jobIds?: number[]): Promise<Schedule[]> {
   const rows = await store.query<{ job_id: number; cron: string; timezone: string; grace_seconds: number }>(
     jobIds
@@ -154,7 +153,7 @@ export async function matchSlots(store: Store, jobIds: number[], from: Date, to:
               AND coalesce(r.scheduled_for, r.started_at) < e.closes_at
             ORDER BY coalesce(r.scheduled_for, r.started_at) LIMIT 1) AS run_id
           FROM expected_runs e
-          WHERE e.run_id IS NULL AND e.slot_at >= ${from} AND e.slot_at < ${to}
+          WHERE e.run_id IS NULL AND e.slot_at >= ${ts(from)} AND e.slot_at < ${ts(to)}
             AND e.job_id IN (SELECT value::int FROM jsonb_array_elements_text(${json(jobIds)}))
         )
         UPDATE expected_runs e SET run_id = m.run_id FROM m
@@ -166,7 +165,7 @@ export async function matchSlots(store: Store, jobIds: number[], from: Date, to:
 export async function clearFutureSlots(store: Store, jobIds: number[], now: Date): Promise<void> {
   if (!jobIds.length) return;
   await store.query(
-    sql`DELETE FROM expected_runs WHERE run_id IS NULL AND slot_at > ${now}
+    sql`DELETE FROM expected_runs WHERE run_id IS NULL AND slot_at > ${ts(now)}
         AND job_id IN (SELECT value::int FROM jsonb_array_elements_text(${json(jobIds)}))`,
   );
 }

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Executor, Store } from "../db/client.ts";
 import { type DirtyKey, flushRollups } from "../db/rollup.ts";
+import { json } from "../db/sql.ts";
 import type {
   DatasetEvent,
   DeployEvent,
@@ -15,8 +16,6 @@ import type {
   TestEvent,
 } from "./events.ts";
 import { DEFAULT_NAMESPACE } from "./events.ts";
-
-const json = (v: unknown) => sql`${JSON.stringify(v)}::jsonb`;
 
 interface JobAttrs {
   group?: string | undefined;

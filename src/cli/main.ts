@@ -1,0 +1,187 @@
+// The `houston` command line. Subcommands are small functions over the same config and
+// store as the server; each prints what it did and exits non-zero with a fix on failure.
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { ConfigError, type Config, loadConfig } from "../config.ts";
+import { openStore, type Store, StoreLockedError } from "../db/client.ts";
+import { HoustonFileError, loadHoustonFile } from "../houston-yml.ts";
+import { Ingestor } from "../ingest/apply.ts";
+import type { HoustonEvent, IngestResult } from "../ingest/events.ts";
+import { toNativeEvent } from "../ingest/serialize.ts";
+import { seedDemo } from "./demo.ts";
+import { BadRecordError, type BatchSink, ingestFile } from "./ingest.ts";
+import { httpSink, parseRunArgs, type RunSink, runWrapped, UsageError } from "./run.ts";
+
+const USAGE = `houston — DataOps mission control
+
+Usage:
+  houston serve                         run the service (same as npm start)
+  houston ingest FILE|-                 load JSON or NDJSON events (native format) into the store
+  houston run --job NAME [--group G] [--namespace N] [--env E] -- COMMAND [ARGS…]
+                                        run a command and record it as a run of NAME
+  houston demo [--until YYYY-MM-DD] [--days N]
+                                        seed a deterministic 30-day demo fleet
+  houston migrate                       apply database migrations and exit
+  houston config check                  validate houston.yml (HOUSTON_CONFIG) and the environment
+
+Where data goes: HOUSTON_URL (+ HOUSTON_TOKEN) sends to a running Houston; otherwise the
+store is used directly: DATABASE_URL, or the embedded store in HOUSTON_DATA_DIR (.houston).`;
+
+async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+  try {
+    await store.migrate();
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** Sends batches to a remote Houston's events API. */
+function remoteBatchSink(url: string, token: string | undefined): BatchSink {
+  const endpoint = `${url.replace(/\/+$/, "")}/api/v1/events`;
+  return {
+    async send(events) {
+      const res = await fetch(endpoint, {
+        method: "POST",
+        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        body: JSON.stringify(events.map(toNativeEvent)),
+      });
+      const body = (await res.json().catch(() => ({}))) as IngestResult & { error?: string };
+      if (!res.ok) throw new Error(`${endpoint} answered ${res.status}: ${body.error ?? "no message"}`);
+      return body;
+    },
+  };
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  if (i < 0) return undefined;
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith("--")) throw new UsageError(`${name} needs a value\n\n${USAGE}`);
+  return v;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...args] = argv;
+  if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
+    console.log(USAGE);
+    return cmd ? 0 : 2;
+  }
+  const config = loadConfig();
+  switch (cmd) {
+    case "serve": {
+      await import("../main.ts");
+      return new Promise<number>(() => {}); // runs until a signal ends the process
+    }
+    case "migrate":
+      await withStore(config, async () => {});
+      console.log("migrations applied");
+      return 0;
+    case "config": {
+      if (args[0] !== "check") throw new UsageError(`unknown: houston config ${args[0] ?? ""}\n\n${USAGE}`);
+      const file = loadHoustonFile(config.houstonConfigPath, config.timezone);
+      console.log(
+        file.path
+          ? `${file.path}: ok (${file.jobs.length} job(s), ${file.jobs.filter((j) => j.schedule).length} with a schedule)`
+          : "no houston.yml found (set HOUSTON_CONFIG); environment ok",
+      );
+      return 0;
+    }
+    case "ingest": {
+      const file = args[0];
+      if (!file) throw new UsageError(`houston ingest needs a FILE (or - for stdin)\n\n${USAGE}`);
+      const run = async (sink: BatchSink) => {
+        const s = await ingestFile({ file, sink, stderr: process.stderr });
+        console.log(
+          `ingested ${s.events.toLocaleString("en-US")} events: ${s.accepted.toLocaleString("en-US")} accepted, ` +
+            `${s.duplicates.toLocaleString("en-US")} duplicates, in ${s.seconds.toFixed(1)} s ` +
+            `(${Math.round(s.events / Math.max(s.seconds, 0.001)).toLocaleString("en-US")} events/s)`,
+        );
+      };
+      if (config.houstonUrl) await run(remoteBatchSink(config.houstonUrl, config.houstonToken));
+      else
+        await withStore(config, (store) => {
+          const ingestor = new Ingestor(store);
+          return run({ send: (events) => ingestor.apply(events) });
+        });
+      return 0;
+    }
+    case "run": {
+      const parsed = parseRunArgs(args);
+      let sink: RunSink;
+      let close = async () => {};
+      if (config.houstonUrl) sink = httpSink(config.houstonUrl, config.houstonToken);
+      else {
+        // Local store: opened lazily and only for the two writes, so a locked or
+        // unreachable store delays nothing and the job still runs.
+        let store: Store | undefined;
+        let ingestor: Ingestor | undefined;
+        sink = {
+          target: config.databaseUrl ? "DATABASE_URL" : config.dataDir,
+          async send(events: HoustonEvent[]) {
+            if (!store) {
+              store = await openStore(
+                config.databaseUrl ? { databaseUrl: config.databaseUrl, maxConnections: 1 } : { dataDir: config.dataDir },
+              );
+              await store.migrate();
+              ingestor = new Ingestor(store);
+            }
+            await ingestor!.apply(events);
+          },
+        };
+        close = async () => {
+          await store?.close();
+        };
+      }
+      try {
+        return await runWrapped({ ...parsed, sink, stderr: process.stderr });
+      } finally {
+        await close().catch(() => {});
+      }
+    }
+    case "demo": {
+      const untilArg = flag(args, "--until");
+      const daysArg = flag(args, "--days");
+      const now = new Date();
+      const until = untilArg ? new Date(`${untilArg}T00:00:00Z`) : new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+      if (Number.isNaN(until.getTime())) throw new UsageError(`--until ${untilArg}: expected YYYY-MM-DD`);
+      const days = daysArg ? Number(daysArg) : 30;
+      if (!Number.isInteger(days) || days < 8 || days > 120) throw new UsageError("--days must be a whole number from 8 to 120");
+      const s = await withStore(config, (store) => seedDemo(store, { until, days, now }));
+      console.log(
+        `demo fleet seeded up to ${s.until}: ${s.jobs} jobs, ${s.events.toLocaleString("en-US")} events ` +
+          `(${s.accepted.toLocaleString("en-US")} new, ${s.duplicates.toLocaleString("en-US")} already there)`,
+      );
+      console.log("planted stories:");
+      for (const st of s.stories) console.log(`  ${st.day}  ${st.kind.padEnd(16)} ${st.subject}: ${st.detail}`);
+      return 0;
+    }
+    default:
+      throw new UsageError(`unknown command: ${cmd}\n\n${USAGE}`);
+  }
+}
+
+/** Runs the CLI and exits: 2 for usage and input errors (with the fix), 1 for failures. */
+export function cli(argv: string[]): void {
+  main(argv).then(
+    (code) => process.exit(code),
+    (err: unknown) => {
+      if (
+        err instanceof UsageError ||
+        err instanceof ConfigError ||
+        err instanceof HoustonFileError ||
+        err instanceof BadRecordError ||
+        err instanceof StoreLockedError
+      ) {
+        console.error(`houston: ${err.message}`);
+        process.exit(2);
+      }
+      console.error(`houston: ${(err as Error).message ?? err}`);
+      process.exit(1);
+    },
+  );
+}
+
+// `node --import tsx src/cli/main.ts …` works as well as bin/houston.mjs.
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) cli(process.argv.slice(2));

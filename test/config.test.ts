@@ -1,0 +1,185 @@
+import assert from "node:assert/strict";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { after, before, describe, it } from "node:test";
+import { ConfigError, isValidTimeZone, loadConfig } from "../src/config.ts";
+
+/** Asserts loadConfig refuses env with a ConfigError whose message names `variable`. */
+function refuses(env: Record<string, string>, variable: string, cwd: string): ConfigError {
+  let caught: unknown;
+  try {
+    loadConfig(env, cwd);
+  } catch (err) {
+    caught = err;
+  }
+  assert.ok(caught instanceof ConfigError, `expected a ConfigError for ${JSON.stringify(env)}`);
+  assert.equal(caught.name, "ConfigError");
+  assert.ok(caught.message.includes(variable), `"${caught.message}" names ${variable}`);
+  return caught;
+}
+
+describe("loadConfig", () => {
+  let dir: string;
+  let empty: string;
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "houston-config-"));
+    empty = path.join(dir, "empty");
+    mkdirSync(empty);
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("uses defaults for an empty environment", () => {
+    assert.deepEqual(loadConfig({}, empty), {
+      port: 3000,
+      databaseUrl: undefined,
+      dataDir: path.join(empty, ".houston"),
+      ingestTokens: [],
+      maxBodyBytes: 10 * 1024 * 1024,
+      houstonConfigPath: undefined,
+      retentionDays: 400,
+      timezone: "UTC",
+      logLevel: "info",
+      houstonUrl: undefined,
+      houstonToken: undefined,
+    });
+  });
+
+  it("treats empty variables as unset", () => {
+    const env = {
+      PORT: "",
+      DATABASE_URL: "",
+      HOUSTON_TIMEZONE: "",
+      HOUSTON_INGEST_TOKENS: "",
+      HOUSTON_RETENTION_DAYS: "",
+      HOUSTON_URL: "",
+      HOUSTON_CONFIG: "",
+    };
+    assert.deepEqual(loadConfig(env, empty), loadConfig({}, empty));
+  });
+
+  it("reads every variable it knows", () => {
+    const c = loadConfig(
+      {
+        PORT: "8080",
+        DATABASE_URL: "postgresql://houston@db:5432/houston",
+        HOUSTON_DATA_DIR: "data",
+        HOUSTON_INGEST_TOKENS: " token-one-aaaa , token-two-bbbb ,",
+        HOUSTON_MAX_BODY_BYTES: "2048",
+        HOUSTON_CONFIG: "conf/houston.yml",
+        HOUSTON_RETENTION_DAYS: "30",
+        HOUSTON_TIMEZONE: "Europe/Berlin",
+        LOG_LEVEL: "debug",
+        HOUSTON_URL: "https://houston.example.com",
+        HOUSTON_TOKEN: "cli-token-123",
+      },
+      empty,
+    );
+    assert.deepEqual(c, {
+      port: 8080,
+      databaseUrl: "postgresql://houston@db:5432/houston",
+      dataDir: path.join(empty, "data"),
+      ingestTokens: ["token-one-aaaa", "token-two-bbbb"],
+      maxBodyBytes: 2048,
+      houstonConfigPath: path.join(empty, "conf/houston.yml"),
+      retentionDays: 30,
+      timezone: "Europe/Berlin",
+      logLevel: "debug",
+      houstonUrl: "https://houston.example.com",
+      houstonToken: "cli-token-123",
+    });
+  });
+
+  const invalid: [string, string][] = [
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["PORT", "80.5"],
+    ["HOUSTON_RETENTION_DAYS", "0"],
+    ["HOUSTON_MAX_BODY_BYTES", "10"],
+    ["HOUSTON_TIMEZONE", "Mars/Base"],
+    ["DATABASE_URL", "mysql://x"],
+    ["HOUSTON_INGEST_TOKENS", "short"],
+    ["HOUSTON_INGEST_TOKENS", "long-enough-token,short"],
+    ["HOUSTON_URL", "ftp://x"],
+  ];
+  for (const [variable, value] of invalid) {
+    it(`refuses ${variable}=${value} with a ConfigError naming the variable`, () => {
+      refuses({ [variable]: value }, variable, empty);
+    });
+  }
+
+  it("reads HOUSTON_INGEST_TOKENS_FILE and DATABASE_URL_FILE from files, trimmed", () => {
+    const tokens = path.join(dir, "tokens");
+    const url = path.join(dir, "database-url");
+    writeFileSync(tokens, "  token-from-file-1,token-from-file-2\n\n");
+    writeFileSync(url, "\npostgres://houston:secret@db/houston\n");
+    const c = loadConfig(
+      {
+        HOUSTON_INGEST_TOKENS_FILE: tokens,
+        DATABASE_URL_FILE: url,
+        // The file wins over the plain variable.
+        HOUSTON_INGEST_TOKENS: "ignored-token-value",
+      },
+      empty,
+    );
+    assert.deepEqual(c.ingestTokens, ["token-from-file-1", "token-from-file-2"]);
+    assert.equal(c.databaseUrl, "postgres://houston:secret@db/houston");
+  });
+
+  it("validates what a *_FILE holds like the variable itself", () => {
+    const url = path.join(dir, "mysql-url");
+    writeFileSync(url, "mysql://x\n");
+    refuses({ DATABASE_URL_FILE: url }, "DATABASE_URL", empty);
+  });
+
+  it("names the variable when a *_FILE cannot be read", () => {
+    const missing = path.join(dir, "no-such-secret");
+    const err = refuses({ HOUSTON_INGEST_TOKENS_FILE: missing }, "HOUSTON_INGEST_TOKENS_FILE", empty);
+    assert.ok(err.message.includes(missing), "names the path");
+    refuses({ DATABASE_URL_FILE: missing }, "DATABASE_URL_FILE", empty);
+    refuses({ HOUSTON_TOKEN_FILE: missing }, "HOUSTON_TOKEN_FILE", empty);
+  });
+
+  it("names the variable when a *_FILE is a directory", () => {
+    refuses({ DATABASE_URL_FILE: dir }, "DATABASE_URL_FILE", empty);
+  });
+
+  it(
+    "names the variable when a *_FILE is not readable by this user",
+    { skip: process.getuid?.() === 0 ? "root reads any file" : false },
+    () => {
+      const locked = path.join(dir, "locked");
+      writeFileSync(locked, "token-locked-away");
+      chmodSync(locked, 0o000);
+      refuses({ HOUSTON_INGEST_TOKENS_FILE: locked }, "HOUSTON_INGEST_TOKENS_FILE", empty);
+    },
+  );
+
+  it("picks up houston.yml from the working directory when HOUSTON_CONFIG is unset", () => {
+    const cwd = path.join(dir, "with-yml");
+    mkdirSync(cwd);
+    writeFileSync(path.join(cwd, "houston.yml"), "jobs: []\n");
+    assert.equal(loadConfig({}, cwd).houstonConfigPath, path.join(cwd, "houston.yml"));
+    assert.equal(loadConfig({}, empty).houstonConfigPath, undefined);
+  });
+
+  it("prefers HOUSTON_CONFIG, resolved against the working directory, over a local houston.yml", () => {
+    const cwd = path.join(dir, "with-both");
+    mkdirSync(cwd);
+    writeFileSync(path.join(cwd, "houston.yml"), "jobs: []\n");
+    assert.equal(
+      loadConfig({ HOUSTON_CONFIG: "ops/monitors.yml" }, cwd).houstonConfigPath,
+      path.join(cwd, "ops/monitors.yml"),
+    );
+    assert.equal(loadConfig({ HOUSTON_CONFIG: "/etc/houston.yml" }, cwd).houstonConfigPath, "/etc/houston.yml");
+  });
+});
+
+describe("isValidTimeZone", () => {
+  it("accepts IANA zones and refuses anything else", () => {
+    for (const tz of ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]) assert.ok(isValidTimeZone(tz), tz);
+    for (const tz of ["Mars/Base", "Europe/Berlinn", "not a zone"]) assert.ok(!isValidTimeZone(tz), tz);
+  });
+});

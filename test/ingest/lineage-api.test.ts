@@ -1,0 +1,131 @@
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { sql } from "drizzle-orm";
+import type { HoustonEvent } from "../../src/ingest/events.ts";
+import { mapLineageEvent } from "../../src/ingest/openlineage.ts";
+import { startTestApp, type TestApp } from "../helpers/app.ts";
+import { FIXTURES_DIR, openLineageFixtures } from "../helpers/fixtures.ts";
+import { describeEachStore } from "../helpers/store.ts";
+
+const fixtures = openLineageFixtures();
+const skip = fixtures
+  ? false
+  : `shared fixtures are absent (${FIXTURES_DIR}); see ../shared/fixtures/README.md`;
+
+/** What the store should hold after every fixture event is posted once. */
+function expected(all: { file: string; events: unknown[] }[]) {
+  const runs = new Set<string>();
+  const ids = new Set<string>();
+  let datasetUpdates = 0;
+  let testResults = 0;
+  for (const f of all) {
+    for (const raw of f.events) {
+      const r = mapLineageEvent(raw, 0);
+      assert.ok(r.ok, `${f.file} maps`);
+      for (const e of r.events as HoustonEvent[]) {
+        if (e.id && ids.has(e.id)) continue;
+        if (e.id) ids.add(e.id);
+        if (e.type === "run") runs.add(`${e.namespace}/${e.job}/${e.runId}`);
+        if (e.type === "dataset") datasetUpdates++;
+        if (e.type === "test") testResults++;
+      }
+    }
+  }
+  return { runs: runs.size, datasetUpdates, testResults };
+}
+
+describeEachStore("POST /api/v1/lineage with real producers' events", (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp(kind);
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  it("accepts every shared OpenLineage fixture, one event per request as transports send them", {
+    skip,
+  }, async () => {
+    for (const f of fixtures!) {
+      for (const [i, ev] of f.events.entries()) {
+        const res = await t.post("/api/v1/lineage", ev as object);
+        assert.equal(res.status, 201, `${f.file} event ${i}: ${JSON.stringify(res.body).slice(0, 300)}`);
+      }
+    }
+    const want = expected(fixtures!);
+    const [got] = await t.store.query<{ runs: number; updates: number; results: number }>(
+      sql`SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM dataset_updates)::int AS updates,
+          (SELECT count(*) FROM test_results)::int AS results`,
+    );
+    assert.deepEqual(got, { runs: want.runs, updates: want.datasetUpdates, results: want.testResults });
+    assert.ok(
+      want.runs > 30 && want.datasetUpdates > 5 && want.testResults > 5,
+      "fixtures exercise all three",
+    );
+  });
+
+  it("lands a dbt model's START and FAIL as one failed run with its error and its dbt job as group", {
+    skip,
+  }, async () => {
+    const rows = await t.store.query<{
+      status: string;
+      error: string | null;
+      group_name: string | null;
+      duration_ms: number | null;
+    }>(
+      sql`SELECT r.status, r.error, j.group_name, r.duration_ms::int AS duration_ms FROM runs r JOIN jobs j ON j.id = r.job_id
+          WHERE j.namespace = 'dbt-test-namespace' AND j.name = 'model.jaffle_shop.orders' AND r.status = 'failed'`,
+    );
+    assert.equal(rows.length, 1, "the dbt failed_run fixture produced one failed run of the model");
+    assert.ok(rows[0]!.error && rows[0]!.error.length > 0, "with the error message");
+    assert.equal(rows[0]!.group_name, "dbt-run-jaffle_shop", "grouped under the dbt run job");
+    assert.ok(
+      rows[0]!.duration_ms !== null && rows[0]!.duration_ms >= 0,
+      "START and FAIL merged into one run",
+    );
+  });
+
+  it("records dbt test assertions as pass and fail results", { skip }, async () => {
+    const rows = await t.store.query<{ status: string; n: number }>(
+      sql`SELECT status, count(*)::int AS n FROM test_results GROUP BY status ORDER BY status`,
+    );
+    const statuses = rows.map((r) => r.status);
+    assert.ok(statuses.includes("pass"));
+  });
+
+  it("treats a re-posted fixture as a duplicate and writes nothing new", { skip }, async () => {
+    const before = await t.store.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM dataset_updates`);
+    const f = fixtures!.find((x) => x.file.includes("pysparkHiveCompleteEvent"))!;
+    const res = await t.post("/api/v1/lineage", f.events[0]!);
+    assert.equal(res.status, 201);
+    assert.equal(res.body.accepted, 0);
+    const afterRows = await t.store.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM dataset_updates`);
+    assert.deepEqual(afterRows, before);
+  });
+
+  it("accepts an event without producer and schemaURL with a warning", async () => {
+    const res = await t.post("/api/v1/lineage", {
+      eventType: "COMPLETE",
+      eventTime: "2026-11-21T03:00:00Z",
+      run: { runId: "6f2a7b1e-1111-4c4c-9d9d-000000000001" },
+      job: { namespace: "cron", name: "no_producer" },
+    });
+    assert.equal(res.status, 201);
+    assert.match(JSON.stringify(res.body.warnings), /producer/);
+  });
+
+  it("refuses an event without a runId with 400 naming run.runId, and writes nothing", async () => {
+    const res = await t.post("/api/v1/lineage", {
+      eventType: "START",
+      eventTime: "2026-11-21T03:00:00Z",
+      run: {},
+      job: { namespace: "cron", name: "bad_one" },
+      producer: "x",
+      schemaURL: "y",
+    });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.errors[0].field, "run.runId");
+    const rows = await t.store.query(sql`SELECT 1 FROM jobs WHERE name = 'bad_one'`);
+    assert.equal(rows.length, 0);
+  });
+});
