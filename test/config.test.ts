@@ -146,16 +146,14 @@ describe("loadConfig", () => {
     refuses({ DATABASE_URL_FILE: dir }, "DATABASE_URL_FILE", empty);
   });
 
-  it(
-    "names the variable when a *_FILE is not readable by this user",
-    { skip: process.getuid?.() === 0 ? "root reads any file" : false },
-    () => {
-      const locked = path.join(dir, "locked");
-      writeFileSync(locked, "token-locked-away");
-      chmodSync(locked, 0o000);
-      refuses({ HOUSTON_INGEST_TOKENS_FILE: locked }, "HOUSTON_INGEST_TOKENS_FILE", empty);
-    },
-  );
+  it("names the variable when a *_FILE is not readable by this user", {
+    skip: process.getuid?.() === 0 ? "root reads any file" : false,
+  }, () => {
+    const locked = path.join(dir, "locked");
+    writeFileSync(locked, "token-locked-away");
+    chmodSync(locked, 0o000);
+    refuses({ HOUSTON_INGEST_TOKENS_FILE: locked }, "HOUSTON_INGEST_TOKENS_FILE", empty);
+  });
 
   it("picks up houston.yml from the working directory when HOUSTON_CONFIG is unset", () => {
     const cwd = path.join(dir, "with-yml");
@@ -173,13 +171,17 @@ describe("loadConfig", () => {
       loadConfig({ HOUSTON_CONFIG: "ops/monitors.yml" }, cwd).houstonConfigPath,
       path.join(cwd, "ops/monitors.yml"),
     );
-    assert.equal(loadConfig({ HOUSTON_CONFIG: "/etc/houston.yml" }, cwd).houstonConfigPath, "/etc/houston.yml");
+    assert.equal(
+      loadConfig({ HOUSTON_CONFIG: "/etc/houston.yml" }, cwd).houstonConfigPath,
+      "/etc/houston.yml",
+    );
   });
 });
 
 describe("isValidTimeZone", () => {
   it("accepts IANA zones and refuses anything else", () => {
-    for (const tz of ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"]) assert.ok(isValidTimeZone(tz), tz);
+    for (const tz of ["UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata"])
+      assert.ok(isValidTimeZone(tz), tz);
     for (const tz of ["Mars/Base", "Europe/Berlinn", "not a zone"]) assert.ok(!isValidTimeZone(tz), tz);
   });
 });

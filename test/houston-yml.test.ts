@@ -3,12 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import {
-  HoustonFileError,
-  loadHoustonFile,
-  parseDuration,
-  parseHoustonFile,
-} from "../src/houston-yml.ts";
+import { HoustonFileError, loadHoustonFile, parseDuration, parseHoustonFile } from "../src/houston-yml.ts";
 
 const FILE = "conf/houston.yml";
 
@@ -140,7 +135,10 @@ describe("parseHoustonFile", () => {
 
   it("refuses an unknown top-level section", () => {
     const p = problemOf("jobs: []\nalerts:\n  - name: x\n");
-    assert.equal(p, "conf/houston.yml:2:1: alerts: unknown section (this version of Houston understands: jobs)");
+    assert.equal(
+      p,
+      "conf/houston.yml:2:1: alerts: unknown section (this version of Houston understands: jobs)",
+    );
   });
 
   it("refuses a job declared twice, pointing at the second declaration", () => {

@@ -18,7 +18,10 @@ export interface DemoSummary {
 }
 
 /** `until` is the UTC midnight ending the history (default: today's). */
-export async function seedDemo(store: Store, opts: { until: Date; days?: number; now: Date }): Promise<DemoSummary> {
+export async function seedDemo(
+  store: Store,
+  opts: { until: Date; days?: number; now: Date },
+): Promise<DemoSummary> {
   const fleet = generateDemoFleet({ until: opts.until, days: opts.days ?? 30 });
   const ingestor = new Ingestor(store);
   let accepted = 0;
@@ -38,7 +41,13 @@ export async function seedDemo(store: Store, opts: { until: Date; days?: number;
   await upsertSchedules(
     store,
     "demo",
-    fleet.schedules.map((s) => ({ namespace: s.namespace, job: s.job, cron: s.cron, timezone: s.timezone, graceSeconds: s.graceSeconds })),
+    fleet.schedules.map((s) => ({
+      namespace: s.namespace,
+      job: s.job,
+      cron: s.cron,
+      timezone: s.timezone,
+      graceSeconds: s.graceSeconds,
+    })),
     opts.now,
   );
   // Expected slots over the whole seeded history, so "missed runs" has a past to look at.

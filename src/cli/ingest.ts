@@ -51,7 +51,10 @@ async function* records(file: string): AsyncGenerator<HoustonEvent> {
     }
     return;
   }
-  const rl = createInterface({ input: createReadStream(file, { encoding: "utf8" }), crlfDelay: Number.POSITIVE_INFINITY });
+  const rl = createInterface({
+    input: createReadStream(file, { encoding: "utf8" }),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   let line = 0;
   for await (const text of rl) {
     line++;

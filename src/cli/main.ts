@@ -2,7 +2,7 @@
 // store as the server; each prints what it did and exits non-zero with a fix on failure.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConfigError, type Config, loadConfig } from "../config.ts";
+import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { openStore, type Store, StoreLockedError } from "../db/client.ts";
 import { HoustonFileError, loadHoustonFile } from "../houston-yml.ts";
 import { Ingestor } from "../ingest/apply.ts";
@@ -28,7 +28,9 @@ Where data goes: HOUSTON_URL (+ HOUSTON_TOKEN) sends to a running Houston; other
 store is used directly: DATABASE_URL, or the embedded store in HOUSTON_DATA_DIR (.houston).`;
 
 async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+  const store = await openStore(
+    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+  );
   try {
     await store.migrate();
     return await fn(store);
@@ -44,7 +46,10 @@ function remoteBatchSink(url: string, token: string | undefined): BatchSink {
     async send(events) {
       const res = await fetch(endpoint, {
         method: "POST",
-        headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          "content-type": "application/json",
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body: JSON.stringify(events.map(toNativeEvent)),
       });
       const body = (await res.json().catch(() => ({}))) as IngestResult & { error?: string };
@@ -122,7 +127,9 @@ export async function main(argv: string[]): Promise<number> {
           async send(events: HoustonEvent[]) {
             if (!store) {
               store = await openStore(
-                config.databaseUrl ? { databaseUrl: config.databaseUrl, maxConnections: 1 } : { dataDir: config.dataDir },
+                config.databaseUrl
+                  ? { databaseUrl: config.databaseUrl, maxConnections: 1 }
+                  : { dataDir: config.dataDir },
               );
               await store.migrate();
               ingestor = new Ingestor(store);
@@ -144,17 +151,21 @@ export async function main(argv: string[]): Promise<number> {
       const untilArg = flag(args, "--until");
       const daysArg = flag(args, "--days");
       const now = new Date();
-      const until = untilArg ? new Date(`${untilArg}T00:00:00Z`) : new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
+      const until = untilArg
+        ? new Date(`${untilArg}T00:00:00Z`)
+        : new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
       if (Number.isNaN(until.getTime())) throw new UsageError(`--until ${untilArg}: expected YYYY-MM-DD`);
       const days = daysArg ? Number(daysArg) : 30;
-      if (!Number.isInteger(days) || days < 8 || days > 120) throw new UsageError("--days must be a whole number from 8 to 120");
+      if (!Number.isInteger(days) || days < 8 || days > 120)
+        throw new UsageError("--days must be a whole number from 8 to 120");
       const s = await withStore(config, (store) => seedDemo(store, { until, days, now }));
       console.log(
         `demo fleet seeded up to ${s.until}: ${s.jobs} jobs, ${s.events.toLocaleString("en-US")} events ` +
           `(${s.accepted.toLocaleString("en-US")} new, ${s.duplicates.toLocaleString("en-US")} already there)`,
       );
       console.log("planted stories:");
-      for (const st of s.stories) console.log(`  ${st.day}  ${st.kind.padEnd(16)} ${st.subject}: ${st.detail}`);
+      for (const st of s.stories)
+        console.log(`  ${st.day}  ${st.kind.padEnd(16)} ${st.subject}: ${st.detail}`);
       return 0;
     }
     default:
@@ -184,4 +195,5 @@ export function cli(argv: string[]): void {
 }
 
 // `node --import tsx src/cli/main.ts …` works as well as bin/houston.mjs.
-if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) cli(process.argv.slice(2));
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url))
+  cli(process.argv.slice(2));

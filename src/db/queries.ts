@@ -8,6 +8,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import type { Store } from "./client.ts";
 import type { DeployKind, DeployStatus, RunStatus } from "./schema.ts";
+import { ts } from "./sql.ts";
 
 /** timestamptz column → epoch milliseconds (float8). Column names are constants, never input. */
 const ms = (column: string): SQL => sql.raw(`(extract(epoch from ${column}) * 1000)::float8`);
@@ -108,7 +109,7 @@ export async function runsInWindow(
 ): Promise<RunRecord[]> {
   const rows = await store.query<Record<string, unknown>>(
     sql`SELECT ${RUN_COLUMNS} FROM runs r
-        WHERE r.job_id = ${jobId} AND r.run_at >= ${from} AND r.run_at < ${to}
+        WHERE r.job_id = ${jobId} AND r.run_at >= ${ts(from)} AND r.run_at < ${ts(to)}
         ORDER BY r.run_at DESC, r.id DESC
         LIMIT ${limit}`,
   );
@@ -195,7 +196,7 @@ export async function failedDeploys(
     sql`SELECT d.id::float8 AS id, d.artifact, d.kind, d.version, d.environment, d.status,
           ${ms("d.at")} AS at, d.project, to_json(d.tickets) AS tickets
         FROM deploys d
-        WHERE d.status <> 'success' AND d.at >= ${from} AND d.at < ${to}
+        WHERE d.status <> 'success' AND d.at >= ${ts(from)} AND d.at < ${ts(to)}
         ORDER BY d.at DESC, d.id DESC
         LIMIT ${limit}`,
   );
@@ -388,7 +389,7 @@ export async function missingRuns(store: Store, now: Date, since: Date, limit = 
   const rows = await store.query<Record<string, unknown>>(
     sql`SELECT e.job_id, j.namespace, j.name, ${ms("e.slot_at")} AS slot_at, ${ms("e.due_at")} AS due_at
         FROM expected_runs e JOIN jobs j ON j.id = e.job_id
-        WHERE e.run_id IS NULL AND e.due_at >= ${since} AND e.due_at <= ${now}
+        WHERE e.run_id IS NULL AND e.due_at >= ${ts(since)} AND e.due_at <= ${ts(now)}
         ORDER BY e.due_at, e.job_id
         LIMIT ${limit}`,
   );

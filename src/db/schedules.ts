@@ -45,7 +45,7 @@ export async function upsertSchedules(
       timezone: r.timezone,
       grace_seconds: r.graceSeconds,
     }));
-    const ch = await store.query<{ job_id: number }>(
+    const ch = await store.query<{ job_id: number; is_new: boolean }>(
       sql`WITH input AS (SELECT * FROM jsonb_to_recordset(${json(input)})
             AS x(job_id int, cron text, timezone text, grace_seconds int)),
           old AS (SELECT s.* FROM job_schedules s JOIN input i USING (job_id)),
@@ -55,30 +55,42 @@ export async function upsertSchedules(
             ON CONFLICT (job_id) DO UPDATE SET cron = excluded.cron, timezone = excluded.timezone,
               grace_seconds = excluded.grace_seconds, source = excluded.source, updated_at = now()
             RETURNING s.job_id)
-          SELECT i.job_id FROM input i LEFT JOIN old o USING (job_id)
+          SELECT i.job_id, o.job_id IS NULL AS is_new FROM input i LEFT JOIN old o USING (job_id)
           WHERE o.job_id IS NULL OR (o.cron, o.timezone, o.grace_seconds) IS DISTINCT FROM (i.cron, i.timezone, i.grace_seconds)`,
       tx,
     );
     if (replace) {
-      const gone = await store.query<{ job_id: number }>(
+      const gone = await store.query<{ job_id: number; is_new: boolean }>(
         sql`DELETE FROM job_schedules WHERE source = ${source}
               AND job_id NOT IN (SELECT value::int FROM jsonb_array_elements_text(${json(input.map((i) => i.job_id))}))
-            RETURNING job_id`,
+            RETURNING job_id, false AS is_new`,
         tx,
       );
       ch.push(...gone);
     }
-    return ch.map((c) => c.job_id);
+    return ch;
   });
-  await clearFutureSlots(store, changed, now);
-  const schedules = await loadSchedules(store, changed);
+  const ids = changed.map((c) => c.job_id);
+  await clearFutureSlots(store, ids, now);
+  const schedules = await loadSchedules(store, ids);
+  const isNew = new Set(changed.filter((c) => c.is_new).map((c) => c.job_id));
+  const horizon = new Date(now.getTime() + SLOT_HORIZON_MS);
+  // A new schedule also covers the recent past (runs that arrived before the config did);
+  // a changed one only the future: past slots belong to the schedule then in force.
+  const recent = new Date(now.getTime() - SLOT_HORIZON_MS);
   await expandSlots(
     store,
-    schedules,
-    new Date(now.getTime() - SLOT_HORIZON_MS),
-    new Date(now.getTime() + SLOT_HORIZON_MS),
+    schedules.filter((s) => isNew.has(s.jobId)),
+    recent,
+    horizon,
   );
-  return changed.length;
+  await expandSlots(
+    store,
+    schedules.filter((s) => !isNew.has(s.jobId)),
+    now,
+    horizon,
+  );
+  return ids.length;
 }
 
 /** Applies houston.yml's jobs: attributes (owner, channel, group) and schedules. */

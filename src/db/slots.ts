@@ -27,24 +27,26 @@ export function validateSchedule(cron: string, timezone: string): void {
   CronExpressionParser.parse(cron, { tz: timezone });
 }
 
-/** Slot instants with from ≤ t < to, in order. */
-export function slotsBetween(cron: string, timezone: string, from: Date, to: Date): Date[] {
-  const out: Date[] = [];
+/** Slot instants at or after `from`, in order, without end (the caller stops). */
+export function* slotsFrom(cron: string, timezone: string, from: Date): Generator<Date> {
   const every = EVERY.exec(cron.trim());
   if (every) {
     const step = Number(every[1]) * UNIT_MS[every[2]!]!;
-    for (let t = Math.ceil(from.getTime() / step) * step; t < to.getTime(); t += step) out.push(new Date(t));
-    return out;
+    for (let t = Math.ceil(from.getTime() / step) * step; ; t += step) yield new Date(t);
   }
-  const it = CronExpressionParser.parse(cron, {
-    tz: timezone,
-    currentDate: new Date(from.getTime() - 1),
-    endDate: to,
-  });
-  while (it.hasNext()) {
+  const it = CronExpressionParser.parse(cron, { tz: timezone, currentDate: new Date(from.getTime() - 1) });
+  for (;;) {
     const d = it.next().toDate();
+    if (d.getTime() >= from.getTime()) yield d;
+  }
+}
+
+/** Slot instants with from ≤ t < to, in order. */
+export function slotsBetween(cron: string, timezone: string, from: Date, to: Date): Date[] {
+  const out: Date[] = [];
+  for (const d of slotsFrom(cron, timezone, from)) {
     if (d.getTime() >= to.getTime()) break;
-    if (d.getTime() >= from.getTime()) out.push(d);
+    out.push(d);
   }
   return out;
 }
@@ -63,19 +65,23 @@ interface SlotRow {
 
 /** Rows for slots in [from, to); each needs the two following slots to place its window. */
 export function expandSchedule(s: Schedule, from: Date, to: Date): SlotRow[] {
-  // Look far enough ahead to find two more slots even for monthly crons.
-  const horizon = new Date(to.getTime() + 70 * 86_400_000);
-  const slots = slotsBetween(s.cron, s.timezone, from, horizon);
+  // Each slot's window needs the next slot, and that one's window the slot after it:
+  // take slots in [from, to) plus two more, however far away they are (yearly crons).
+  const slots: Date[] = [];
+  let beyond = 0;
+  for (const d of slotsFrom(s.cron, s.timezone, from)) {
+    slots.push(d);
+    if (d.getTime() >= to.getTime() && ++beyond === 2) break;
+  }
   const rows: SlotRow[] = [];
-  for (let i = 0; i < slots.length - 1 && slots[i]! < to; i++) {
+  for (let i = 0; i + 2 < slots.length && slots[i]! < to; i++) {
     const slot = slots[i]!;
     const next = slots[i + 1]!;
-    const nextNext = slots[i + 2] ?? new Date(next.getTime() + (next.getTime() - slot.getTime()));
     rows.push({
       job_id: s.jobId,
       slot_at: slot,
       opens_at: opensAt(slot, next),
-      closes_at: opensAt(next, nextNext),
+      closes_at: opensAt(next, slots[i + 2]!),
       due_at: new Date(slot.getTime() + s.graceSeconds * 1000),
     });
   }

@@ -83,7 +83,7 @@ const DAY = 24 * HOUR;
 const TODAY_HORIZON_MS = 6 * HOUR;
 
 // ---------------------------------------------------------------------------------------
-// PRNG: FNV-1a to seed, mulberry32 to draw. Every draw is keyed, so the value for one
+// PRNG: FNV-1a (+ murmur3 finalizer) to seed, mulberry32 to draw. Every draw is keyed, so the value for one
 // (job, day, slot) does not depend on how many other values were drawn before it.
 
 function hash32(s: string): number {
@@ -92,6 +92,12 @@ function hash32(s: string): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 16777619);
   }
+  // murmur3's finalizer: keys that differ in one character must give unrelated seeds.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return h >>> 0;
 }
 
@@ -118,6 +124,28 @@ function gauss(r: Rng, limit: number): number {
 }
 
 const between = (r: Rng, lo: number, hi: number) => lo + (hi - lo) * r();
+
+/** Noise never exceeds this many σ, so no ordinary day is an outlier either. */
+const NOISE_LIMIT = 2.2;
+
+/**
+ * A value in the middle of `xs`: near its median (pulled towards the mean by at most half a
+ * robust σ) and nudged by at most a fifth of its spread, so it is well inside both a 2σ band
+ * and a robust z of 3 around that history.
+ */
+function steady(xs: number[], r: Rng): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  const med = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  const sd = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / Math.max(1, xs.length - 1));
+  const absDev = xs.map((x) => Math.abs(x - med)).sort((a, b) => a - b);
+  const mad = absDev.length % 2 ? absDev[mid]! : (absDev[mid - 1]! + absDev[mid]!) / 2;
+  const robust = 1.4826 * mad;
+  const spread = Math.min(sd, robust);
+  const pull = Math.max(-0.5 * robust, Math.min(0.5 * robust, (mean - med) / 2));
+  return med + pull + (2 * r() - 1) * 0.2 * spread;
+}
 
 function uuid(r: Rng): string {
   const hex: string[] = [];
@@ -1481,6 +1509,7 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
   // --- Runs and output datasets -------------------------------------------------------
   for (const job of jobs) {
     const perDay = new Map<string, number>();
+    const history: { offset: number; durS: number; rows: number; cpu: number; memoryMb: number }[] = [];
     for (const slot of slotsBetween(job.cron, job.tz, start, horizon)) {
       const slotMs = slot.getTime();
       const day = dayKey(slotMs);
@@ -1490,11 +1519,10 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
       const r = rngFor(`run:${job.name}:${day}:${n}`);
       // Yesterday and today are kept well inside each job's usual range, so that only
       // the planted stories stand out to an anomaly detector.
-      const limit = offset >= -1 ? 0.6 : 2.2;
-      const zDur = gauss(r, limit);
-      const zRows = gauss(r, limit);
-      const zCpu = gauss(r, limit);
-      const zMem = gauss(r, limit);
+      const zDur = gauss(r, NOISE_LIMIT);
+      const zRows = gauss(r, NOISE_LIMIT);
+      const zCpu = gauss(r, NOISE_LIMIT);
+      const zMem = gauss(r, NOISE_LIMIT);
       const jitterS = Math.round(between(r, 4, job.name === LATE_START_JOB && offset === -1 ? 30 : 150));
 
       let startMs = slotMs;
@@ -1510,25 +1538,40 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
       const spec = job.spec;
       const sigma = spec.sigma ?? 0.06;
       let durS = spec.min * 60 * Math.exp(sigma * zDur);
-      if (job.name === LONG_RUN_JOB && offset === -1) durS *= LONG_RUN_FACTOR;
+      let rows = spec.rows * Math.exp(0.03 * zRows);
+      let cpu = durS * spec.cores * Math.exp(0.03 * zCpu);
+      let memoryMb = spec.memMb * Math.exp(0.04 * zMem);
+      // Yesterday and today sit in the middle of the job's own last 14 days, so that only
+      // the planted stories stand out to an anomaly detector.
+      if (offset >= -1) {
+        const window = history.filter((h) => h.offset >= offset - 14 && h.offset <= offset - 1);
+        if (window.length >= 5) {
+          durS = steady(window.map((h) => h.durS), r);
+          rows = steady(window.map((h) => h.rows), r);
+          cpu = steady(window.map((h) => h.cpu), r);
+          memoryMb = steady(window.map((h) => h.memoryMb), r);
+        }
+      }
+      if (job.name === LONG_RUN_JOB && offset === -1) durS *= LONG_RUN_FACTOR; // it waited, it did not work
+      if (job.name === COST_SPIKE_JOB && offset === -1) cpu *= COST_SPIKE_FACTOR;
 
       let error: string | undefined;
+      let part = 1;
       if (job.name === FLAPPING_JOB && offset >= -FLAPPING_DAYS && offset <= -1 && -offset % 2 === 1) {
         error = FLAPPING_ERRORS[(-offset >> 1) % 2]!;
-        durS *= between(r, 0.86, 0.95); // it fails in the final merge, so the duration looks normal
+        part = between(r, 0.86, 0.95); // it fails in the final merge, so the duration looks normal
       } else {
         error = OTHER_FAILURES[job.name]?.[offset];
-        if (error) durS *= between(r, 0.3, 0.7);
+        if (error) part = between(r, 0.3, 0.7);
       }
-      durS = Math.max(20, Math.round(durS));
+      durS = Math.max(20, Math.round(durS * part));
+      cpu *= part;
+      rows = Math.round(rows);
+      memoryMb = Math.round(memoryMb);
       const endMs = startMs + durS * 1000;
       ends.set(`${job.name}@${day}`, endMs);
+      if (!error && endMs <= horizon) history.push({ offset, durS, rows, cpu, memoryMb });
 
-      const rows = Math.round(spec.rows * Math.exp(0.03 * zRows));
-      let cpu = durS * spec.cores * Math.exp(0.03 * zCpu);
-      if (job.name === LONG_RUN_JOB && offset === -1) cpu /= LONG_RUN_FACTOR; // it waited, it did not work
-      if (job.name === COST_SPIKE_JOB && offset === -1) cpu *= COST_SPIKE_FACTOR;
-      const memoryMb = Math.round(spec.memMb * Math.exp(0.04 * zMem));
       const runId = uuid(r);
       const base = {
         type: "run" as const,
@@ -1574,7 +1617,7 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
         dataset: spec.out,
         updatedAt: new Date(endMs),
         rows,
-        bytes: Math.round(rows * spec.rowBytes * Math.exp(0.01 * gauss(r, limit))),
+        bytes: Math.round(rows * spec.rowBytes * (1 + 0.002 * (r() - 0.5))),
         owner: job.group.owner,
         schema,
         runId,
@@ -1588,6 +1631,7 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
   const supplierDeliveries = new Map<string, Date[]>();
   for (const sup of SUPPLIERS) {
     for (const d of sup.datasets) {
+      const history: { offset: number; rows: number }[] = [];
       const t = hhmm(d.at);
       const cron = `${t % 60} ${Math.floor(t / 60)} * * *`;
       for (const slot of slotsBetween(cron, d.tz, start - DAY, horizon + DAY)) {
@@ -1599,7 +1643,13 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
           slot.getTime() + (late ? LATE_SUPPLIER_S * 1000 + between(r, -6, 6) * MINUTE : -between(r, 8, 40) * MINUTE);
         const at = Math.round(arrival / 1000) * 1000;
         if (at < start || at >= horizon) continue;
-        const rows = Math.round(d.rows * Math.exp(0.03 * gauss(r, offset >= -1 ? 0.6 : 2.2)));
+        let rows = d.rows * Math.exp(0.03 * gauss(r, NOISE_LIMIT));
+        if (offset >= -1) {
+          const window = history.filter((h) => h.offset >= offset - 14 && h.offset <= offset - 1);
+          if (window.length >= 5) rows = steady(window.map((h) => h.rows), r);
+        }
+        rows = Math.round(rows);
+        history.push({ offset, rows });
         events.push({
           type: "dataset",
           id: `demo:dataset:${LANDING}/${d.name}:${day}:0`,

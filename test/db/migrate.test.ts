@@ -6,34 +6,37 @@ import path from "node:path";
 import { describe, it } from "node:test";
 import { promisify } from "node:util";
 import { sql } from "drizzle-orm";
-import { Ingestor } from "../../src/ingest/apply.ts";
 import { openStore } from "../../src/db/client.ts";
+import { Ingestor } from "../../src/ingest/apply.ts";
 import { createPgDatabase, TEST_DATABASE_URL } from "../helpers/store.ts";
 
 const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, "../../bin/houston.mjs");
 
 describe("migrations", () => {
-  it(
-    "let three processes migrate one empty PostgreSQL database at the same moment",
-    { skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL (real PostgreSQL)" },
-    async () => {
-      const db = await createPgDatabase();
-      try {
-        const env = { ...process.env, DATABASE_URL: db.url, HOUSTON_CONFIG: "" };
-        const results = await Promise.allSettled([1, 2, 3].map(() => run(process.execPath, [BIN, "migrate"], { env })));
-        for (const r of results) assert.equal(r.status, "fulfilled", r.status === "rejected" ? String(r.reason) : "");
-        const store = await openStore({ databaseUrl: db.url, maxConnections: 1 });
-        const rows = await store.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`);
-        const ready = await store.ready();
-        await store.close();
-        assert.ok(rows[0]!.n >= 1);
-        assert.equal(ready, true);
-      } finally {
-        await db.drop();
-      }
-    },
-  );
+  it("let three processes migrate one empty PostgreSQL database at the same moment", {
+    skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL (real PostgreSQL)",
+  }, async () => {
+    const db = await createPgDatabase();
+    try {
+      const env = { ...process.env, DATABASE_URL: db.url, HOUSTON_CONFIG: "" };
+      const results = await Promise.allSettled(
+        [1, 2, 3].map(() => run(process.execPath, [BIN, "migrate"], { env })),
+      );
+      for (const r of results)
+        assert.equal(r.status, "fulfilled", r.status === "rejected" ? String(r.reason) : "");
+      const store = await openStore({ databaseUrl: db.url, maxConnections: 1 });
+      const rows = await store.query<{ n: number }>(
+        sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`,
+      );
+      const ready = await store.ready();
+      await store.close();
+      assert.ok(rows[0]!.n >= 1);
+      assert.equal(ready, true);
+    } finally {
+      await db.drop();
+    }
+  });
 });
 
 describe("the embedded PGlite store", () => {
@@ -43,12 +46,22 @@ describe("the embedded PGlite store", () => {
       const first = await openStore({ dataDir: dir });
       await first.migrate();
       await new Ingestor(first).apply([
-        { type: "run", namespace: "default", job: "persisted", runId: "1", status: "success", endedAt: new Date("2026-11-21T01:00:00Z"), eventTime: new Date("2026-11-21T01:00:00Z") },
+        {
+          type: "run",
+          namespace: "default",
+          job: "persisted",
+          runId: "1",
+          status: "success",
+          endedAt: new Date("2026-11-21T01:00:00Z"),
+          eventTime: new Date("2026-11-21T01:00:00Z"),
+        },
       ]);
       await first.close();
       const second = await openStore({ dataDir: dir });
       await second.migrate();
-      const rows = await second.query<{ name: string }>(sql`SELECT j.name FROM runs r JOIN jobs j ON j.id = r.job_id`);
+      const rows = await second.query<{ name: string }>(
+        sql`SELECT j.name FROM runs r JOIN jobs j ON j.id = r.job_id`,
+      );
       await second.close();
       assert.deepEqual(rows, [{ name: "persisted" }]);
     } finally {
@@ -61,14 +74,18 @@ describe("the embedded PGlite store", () => {
     try {
       const owner = await openStore({ dataDir: dir });
       await owner.migrate();
-      const other = run(process.execPath, [BIN, "migrate"], { env: { ...process.env, HOUSTON_DATA_DIR: dir, DATABASE_URL: "" } });
+      const other = run(process.execPath, [BIN, "migrate"], {
+        env: { ...process.env, HOUSTON_DATA_DIR: dir, DATABASE_URL: "" },
+      });
       await assert.rejects(other, (err: { code: number; stderr: string }) => {
         assert.equal(err.code, 2);
         assert.match(err.stderr, /in use by process \d+.*HOUSTON_URL/s);
         return true;
       });
       await owner.close();
-      const again = await run(process.execPath, [BIN, "migrate"], { env: { ...process.env, HOUSTON_DATA_DIR: dir, DATABASE_URL: "" } });
+      const again = await run(process.execPath, [BIN, "migrate"], {
+        env: { ...process.env, HOUSTON_DATA_DIR: dir, DATABASE_URL: "" },
+      });
       assert.match(again.stdout, /migrations applied/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -16,6 +16,7 @@ import {
 } from "../../src/db/queries.ts";
 import { flushAllRollups } from "../../src/db/rollup.ts";
 import { upsertSchedules } from "../../src/db/schedules.ts";
+import { ts } from "../../src/db/sql.ts";
 import { Ingestor, schemaFingerprint } from "../../src/ingest/apply.ts";
 import type { HoustonEvent, RunEvent } from "../../src/ingest/events.ts";
 import { describeEachStore, openTestStore, TEST_DATABASE_URL, type TestStore } from "../helpers/store.ts";
@@ -589,7 +590,7 @@ describe("core read queries: index use (postgres)", { skip: !TEST_DATABASE_URL }
         s, s + interval '5 seconds', s + (30 + g % 600) * interval '1 second', g % 1000,
         CASE WHEN g % 37 = 0 THEN 'boom' END, s + interval '10 minutes'
       FROM generate_series(0, 19999) g
-      CROSS JOIN LATERAL (SELECT ${now}::timestamptz - (g / 1000 + 1) * interval '1 day'
+      CROSS JOIN LATERAL (SELECT ${ts(now)} - (g / 1000 + 1) * interval '1 day'
         + (g % 1440) * interval '1 minute' AS s) t`);
     await store.query(sql`INSERT INTO rollup_dirty (job_id, day)
       SELECT DISTINCT job_id, (run_at AT TIME ZONE 'UTC')::date FROM runs`);
@@ -597,18 +598,18 @@ describe("core read queries: index use (postgres)", { skip: !TEST_DATABASE_URL }
     await store.query(sql`INSERT INTO datasets (namespace, name)
       SELECT 'wh' || (i % 2), 'ds_' || (i / 2) FROM generate_series(0, 999) i`);
     await store.query(sql`INSERT INTO dataset_updates (dataset_id, updated_at, rows, schema_fingerprint)
-      SELECT d.id, ${now}::timestamptz - k * interval '1 day', k * 10, 'fp'
+      SELECT d.id, ${ts(now)} - k * interval '1 day', k * 10, 'fp'
       FROM datasets d CROSS JOIN generate_series(1, 20) k`);
     await store.query(sql`INSERT INTO deploys (artifact, kind, status, at)
       SELECT 'a' || (i % 300), 'pipeline',
         CASE WHEN i % 20 = 0 THEN 'failed' WHEN i % 50 = 1 THEN 'rolled_back' ELSE 'success' END,
-        ${now}::timestamptz - i * interval '2 hours'
+        ${ts(now)} - i * interval '2 hours'
       FROM generate_series(0, 4999) i`);
     await store.query(sql`INSERT INTO expected_runs (job_id, slot_at, opens_at, closes_at, due_at, run_id)
       SELECT j.id, s, s - interval '2 minutes', s + interval '58 minutes', s + interval '10 minutes',
         CASE WHEN (j.id + k) % 100 = 0 THEN NULL ELSE 1 END
       FROM jobs j CROSS JOIN generate_series(-24, 23) k
-      CROSS JOIN LATERAL (SELECT date_trunc('hour', ${now}::timestamptz) + k * interval '1 hour' AS s) t`);
+      CROSS JOIN LATERAL (SELECT date_trunc('hour', ${ts(now)}) + k * interval '1 hour' AS s) t`);
     await store.query(sql`ANALYZE`);
   });
   after(async () => {

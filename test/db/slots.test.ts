@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { extendSlots, upsertSchedules } from "../../src/db/schedules.ts";
 import { expandSchedule, type Schedule, slotsBetween, validateSchedule } from "../../src/db/slots.ts";
+import { ts } from "../../src/db/sql.ts";
 import { Ingestor } from "../../src/ingest/apply.ts";
 import type { RunEvent } from "../../src/ingest/events.ts";
 import { describeEachStore, openTestStore, type TestStore } from "../helpers/store.ts";
@@ -29,19 +30,17 @@ describe("validateSchedule", () => {
 
 describe("slotsBetween", () => {
   it("lists a daily UTC cron's slots with from inclusive and to exclusive", () => {
-    assert.deepEqual(isos(slotsBetween("0 2 * * *", "UTC", d("2026-01-01T02:00:00Z"), d("2026-01-04T02:00:00Z"))), [
-      "2026-01-01T02:00:00.000Z",
-      "2026-01-02T02:00:00.000Z",
-      "2026-01-03T02:00:00.000Z",
-    ]);
+    assert.deepEqual(
+      isos(slotsBetween("0 2 * * *", "UTC", d("2026-01-01T02:00:00Z"), d("2026-01-04T02:00:00Z"))),
+      ["2026-01-01T02:00:00.000Z", "2026-01-02T02:00:00.000Z", "2026-01-03T02:00:00.000Z"],
+    );
   });
 
   it("lists an hourly cron's slots from the first whole hour after from", () => {
-    assert.deepEqual(isos(slotsBetween("0 * * * *", "UTC", d("2026-01-01T00:30:00Z"), d("2026-01-01T04:00:00Z"))), [
-      "2026-01-01T01:00:00.000Z",
-      "2026-01-01T02:00:00.000Z",
-      "2026-01-01T03:00:00.000Z",
-    ]);
+    assert.deepEqual(
+      isos(slotsBetween("0 * * * *", "UTC", d("2026-01-01T00:30:00Z"), d("2026-01-01T04:00:00Z"))),
+      ["2026-01-01T01:00:00.000Z", "2026-01-01T02:00:00.000Z", "2026-01-01T03:00:00.000Z"],
+    );
   });
 
   it("lists @every slots aligned to the epoch, not to from", () => {
@@ -56,11 +55,19 @@ describe("slotsBetween", () => {
   });
 
   it("is empty when from equals to", () => {
-    assert.deepEqual(slotsBetween("0 * * * *", "UTC", d("2026-01-01T01:00:00Z"), d("2026-01-01T01:00:00Z")), []);
+    assert.deepEqual(
+      slotsBetween("0 * * * *", "UTC", d("2026-01-01T01:00:00Z"), d("2026-01-01T01:00:00Z")),
+      [],
+    );
   });
 
   it("follows Europe/Berlin into summer time on 2026-03-29, when 02:30 does not exist", () => {
-    const slots = slotsBetween("30 2 * * *", "Europe/Berlin", d("2026-03-27T00:00:00Z"), d("2026-04-01T00:00:00Z"));
+    const slots = slotsBetween(
+      "30 2 * * *",
+      "Europe/Berlin",
+      d("2026-03-27T00:00:00Z"),
+      d("2026-04-01T00:00:00Z"),
+    );
     assert.deepEqual(isos(slots), [
       "2026-03-27T01:30:00.000Z", // 02:30 CET
       "2026-03-28T01:30:00.000Z", // 02:30 CET
@@ -73,7 +80,12 @@ describe("slotsBetween", () => {
   });
 
   it("follows Europe/Berlin back to winter time on 2026-10-25, when 02:30 happens twice, with one slot", () => {
-    const slots = slotsBetween("30 2 * * *", "Europe/Berlin", d("2026-10-23T00:00:00Z"), d("2026-10-28T00:00:00Z"));
+    const slots = slotsBetween(
+      "30 2 * * *",
+      "Europe/Berlin",
+      d("2026-10-23T00:00:00Z"),
+      d("2026-10-28T00:00:00Z"),
+    );
     assert.deepEqual(isos(slots), [
       "2026-10-23T00:30:00.000Z", // 02:30 CEST
       "2026-10-24T00:30:00.000Z", // 02:30 CEST
@@ -109,14 +121,20 @@ const show = (r: Row) => ({
 function assertWindows(rows: Row[], s: Schedule) {
   assert.ok(rows.length > 0, `${s.cron} has rows`);
   rows.forEach((r, i) => {
-    assert.ok(r.opens_at <= r.slot_at && r.slot_at < r.closes_at, `opens ≤ slot < closes: ${JSON.stringify(show(r))}`);
+    assert.ok(
+      r.opens_at <= r.slot_at && r.slot_at < r.closes_at,
+      `opens ≤ slot < closes: ${JSON.stringify(show(r))}`,
+    );
     assert.equal(r.due_at.getTime(), r.slot_at.getTime() + s.graceSeconds * 1000, "due = slot + grace");
     const early = r.slot_at.getTime() - r.opens_at.getTime();
     assert.ok(early <= 2 * MIN, "opens at most 2 minutes early");
     const next = rows[i + 1];
     if (next) {
       assert.equal(r.closes_at.getTime(), next.opens_at.getTime(), "closes at the next slot's opening");
-      assert.ok(early <= (next.slot_at.getTime() - r.slot_at.getTime()) / 4, "opens at most a quarter period early");
+      assert.ok(
+        early <= (next.slot_at.getTime() - r.slot_at.getTime()) / 4,
+        "opens at most a quarter period early",
+      );
     }
   });
 }
@@ -221,9 +239,7 @@ describe("expandSchedule", () => {
     }
   });
 
-  it("expands a yearly cron, which validateSchedule accepts", {
-    todo: "bug: expandSchedule looks only 70 days past `to` for the two following slots, so a yearly (or Feb 29) cron gets no rows at all",
-  }, () => {
+  it("expands a yearly cron, which validateSchedule accepts", {}, () => {
     const s = { jobId: 1, cron: "0 0 1 1 *", timezone: "UTC", graceSeconds: 3600 };
     assert.doesNotThrow(() => validateSchedule(s.cron, s.timezone));
     const rows = expandSchedule(s, d("2026-01-01T00:00:00Z"), d("2026-01-02T00:00:00Z"));
@@ -239,8 +255,20 @@ describe("expandSchedule", () => {
 
 const NOW = d("2026-03-10T12:00:00Z");
 
-function run(job: string, runId: string, t: { startedAt?: string; scheduledFor?: string; endedAt?: string }, status: RunEvent["status"] = "success"): RunEvent {
-  const e: RunEvent = { type: "run", namespace: "default", job, runId, status, eventTime: d(t.endedAt ?? t.startedAt ?? t.scheduledFor!) };
+function run(
+  job: string,
+  runId: string,
+  t: { startedAt?: string; scheduledFor?: string; endedAt?: string },
+  status: RunEvent["status"] = "success",
+): RunEvent {
+  const e: RunEvent = {
+    type: "run",
+    namespace: "default",
+    job,
+    runId,
+    status,
+    eventTime: d(t.endedAt ?? t.startedAt ?? t.scheduledFor!),
+  };
   if (t.startedAt) e.startedAt = d(t.startedAt);
   if (t.endedAt) e.endedAt = d(t.endedAt);
   if (t.scheduledFor) e.scheduledFor = d(t.scheduledFor);
@@ -263,7 +291,9 @@ describeEachStore("expected slots", (kind) => {
     await store.dispose();
   });
   beforeEach(async () => {
-    await store.query(sql`TRUNCATE runs, jobs, run_daily, rollup_dirty, expected_runs, job_schedules CASCADE`);
+    await store.query(
+      sql`TRUNCATE runs, jobs, run_daily, rollup_dirty, expected_runs, job_schedules CASCADE`,
+    );
     ingestor = new Ingestor(store);
   });
 
@@ -280,11 +310,12 @@ describeEachStore("expected slots", (kind) => {
     return rows;
   }
   const slot = async (job: string, at: string) => {
-    const rows = await slotsOf(job, sql`e.slot_at = ${d(at)}`);
+    const rows = await slotsOf(job, sql`e.slot_at = ${ts(d(at))}`);
     assert.equal(rows.length, 1, `one slot of ${job} at ${at}`);
     return rows[0]!;
   };
-  const matched = async (job: string) => (await slotsOf(job, sql`e.run_id IS NOT NULL`)).map((s) => [s.slot, s.run]);
+  const matched = async (job: string) =>
+    (await slotsOf(job, sql`e.run_id IS NOT NULL`)).map((s) => [s.slot, s.run]);
 
   it("expands a new schedule 48 hours back and ahead of now", async () => {
     assert.equal(await schedule("hourly", "0 * * * *"), 1);
@@ -298,7 +329,11 @@ describeEachStore("expected slots", (kind) => {
   it("matches a run to its slot by nominal time, even when it started in the next slot's window", async () => {
     await schedule("orders", "0 * * * *");
     await ingestor.apply([
-      run("orders", "r1", { scheduledFor: "2026-03-10T05:00:00Z", startedAt: "2026-03-10T06:05:00Z", endedAt: "2026-03-10T06:20:00Z" }),
+      run("orders", "r1", {
+        scheduledFor: "2026-03-10T05:00:00Z",
+        startedAt: "2026-03-10T06:05:00Z",
+        endedAt: "2026-03-10T06:20:00Z",
+      }),
     ]);
     assert.deepEqual(await matched("orders"), [["2026-03-10T05:00:00Z", "r1"]]);
   });
@@ -326,8 +361,12 @@ describeEachStore("expected slots", (kind) => {
 
   it("does not give a retry (a second run in the same window) another slot", async () => {
     await schedule("flaky", "0 * * * *");
-    await ingestor.apply([run("flaky", "try-1", { startedAt: "2026-03-10T08:05:00Z", endedAt: "2026-03-10T08:06:00Z" }, "failed")]);
-    await ingestor.apply([run("flaky", "try-2", { startedAt: "2026-03-10T08:20:00Z", endedAt: "2026-03-10T08:30:00Z" })]);
+    await ingestor.apply([
+      run("flaky", "try-1", { startedAt: "2026-03-10T08:05:00Z", endedAt: "2026-03-10T08:06:00Z" }, "failed"),
+    ]);
+    await ingestor.apply([
+      run("flaky", "try-2", { startedAt: "2026-03-10T08:20:00Z", endedAt: "2026-03-10T08:30:00Z" }),
+    ]);
     assert.deepEqual(await matched("flaky"), [["2026-03-10T08:00:00Z", "try-1"]]);
     assert.equal((await slot("flaky", "2026-03-10T09:00:00Z")).run, null);
   });
@@ -352,11 +391,12 @@ describeEachStore("expected slots", (kind) => {
       due: "2026-03-10T11:30:00Z",
       run: null,
     });
-    const pastDue = await slotsOf("silent", sql`e.run_id IS NULL AND e.due_at <= ${NOW}`);
+    const pastDue = await slotsOf("silent", sql`e.run_id IS NULL AND e.due_at <= ${ts(NOW)}`);
     assert.equal(pastDue.length, 48);
     assert.equal(pastDue.at(-1)!.slot, "2026-03-10T11:00:00Z");
     // The 12:00 slot is due at 12:30: not missed yet at 12:00 or 12:29, missed at 12:30.
-    const dueBy = async (t: Date) => (await slotsOf("silent", sql`e.run_id IS NULL AND e.due_at <= ${t}`)).length;
+    const dueBy = async (t: Date) =>
+      (await slotsOf("silent", sql`e.run_id IS NULL AND e.due_at <= ${ts(t)}`)).length;
     assert.equal(await dueBy(new Date(NOW.getTime() + 29 * MIN)), 48);
     assert.equal(await dueBy(new Date(NOW.getTime() + 30 * MIN)), 49);
   });
@@ -383,11 +423,14 @@ describeEachStore("expected slots", (kind) => {
     await ingestor.apply([run("changing", "done", { startedAt: "2026-03-10T10:01:00Z" })]);
     const later = new Date(NOW.getTime() + 20 * MIN);
     assert.equal(await schedule("changing", "30 */2 * * *", 600, later), 1);
-    const future = await slotsOf("changing", sql`e.slot_at > ${later}`);
+    const future = await slotsOf("changing", sql`e.slot_at > ${ts(later)}`);
     assert.equal(future.length, 24);
     assert.equal(future[0]!.slot, "2026-03-10T12:30:00Z");
     assert.equal(future.at(-1)!.slot, "2026-03-12T10:30:00Z");
-    assert.ok(future.every((s) => /T\d[02468]:30:00Z$/.test(s.slot) && s.run === null), JSON.stringify(future));
+    assert.ok(
+      future.every((s) => /T\d[02468]:30:00Z$/.test(s.slot) && s.run === null),
+      JSON.stringify(future),
+    );
     assert.equal(future[0]!.due, "2026-03-10T12:40:00Z");
     // History stays: past slots of the old schedule and their matches are kept.
     assert.equal((await slot("changing", "2026-03-10T10:00:00Z")).run, "done");
@@ -398,24 +441,22 @@ describeEachStore("expected slots", (kind) => {
     assert.deepEqual(await slotsOf("changing"), before);
   });
 
-  it("does not invent past slots of a changed schedule that was not in force then", {
-    todo: "bug: upsertSchedules re-expands a changed schedule from now - 48 h, so past slots of the new cron sit next to the old cron's and show as missed",
-  }, async () => {
+  it("does not invent past slots of a changed schedule that was not in force then", {}, async () => {
     await schedule("moved", "0 2 * * *", 3600);
     await ingestor.apply([
       run("moved", "yesterday", { startedAt: "2026-03-09T02:05:00Z" }),
       run("moved", "today", { startedAt: "2026-03-10T02:05:00Z" }),
     ]);
     await schedule("moved", "0 3 * * *", 3600);
-    const past = await slotsOf("moved", sql`e.slot_at <= ${NOW}`);
+    const past = await slotsOf("moved", sql`e.slot_at <= ${ts(NOW)}`);
     assert.deepEqual(past, [
       { slot: "2026-03-09T02:00:00Z", due: "2026-03-09T03:00:00Z", run: "yesterday" },
       { slot: "2026-03-10T02:00:00Z", due: "2026-03-10T03:00:00Z", run: "today" },
     ]);
-    const [{ n }] = (await store.query<{ n: number }>(
-      sql`SELECT count(*)::int AS n FROM expected_runs WHERE run_id IS NOT NULL GROUP BY run_id ORDER BY 1 DESC LIMIT 1`,
-    )) as [{ n: number }];
-    assert.equal(n, 1, "no run fulfils two slots");
+    const twice = await store.query<{ run_id: string }>(
+      sql`SELECT run_id::text FROM expected_runs WHERE run_id IS NOT NULL GROUP BY run_id HAVING count(*) > 1`,
+    );
+    assert.deepEqual(twice, [], "no run fulfils two slots");
   });
 
   it("extends slots idempotently: a second pass at the same time inserts nothing", async () => {
