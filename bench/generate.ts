@@ -98,7 +98,18 @@ const DOMAINS = [
   "catalog",
   "logistics",
 ];
-const FLAVOURS = ["daily", "hourly", "core", "ingest", "reporting", "ml", "sync", "export", "quality", "staging"];
+const FLAVOURS = [
+  "daily",
+  "hourly",
+  "core",
+  "ingest",
+  "reporting",
+  "ml",
+  "sync",
+  "export",
+  "quality",
+  "staging",
+];
 const VERBS = [
   "load",
   "transform",
@@ -210,7 +221,8 @@ export interface Fleet {
 
 function schemaOf(rng: Rng, n: number): { name: string; type: string }[] {
   const fields = [{ name: "id", type: "bigint" }];
-  for (let i = 1; i < n; i++) fields.push({ name: `${rng.pick(NOUNS).slice(0, -1)}_${i}`, type: rng.pick(FIELD_TYPES) });
+  for (let i = 1; i < n; i++)
+    fields.push({ name: `${rng.pick(NOUNS).slice(0, -1)}_${i}`, type: rng.pick(FIELD_TYPES) });
   return fields;
 }
 
@@ -482,7 +494,8 @@ export function* runChunks(fleet: Fleet, counter: RunCounter): Generator<string>
   let id = 0;
 
   const emit = (j: JobPlan, slot: number): string | undefined => {
-    if (slot < t0 || slot >= nowMs || slot < j.bornMs || (slot >= j.outFrom && slot < j.outTo)) return undefined;
+    if (slot < t0 || slot >= nowMs || slot < j.bornMs || (slot >= j.outFrom && slot < j.outTo))
+      return undefined;
     id++;
     counter.rows++;
     const ext = `s${(slot / 1000).toString(36)}`;
@@ -627,7 +640,16 @@ export function* testResultChunks(fleet: Fleet, counter: { rows: number }): Gene
   if (rest) yield rest;
 }
 
-export const DEPLOY_COLUMNS = ["artifact", "kind", "version", "environment", "status", "at", "project", "tickets"];
+export const DEPLOY_COLUMNS = [
+  "artifact",
+  "kind",
+  "version",
+  "environment",
+  "status",
+  "at",
+  "project",
+  "tickets",
+];
 const KINDS = ["pipeline", "pipeline", "pipeline", "model", "model", "dashboard", "code", "code", "schema"];
 
 /** ~15 deploys a day per 5,000 jobs; ~4% failed and ~2% rolled back. */

@@ -239,14 +239,31 @@ describe("expandSchedule", () => {
     }
   });
 
-  it("expands a yearly cron, which validateSchedule accepts", {}, () => {
+  it("expands a yearly cron, which validateSchedule accepts", () => {
     const s = { jobId: 1, cron: "0 0 1 1 *", timezone: "UTC", graceSeconds: 3600 };
     assert.doesNotThrow(() => validateSchedule(s.cron, s.timezone));
     const rows = expandSchedule(s, d("2026-01-01T00:00:00Z"), d("2026-01-02T00:00:00Z"));
-    assert.deepEqual(
-      rows.map((r) => r.slot_at.toISOString()),
-      ["2026-01-01T00:00:00.000Z"],
-    );
+    assert.deepEqual(rows.map(show), [
+      {
+        slot: "2026-01-01T00:00:00.000Z",
+        opens: "2025-12-31T23:58:00.000Z",
+        closes: "2026-12-31T23:58:00.000Z",
+        due: "2026-01-01T01:00:00.000Z",
+      },
+    ]);
+  });
+
+  it("expands a leap-day cron, whose next slots are years apart", () => {
+    const s = { jobId: 1, cron: "0 6 29 2 *", timezone: "UTC", graceSeconds: 3600 };
+    const rows = expandSchedule(s, d("2026-01-01T00:00:00Z"), d("2029-01-01T00:00:00Z"));
+    assert.deepEqual(rows.map(show), [
+      {
+        slot: "2028-02-29T06:00:00.000Z",
+        opens: "2028-02-29T05:58:00.000Z",
+        closes: "2032-02-29T05:58:00.000Z",
+        due: "2028-02-29T07:00:00.000Z",
+      },
+    ]);
   });
 });
 
@@ -441,7 +458,7 @@ describeEachStore("expected slots", (kind) => {
     assert.deepEqual(await slotsOf("changing"), before);
   });
 
-  it("does not invent past slots of a changed schedule that was not in force then", {}, async () => {
+  it("does not invent past slots of a changed schedule that was not in force then", async () => {
     await schedule("moved", "0 2 * * *", 3600);
     await ingestor.apply([
       run("moved", "yesterday", { startedAt: "2026-03-09T02:05:00Z" }),

@@ -1,0 +1,1142 @@
+// `npm run bench`: loads a realistic fleet (default 10M runs, 5,000 jobs, ~400 days) into
+// PostgreSQL, then measures what Houston's hot paths cost at that size: raw COPY, HTTP batch
+// ingest, OpenLineage ingest, `houston ingest`, and the core read queries (also on PGlite).
+// It prints figures (stdout; progress on stderr) and writes nothing else.
+//
+//   npm run bench -- [--runs N] [--jobs N] [--pglite-runs N] [--pglite-jobs N] [--skip-pglite]
+//                    [--skip-load] [--db URL] [--seed N]
+import { spawn } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { cpus, tmpdir, totalmem } from "node:os";
+import path from "node:path";
+import { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { fileURLToPath } from "node:url";
+import type { PGlite } from "@electric-sql/pglite";
+import { sql } from "drizzle-orm";
+import postgres from "postgres";
+import { createApp } from "../src/app.ts";
+import { loadConfig } from "../src/config.ts";
+import { openStore, type Store } from "../src/db/client.ts";
+import {
+  failedDeploys,
+  findDatasets,
+  findJobs,
+  fleetDayStats,
+  jobDailySeries,
+  latestDatasetUpdate,
+  latestRun,
+  missingRuns,
+  runsInWindow,
+} from "../src/db/queries.ts";
+import { flushAllRollups } from "../src/db/rollup.ts";
+import { expandSlots, loadSchedules } from "../src/db/slots.ts";
+import { createLogger } from "../src/log.ts";
+import {
+  DATASET_COLUMNS,
+  DEPLOY_COLUMNS,
+  datasetChunks,
+  datasetUpdateChunks,
+  deployChunks,
+  type Fleet,
+  JOB_COLUMNS,
+  jobChunks,
+  planFleet,
+  RESULT_COLUMNS,
+  Rng,
+  RUN_COLUMNS,
+  runChunks,
+  SCHEDULE_COLUMNS,
+  scheduleChunks,
+  TEST_COLUMNS,
+  testChunks,
+  testResultChunks,
+  UPDATE_COLUMNS,
+} from "./generate.ts";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/houston_bench";
+const HOUR = 3_600_000;
+const DAY = 86_400_000;
+const DAYS = 400;
+
+// ---------------------------------------------------------------------------------------
+// Options and output
+
+interface Options {
+  runs: number;
+  jobs: number;
+  pgliteRuns: number;
+  pgliteJobs?: number;
+  skipPglite: boolean;
+  skipLoad: boolean;
+  db: string;
+  seed: number;
+}
+
+function count(text: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.replaceAll("_", "").replaceAll(",", ""));
+  if (!m) throw new Error(`${flag} expects a number (e.g. 200000, 200k, 10M), got ${text}`);
+  const mult = m[2] === "" ? 1 : m[2]!.toLowerCase() === "k" ? 1e3 : 1e6;
+  return Math.round(Number(m[1]) * mult);
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
+    runs: 10_000_000,
+    jobs: 5_000,
+    pgliteRuns: 1_000_000,
+    skipPglite: false,
+    skipLoad: false,
+    db: process.env["DATABASE_URL"] || DEFAULT_DB,
+    seed: 20261122,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--runs") o.runs = count(val(), a);
+    else if (a === "--jobs") o.jobs = count(val(), a);
+    else if (a === "--pglite-runs") o.pgliteRuns = count(val(), a);
+    else if (a === "--pglite-jobs") o.pgliteJobs = count(val(), a);
+    else if (a === "--skip-pglite") o.skipPglite = true;
+    else if (a === "--skip-load") o.skipLoad = true;
+    else if (a === "--db") o.db = val();
+    else if (a === "--seed") o.seed = count(val(), a);
+    else throw new Error(`unknown option ${a}`);
+  }
+  return o;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const rate = (rows: number, ms: number) => fmt(rows / Math.max(ms / 1000, 1e-9));
+const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024)} MB`;
+const out = (line = "") => process.stdout.write(`${line}\n`);
+const note = (line: string) => process.stderr.write(`  · ${line}\n`);
+
+/** The final table: one row per figure. */
+const summary: [string, string, string][] = [];
+const record = (what: string, figure: string, target = "") => summary.push([what, figure, target]);
+
+async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
+  const t = performance.now();
+  const v = await fn();
+  return [v, performance.now() - t];
+}
+
+function withProgress(label: string, counter: { rows: number }, total: number): () => void {
+  const started = performance.now();
+  const timer = setInterval(() => {
+    const el = performance.now() - started;
+    note(
+      `${label}: ${fmt(counter.rows)}/${fmt(total)} (${rate(counter.rows, el)}/s, rss ${mb(process.memoryUsage().rss)})`,
+    );
+  }, 15_000);
+  return () => clearInterval(timer);
+}
+
+// ---------------------------------------------------------------------------------------
+// Bulk targets: PostgreSQL (COPY FROM STDIN) and PGlite (COPY FROM '/dev/blob')
+
+interface BulkTarget {
+  kind: "postgres" | "pglite";
+  exec(text: string): Promise<void>;
+  rows<T>(text: string): Promise<T[]>;
+  copy(table: string, columns: string[], chunks: Iterable<string>): Promise<void>;
+  /**
+   * Empties `table`, drops its secondary indexes, COPYs the chunks, then rebuilds the
+   * indexes from their saved definitions (the usual bulk-load order). Returns the copy
+   * and index-build times separately.
+   */
+  copyFresh(
+    table: string,
+    columns: string[],
+    chunks: Iterable<string>,
+  ): Promise<{ copyMs: number; indexMs: number }>;
+  /** Runs statements on one session with bulk-friendly settings (work_mem etc.). */
+  session(statements: string[]): Promise<void>;
+}
+
+async function secondaryIndexes(
+  t: BulkTarget,
+  table: string,
+): Promise<{ indexname: string; indexdef: string }[]> {
+  return t.rows(
+    `SELECT i.indexname, i.indexdef FROM pg_indexes i
+     WHERE i.schemaname = 'public' AND i.tablename = '${table}'
+       AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)
+     ORDER BY i.indexname`,
+  );
+}
+
+function postgresTarget(client: postgres.Sql, superuser: boolean): BulkTarget {
+  const t: BulkTarget = {
+    kind: "postgres",
+    async exec(text) {
+      await client.unsafe(text);
+    },
+    async rows<T>(text: string) {
+      return (await client.unsafe(text)) as unknown as T[];
+    },
+    async copy(table, columns, chunks) {
+      const w = await client.unsafe(`COPY ${table} (${columns.join(", ")}) FROM STDIN`).writable();
+      await pipeline(Readable.from(chunks), w);
+    },
+    async copyFresh(table, columns, chunks) {
+      const defs = await secondaryIndexes(t, table);
+      const started = performance.now();
+      await client.begin(async (tx) => {
+        await tx.unsafe("SET LOCAL synchronous_commit = off");
+        // Skips the per-row foreign-key trigger (the generator's job ids are valid by
+        // construction); only a superuser may. Other users pay the FK check.
+        if (superuser) await tx.unsafe("SET LOCAL session_replication_role = replica");
+        await tx.unsafe(`TRUNCATE ${table}`);
+        for (const d of defs) await tx.unsafe(`DROP INDEX ${d.indexname}`);
+        // FREEZE: rows written frozen and pages all-visible (allowed after TRUNCATE in the
+        // same transaction), so no VACUUM pass over the whole table afterwards.
+        const w = await tx
+          .unsafe(`COPY ${table} (${columns.join(", ")}) FROM STDIN WITH (FREEZE)`)
+          .writable();
+        await pipeline(Readable.from(chunks), w);
+      });
+      const copyMs = performance.now() - started;
+      const reserved = await client.reserve();
+      try {
+        await reserved.unsafe("SET maintenance_work_mem = '1GB'");
+        for (const d of defs) await reserved.unsafe(d.indexdef);
+      } finally {
+        reserved.release();
+      }
+      return { copyMs, indexMs: performance.now() - started - copyMs };
+    },
+    async session(statements) {
+      const reserved = await client.reserve();
+      try {
+        for (const s of statements) await reserved.unsafe(s);
+      } finally {
+        reserved.release();
+      }
+    },
+  };
+  return t;
+}
+
+function pgliteTarget(pg: PGlite): BulkTarget {
+  const BLOB_BYTES = 16 << 20;
+  const copyBlobs = async (table: string, columns: string[], chunks: Iterable<string>) => {
+    const text = `COPY ${table} (${columns.join(", ")}) FROM '/dev/blob'`;
+    let parts: string[] = [];
+    let size = 0;
+    const flush = async () => {
+      if (!parts.length) return;
+      await pg.query(text, [], { blob: new Blob(parts) });
+      parts = [];
+      size = 0;
+    };
+    for (const c of chunks) {
+      parts.push(c);
+      size += c.length;
+      if (size >= BLOB_BYTES) await flush();
+    }
+    await flush();
+  };
+  const t: BulkTarget = {
+    kind: "pglite",
+    async exec(text) {
+      await pg.exec(text);
+    },
+    async rows<T>(text: string) {
+      return (await pg.query<T>(text)).rows;
+    },
+    copy: copyBlobs,
+    async copyFresh(table, columns, chunks) {
+      const defs = await secondaryIndexes(t, table);
+      const started = performance.now();
+      await pg.exec(`TRUNCATE ${table}`);
+      for (const d of defs) await pg.exec(`DROP INDEX ${d.indexname}`);
+      await copyBlobs(table, columns, chunks);
+      const copyMs = performance.now() - started;
+      await pg.exec("SET maintenance_work_mem = '256MB'");
+      for (const d of defs) await pg.exec(d.indexdef);
+      await pg.exec("RESET maintenance_work_mem");
+      return { copyMs, indexMs: performance.now() - started - copyMs };
+    },
+    async session(statements) {
+      for (const s of statements) await pg.exec(s);
+    },
+  };
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------
+// Load
+
+const ALL_TABLES =
+  "runs, jobs, run_daily, rollup_dirty, job_schedules, expected_runs, datasets, dataset_updates, tests, test_results, deploys, ingested_events";
+
+/** run_daily for every (job, day) in one statement: the aggregates of src/db/rollup.ts. */
+const BUILD_ROLLUP = `INSERT INTO run_daily (job_id, day, runs, successes, failures, running, duration_p50_ms,
+    duration_p95_ms, duration_max_ms, duration_total_ms, rows, cpu_seconds, memory_mb_max, cost,
+    first_run_at, last_run_at)
+  SELECT job_id, (run_at AT TIME ZONE 'UTC')::date AS day,
+    count(*)::int,
+    count(*) FILTER (WHERE status = 'success')::int,
+    count(*) FILTER (WHERE status = 'failed')::int,
+    count(*) FILTER (WHERE status = 'running')::int,
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY duration_ms),
+    percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms),
+    max(duration_ms)::float8,
+    sum(duration_ms)::float8,
+    sum(rows)::bigint,
+    sum(cpu_seconds),
+    max(memory_mb),
+    sum(cost),
+    min(run_at),
+    max(run_at)
+  FROM runs
+  GROUP BY 2, 1
+  ORDER BY 2, 1`;
+
+interface LoadReport {
+  runs: number;
+  failed: number;
+  running: number;
+  runsCopyMs: number;
+  runsIndexMs: number;
+  otherRows: number;
+  otherMs: number;
+  rollupRows: number;
+  rollupMs: number;
+  slots: number;
+  unmatched: number;
+  slotsMs: number;
+  analyzeMs: number;
+  totalMs: number;
+}
+
+async function loadFleet(t: BulkTarget, store: Store, fleet: Fleet, label: string): Promise<LoadReport> {
+  const started = performance.now();
+  await t.exec(`TRUNCATE ${ALL_TABLES} RESTART IDENTITY CASCADE`);
+  await t.copy("jobs", JOB_COLUMNS, jobChunks(fleet));
+
+  const counter = { rows: 0, failed: 0, running: 0 };
+  const stop = withProgress(`${label} runs`, counter, fleet.expectedRuns);
+  let copy: { copyMs: number; indexMs: number };
+  try {
+    copy = await t.copyFresh("runs", RUN_COLUMNS, runChunks(fleet, counter));
+  } finally {
+    stop();
+  }
+  if (counter.rows !== fleet.expectedRuns) {
+    throw new Error(`generator produced ${counter.rows} runs, planned ${fleet.expectedRuns}`);
+  }
+  note(`${label}: runs copied in ${secs(copy.copyMs)}, indexes rebuilt in ${secs(copy.indexMs)}`);
+
+  const otherStart = performance.now();
+  const upd = { rows: 0 };
+  const res = { rows: 0 };
+  const dep = { rows: 0, failed: 0 };
+  await t.copy("datasets", DATASET_COLUMNS, datasetChunks(fleet));
+  await t.copy("tests", TEST_COLUMNS, testChunks(fleet));
+  await t.copy("dataset_updates", UPDATE_COLUMNS, datasetUpdateChunks(fleet, upd));
+  await t.copy("test_results", RESULT_COLUMNS, testResultChunks(fleet, res));
+  await t.copy("deploys", DEPLOY_COLUMNS, deployChunks(fleet, dep));
+  for (const table of ["jobs", "runs", "datasets", "tests"]) {
+    await t.exec(
+      `SELECT setval(pg_get_serial_sequence('${table}', 'id'), (SELECT coalesce(max(id), 1) FROM ${table}))`,
+    );
+  }
+  const otherMs = performance.now() - otherStart;
+  const otherRows = fleet.jobs.length + fleet.datasets.length * 2 + upd.rows + res.rows + dep.rows;
+  note(
+    `${label}: ${fmt(upd.rows)} dataset updates, ${fmt(res.rows)} test results, ${fmt(dep.rows)} deploys (${fmt(dep.failed)} failed/rolled back) in ${secs(otherMs)}`,
+  );
+
+  const rollupStart = performance.now();
+  await t.session([
+    t.kind === "postgres" ? "SET work_mem = '1GB'" : "SET work_mem = '256MB'",
+    BUILD_ROLLUP,
+    "RESET work_mem",
+  ]);
+  const rollupMs = performance.now() - rollupStart;
+  const [rd] = await t.rows<{ n: number }>("SELECT count(*)::int AS n FROM run_daily");
+  note(`${label}: run_daily ${fmt(rd!.n)} rows in ${secs(rollupMs)}`);
+
+  const slotStart = performance.now();
+  await t.copy("job_schedules", SCHEDULE_COLUMNS, scheduleChunks(fleet));
+  const now = new Date(fleet.nowMs);
+  const slots = await expandSlots(
+    store,
+    await loadSchedules(store),
+    new Date(now.getTime() - 2 * DAY),
+    new Date(now.getTime() + 2 * DAY),
+  );
+  const [um] = await t.rows<{ n: number }>(
+    `SELECT count(*)::int AS n FROM expected_runs WHERE run_id IS NULL AND slot_at < '${now.toISOString()}'`,
+  );
+  const slotsMs = performance.now() - slotStart;
+
+  const analyzeStart = performance.now();
+  // runs was COPYed FROM … FREEZE (PostgreSQL): statistics only. The rest: VACUUM too, so
+  // their visibility maps allow index-only scans as they would in a long-lived database.
+  await t.exec("ANALYZE runs");
+  for (const table of ALL_TABLES.split(", ").filter((x) => x !== "runs"))
+    await t.exec(`VACUUM (ANALYZE) ${table}`);
+  const analyzeMs = performance.now() - analyzeStart;
+
+  return {
+    runs: counter.rows,
+    failed: counter.failed,
+    running: counter.running,
+    runsCopyMs: copy.copyMs,
+    runsIndexMs: copy.indexMs,
+    otherRows,
+    otherMs,
+    rollupRows: rd!.n,
+    rollupMs,
+    slots,
+    unmatched: um!.n,
+    slotsMs,
+    analyzeMs,
+    totalMs: performance.now() - started,
+  };
+}
+
+function printLoad(label: string, fleet: Fleet, r: LoadReport): void {
+  out(
+    `${label}: ${fmt(fleet.jobs.length)} jobs (${fmt(fleet.hourlyJobs)} hourly, ${fmt(fleet.jobs.length - fleet.hourlyJobs)} daily), ` +
+      `${fmt(fleet.datasets.length)} datasets, ${DAYS} days ending ${new Date(fleet.nowMs).toISOString()}`,
+  );
+  out(
+    `  runs          ${fmt(r.runs)} rows (${((100 * r.failed) / r.runs).toFixed(2)}% failed, ${fmt(r.running)} running)`,
+  );
+  out(
+    `    COPY        ${secs(r.runsCopyMs)}  ${rate(r.runs, r.runsCopyMs)} rows/s (secondary indexes dropped)`,
+  );
+  out(`    indexes     ${secs(r.runsIndexMs)}  (5 secondary indexes rebuilt)`);
+  out(
+    `    together    ${secs(r.runsCopyMs + r.runsIndexMs)}  ${rate(r.runs, r.runsCopyMs + r.runsIndexMs)} rows/s`,
+  );
+  out(
+    `  other tables  ${fmt(r.otherRows)} rows in ${secs(r.otherMs)}  ${rate(r.otherRows, r.otherMs)} rows/s`,
+  );
+  out(
+    `  run_daily     ${fmt(r.rollupRows)} (job, day) rows in ${secs(r.rollupMs)} (one INSERT … SELECT … GROUP BY)`,
+  );
+  out(
+    `  slots         ${fmt(r.slots)} expected runs (±2 days) in ${secs(r.slotsMs)}; ${fmt(r.unmatched)} past slots unmatched (${fmt(fleet.missedSlots)} planted)`,
+  );
+  out(`  vacuum/analyze ${secs(r.analyzeMs)}`);
+  out(`  total         ${secs(r.totalMs)}`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Fleet facts read back from the database (so --skip-load works on any loaded database)
+
+interface Facts {
+  jobs: { id: number; namespace: string; name: string; group: string | null; environment: string | null }[];
+  datasets: { id: number; name: string }[];
+  firstDay: string;
+  lastDay: string;
+  runs: number;
+}
+
+async function readFacts(store: Store): Promise<Facts> {
+  const jobs = await store.query<Facts["jobs"][number]>(
+    sql`SELECT id, namespace, name, group_name AS "group", environment FROM jobs ORDER BY id`,
+  );
+  const datasets = await store.query<Facts["datasets"][number]>(
+    sql`SELECT id, name FROM datasets ORDER BY id`,
+  );
+  const [span] = await store.query<{ first: string | null; last: string | null }>(
+    sql`SELECT min(day)::text AS first, max(day)::text AS last FROM run_daily`,
+  );
+  const [n] = await store.query<{ n: number }>(
+    sql`SELECT reltuples::float8 AS n FROM pg_class WHERE relname = 'runs'`,
+  );
+  if (!jobs.length || !span?.first || !span.last) throw new Error("the database holds no loaded fleet");
+  return { jobs, datasets, firstDay: span.first, lastDay: span.last, runs: Number(n?.n ?? 0) };
+}
+
+// ---------------------------------------------------------------------------------------
+// Ingest measurements
+
+function runLine(
+  ext: string,
+  job: Facts["jobs"][number],
+  status: string,
+  started: number,
+  ended: number,
+): string {
+  return `${job.id}\t${ext}\t${status}\t\\N\t${new Date(started).toISOString()}\t${new Date(ended).toISOString()}\t1000\t12.5\t512\t0.0005\t0\t\\N\t${job.environment ?? "\\N"}\t${new Date(ended).toISOString()}\n`;
+}
+
+/** COPY of fresh runs into the loaded, fully indexed table (FK checks on): the floor for any ingest path. */
+async function copyBaseline(client: postgres.Sql, store: Store, facts: Facts, n: number): Promise<number> {
+  const rng = new Rng(7);
+  const now = Date.now();
+  const [maxId] = await client`SELECT coalesce(max(id), 0)::float8 AS m FROM runs`;
+  const before = Number(maxId!["m"]);
+  const tag = now.toString(36);
+  function* chunks() {
+    let parts: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const job = facts.jobs[rng.int(facts.jobs.length)]!;
+      const started = now - rng.int(23 * HOUR) - HOUR;
+      const ended = started + 1000 + rng.int(600_000);
+      parts.push(runLine(`copy-${tag}-${i}`, job, rng.next() < 0.03 ? "failed" : "success", started, ended));
+      if (parts.length >= 5000) {
+        yield parts.join("");
+        parts = [];
+      }
+    }
+    if (parts.length) yield parts.join("");
+  }
+  // ids from the sequence, as any writer would get them.
+  const cols = RUN_COLUMNS.filter((c) => c !== "id");
+  const [, ms] = await timed(async () => {
+    const w = await client.unsafe(`COPY runs (${cols.join(", ")}) FROM STDIN`).writable();
+    await pipeline(Readable.from(chunks()), w);
+  });
+  // Untimed: keep the rollup consistent with the runs just added.
+  await client.unsafe(`INSERT INTO rollup_dirty (job_id, day)
+    SELECT DISTINCT job_id, (run_at AT TIME ZONE 'UTC')::date FROM runs WHERE id > ${before}
+    ON CONFLICT DO NOTHING`);
+  await flushAllRollups(store);
+  return ms;
+}
+
+interface Client {
+  post(pathname: string, body: string): Promise<{ status: number; text: string }>;
+}
+
+function httpClient(base: string, token: string): Client {
+  return {
+    async post(pathname, body) {
+      const res = await fetch(base + pathname, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+        body,
+      });
+      return { status: res.status, text: await res.text() };
+    },
+  };
+}
+
+/** Runs `workers` loops that each take the next task index until `total` are done. */
+async function workers(n: number, total: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: n }, async () => {
+      for (;;) {
+        const i = next++;
+        if (i >= total) return;
+        await task(i);
+      }
+    }),
+  );
+}
+
+function rssSampler(): { stop(): number } {
+  let max = process.memoryUsage().rss;
+  const timer = setInterval(() => {
+    max = Math.max(max, process.memoryUsage().rss);
+  }, 50);
+  return {
+    stop() {
+      clearInterval(timer);
+      return Math.max(max, process.memoryUsage().rss);
+    },
+  };
+}
+
+interface HttpFigures {
+  batches: number;
+  events: number;
+  runs: number;
+  ms: number;
+  clients: number;
+  maxRss: number;
+  rssBefore: number;
+}
+
+/**
+ * Batches of 1,000 native run events: 500 one-event runs (finished), 250 starts of new runs
+ * and 250 ends of the runs the previous batch started (the first batch sends 250 more
+ * one-event runs instead), all for existing jobs, times within the last day.
+ */
+async function httpBatches(
+  client: Client,
+  facts: Facts,
+  batches: number,
+  clients: number,
+): Promise<HttpFigures> {
+  const rng = new Rng(11);
+  const now = Date.now();
+  const tag = now.toString(36);
+  interface Started {
+    job: Facts["jobs"][number];
+    runId: string;
+    started: number;
+  }
+  const startedIn: Started[][] = [];
+  const plan = (b: number): { body: string; runs: number } => {
+    const events: Record<string, unknown>[] = [];
+    const job = () => facts.jobs[rng.int(facts.jobs.length)]!;
+    const base = (j: Facts["jobs"][number]) => ({
+      type: "run",
+      namespace: j.namespace,
+      job: j.name,
+      ...(j.group ? { group: j.group } : {}),
+      ...(j.environment ? { environment: j.environment } : {}),
+    });
+    let runs = 0;
+    for (let i = 0; i < 500; i++) {
+      const j = job();
+      const started = now - HOUR - rng.int(22 * HOUR);
+      const failed = rng.next() < 0.03;
+      events.push({
+        ...base(j),
+        id: `${tag}-${b}-${i}`,
+        run_id: `${tag}-${b}-${i}`,
+        status: failed ? "failed" : "success",
+        started_at: new Date(started).toISOString(),
+        ended_at: new Date(started + 1000 + rng.int(1_800_000)).toISOString(),
+        rows: rng.int(1_000_000),
+        cpu_seconds: Math.round(rng.range(1, 900) * 100) / 100,
+        memory_mb: 256 + rng.int(8000),
+        cost: Math.round(rng.range(0, 0.05) * 1e6) / 1e6,
+        ...(failed ? { error: "bench: synthetic failure" } : {}),
+      });
+      runs++;
+    }
+    const starts: Started[] = [];
+    for (let i = 0; i < 250; i++) {
+      const j = job();
+      const s: Started = { job: j, runId: `${tag}-${b}-s${i}`, started: now - 2 * HOUR - rng.int(20 * HOUR) };
+      starts.push(s);
+      events.push({
+        ...base(j),
+        id: `${s.runId}-start`,
+        run_id: s.runId,
+        status: "running",
+        started_at: new Date(s.started).toISOString(),
+      });
+      runs++;
+    }
+    startedIn[b] = starts;
+    const prev = b > 0 ? startedIn[b - 1] : undefined;
+    if (prev) {
+      for (const s of prev) {
+        events.push({
+          ...base(s.job),
+          id: `${s.runId}-end`,
+          run_id: s.runId,
+          status: "success",
+          started_at: new Date(s.started).toISOString(),
+          ended_at: new Date(s.started + 1000 + rng.int(1_800_000)).toISOString(),
+          rows: rng.int(1_000_000),
+        });
+      }
+    } else {
+      // The first batch has no earlier starts to end: 250 more one-event runs instead.
+      for (let i = 500; i < 750; i++) {
+        const j = job();
+        const started = now - HOUR - rng.int(22 * HOUR);
+        events.push({
+          ...base(j),
+          id: `${tag}-${b}-${i}`,
+          run_id: `${tag}-${b}-${i}`,
+          status: "success",
+          started_at: new Date(started).toISOString(),
+          ended_at: new Date(started + 1000 + rng.int(1_800_000)).toISOString(),
+        });
+        runs++;
+      }
+    }
+    return { body: JSON.stringify(events), runs };
+  };
+  // Bodies are planned in order (ends refer to the previous batch's starts), sent by
+  // `clients` concurrent loops, so an end may overtake its start: ingest is order-free.
+  const bodies: { body: string; runs: number }[] = [];
+  let totalRuns = 0;
+  const rssBefore = process.memoryUsage().rss;
+  const sampler = rssSampler();
+  let events = 0;
+  const [, ms] = await timed(() =>
+    workers(clients, batches, async (b) => {
+      while (bodies.length <= b) {
+        const p = plan(bodies.length);
+        bodies.push(p);
+        totalRuns += p.runs;
+      }
+      const { body } = bodies[b]!;
+      bodies[b] = { body: "", runs: 0 };
+      const res = await client.post("/api/v1/events", body);
+      if (res.status !== 200) throw new Error(`batch ${b}: HTTP ${res.status}: ${res.text.slice(0, 300)}`);
+      const r = JSON.parse(res.text) as { accepted: number; duplicates: number };
+      events += r.accepted + r.duplicates;
+    }),
+  );
+  const maxRss = sampler.stop();
+  return { batches, events, runs: totalRuns, ms, clients, maxRss, rssBefore };
+}
+
+/** One OpenLineage RunEvent per request: START, then COMPLETE of the same run. */
+async function lineageEvents(
+  client: Client,
+  facts: Facts,
+  runs: number,
+  clients: number,
+): Promise<{ events: number; ms: number }> {
+  const rng = new Rng(13);
+  const now = Date.now();
+  const event = (type: string, at: number, runId: string, job: Facts["jobs"][number]) =>
+    JSON.stringify({
+      eventType: type,
+      eventTime: new Date(at).toISOString(),
+      producer: "https://github.com/houston/bench",
+      schemaURL: "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+      run: { runId },
+      job: { namespace: job.namespace, name: job.name },
+      inputs: [],
+      outputs: [],
+    });
+  let events = 0;
+  const [, ms] = await timed(() =>
+    workers(clients, runs, async () => {
+      const job = facts.jobs[rng.int(facts.jobs.length)]!;
+      const runId = randomUUID();
+      const started = now - HOUR - rng.int(22 * HOUR);
+      for (const [type, at] of [
+        ["START", started],
+        ["COMPLETE", started + 1000 + rng.int(1_800_000)],
+      ] as const) {
+        const res = await client.post("/api/v1/lineage", event(type, at, runId, job));
+        if (res.status !== 201)
+          throw new Error(`lineage ${type}: HTTP ${res.status}: ${res.text.slice(0, 300)}`);
+        events++;
+      }
+    }),
+  );
+  return { events, ms };
+}
+
+/** `houston ingest FILE` as a user runs it: a fresh process, timed end to end. */
+async function cliIngest(
+  url: string,
+  facts: Facts,
+  n: number,
+): Promise<{ ms: number; line: string; bytes: number } | string> {
+  const cli = path.join(ROOT, "src/cli/main.ts");
+  if (!existsSync(cli)) return "CLI not present";
+  const dir = mkdtempSync(path.join(tmpdir(), "houston-bench-cli-"));
+  try {
+    const file = path.join(dir, "runs.ndjson");
+    const rng = new Rng(17);
+    const now = Date.now();
+    const tag = `cli-${now.toString(36)}`;
+    const ws = createWriteStream(file);
+    await pipeline(
+      Readable.from(
+        (function* () {
+          let parts: string[] = [];
+          for (let i = 0; i < n; i++) {
+            const j = facts.jobs[rng.int(facts.jobs.length)]!;
+            const started = now - HOUR - rng.int(22 * HOUR);
+            parts.push(
+              `${JSON.stringify({
+                type: "run",
+                id: `${tag}-${i}`,
+                namespace: j.namespace,
+                job: j.name,
+                run_id: `${tag}-${i}`,
+                status: rng.next() < 0.03 ? "failed" : "success",
+                started_at: new Date(started).toISOString(),
+                ended_at: new Date(started + 1000 + rng.int(1_800_000)).toISOString(),
+                rows: rng.int(1_000_000),
+                environment: j.environment ?? undefined,
+              })}\n`,
+            );
+            if (parts.length >= 2000) {
+              yield parts.join("");
+              parts = [];
+            }
+          }
+          if (parts.length) yield parts.join("");
+        })(),
+      ),
+      ws,
+    );
+    const bytes = statSync(file).size;
+    const started = performance.now();
+    const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        const child = spawn(process.execPath, ["--import", "tsx", cli, "ingest", file], {
+          cwd: ROOT,
+          env: { ...process.env, DATABASE_URL: url, HOUSTON_URL: "", HOUSTON_TOKEN: "" },
+          stdio: ["ignore", "pipe", "pipe"],
+        });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (d) => {
+          stdout += d;
+        });
+        child.stderr.on("data", (d) => {
+          stderr += d;
+        });
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+      },
+    );
+    const ms = performance.now() - started;
+    if (res.code !== 0) return `failed (exit ${res.code}): ${(res.stderr || res.stdout).trim().slice(-400)}`;
+    return { ms, line: res.stdout.trim().split("\n").pop() ?? "", bytes };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Query latency
+
+interface QueryFigure {
+  name: string;
+  p50: number;
+  p99: number;
+  max: number;
+  targetMs: number;
+  targetText: string;
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))]!;
+}
+
+const dayAdd = (day: string, n: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + n * DAY).toISOString().slice(0, 10);
+const dayDiff = (a: string, b: string) =>
+  Math.round((Date.parse(`${b}T00:00:00Z`) - Date.parse(`${a}T00:00:00Z`)) / DAY);
+
+async function queryLatencies(store: Store, facts: Facts, calls: number): Promise<QueryFigure[]> {
+  const rng = new Rng(19);
+  const span = dayDiff(facts.firstDay, facts.lastDay);
+  const anyJob = () => facts.jobs[rng.int(facts.jobs.length)]!;
+  const anyDay = () => dayAdd(facts.firstDay, rng.int(span + 1));
+  const anyTime = () => Date.parse(`${facts.firstDay}T00:00:00Z`) + rng.next() * (span + 1) * DAY;
+  const now = () => new Date();
+  const specs: { name: string; targetMs: number; targetText: string; call: () => Promise<unknown> }[] = [
+    { name: "latestRun", targetMs: 5, targetText: "p99 ≤ 5 ms", call: () => latestRun(store, anyJob().id) },
+    {
+      name: "runsInWindow (24 h)",
+      targetMs: 5,
+      targetText: "p99 ≤ 5 ms",
+      call: () => {
+        const from = anyTime();
+        return runsInWindow(store, anyJob().id, new Date(from), new Date(from + DAY));
+      },
+    },
+    {
+      name: "latestDatasetUpdate",
+      targetMs: 5,
+      targetText: "p99 ≤ 5 ms",
+      call: () => latestDatasetUpdate(store, facts.datasets[rng.int(facts.datasets.length)]!.id),
+    },
+    {
+      name: "failedDeploys (7 d)",
+      targetMs: 5,
+      targetText: "p99 ≤ 5 ms",
+      call: () => {
+        const from = anyTime();
+        return failedDeploys(store, new Date(from), new Date(from + 7 * DAY));
+      },
+    },
+    {
+      name: "jobDailySeries (30 d)",
+      targetMs: 5,
+      targetText: "p99 ≤ 5 ms",
+      call: () => {
+        const to = anyDay();
+        return jobDailySeries(store, anyJob().id, dayAdd(to, -29), to);
+      },
+    },
+    {
+      name: "fleetDayStats",
+      targetMs: 50,
+      targetText: "p99 ≤ 50 ms",
+      call: () => fleetDayStats(store, anyDay()),
+    },
+    {
+      name: "missingRuns (last 1–48 h)",
+      targetMs: 1,
+      targetText: "~1 ms",
+      call: () => {
+        const n = now();
+        return missingRuns(store, n, new Date(n.getTime() - (1 + rng.int(48)) * HOUR));
+      },
+    },
+    { name: "findJobs", targetMs: 5, targetText: "p99 ≤ 5 ms", call: () => findJobs(store, anyJob().name) },
+    {
+      name: "findDatasets",
+      targetMs: 5,
+      targetText: "p99 ≤ 5 ms",
+      call: () => findDatasets(store, facts.datasets[rng.int(facts.datasets.length)]!.name),
+    },
+  ];
+  const figures: QueryFigure[] = [];
+  for (const s of specs) {
+    for (let i = 0; i < 50; i++) await s.call(); // warm: caches, prepared statements
+    const times: number[] = [];
+    for (let i = 0; i < calls; i++) {
+      const t = performance.now();
+      await s.call();
+      times.push(performance.now() - t);
+    }
+    times.sort((a, b) => a - b);
+    figures.push({
+      name: s.name,
+      p50: percentile(times, 0.5),
+      p99: percentile(times, 0.99),
+      max: times[times.length - 1]!,
+      targetMs: s.targetMs,
+      targetText: s.targetText,
+    });
+  }
+  return figures;
+}
+
+function printQueries(label: string, figures: QueryFigure[]): void {
+  out(
+    `  ${"query".padEnd(28)}${"p50 ms".padStart(9)}${"p99 ms".padStart(9)}${"max ms".padStart(9)}   target`,
+  );
+  for (const f of figures) {
+    const ok = f.targetText.startsWith("~")
+      ? f.p50 <= f.targetMs * 1.5
+        ? "ok"
+        : "over"
+      : f.p99 <= f.targetMs
+        ? "ok"
+        : "MISSED";
+    out(
+      `  ${f.name.padEnd(28)}${f.p50.toFixed(2).padStart(9)}${f.p99.toFixed(2).padStart(9)}${f.max.toFixed(2).padStart(9)}   ${f.targetText} (${ok})`,
+    );
+    record(
+      `${label} ${f.name}`,
+      `p50 ${f.p50.toFixed(2)} ms, p99 ${f.p99.toFixed(2)} ms`,
+      `${f.targetText}: ${ok}`,
+    );
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Main
+
+async function ensureDatabase(url: string): Promise<boolean> {
+  const u = new URL(url);
+  const name = decodeURIComponent(u.pathname.replace(/^\//, ""));
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`unsupported database name ${name}`);
+  const adminUrl = new URL(url);
+  adminUrl.pathname = "/postgres";
+  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await admin`SELECT 1 AS x FROM pg_database WHERE datname = ${name}`;
+    if (row) return false;
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+    return true;
+  } finally {
+    await admin.end();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const benchStart = performance.now();
+  const created = await ensureDatabase(o.db);
+  const client = postgres(o.db, { max: 4, onnotice: () => {} });
+  const store = await openStore({ databaseUrl: o.db, maxConnections: 1 });
+  try {
+    await store.migrate();
+    const [info] = await client`SELECT version() AS v, current_setting('shared_buffers') AS sb,
+      current_setting('work_mem') AS wm, current_database() AS db,
+      (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) AS su`;
+    const dbName = String(info!["db"]);
+    out("Houston benchmark");
+    out(
+      `  ${String(info!["v"]).split(" on ")[0]} (shared_buffers ${info!["sb"]}, work_mem ${info!["wm"]}), database ${dbName}${created ? " (created)" : ""}`,
+    );
+    out(
+      `  Node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model.trim() ?? "?"}), ${mb(totalmem())} RAM; all on one machine`,
+    );
+    out(
+      `  options: --runs ${fmt(o.runs)} --jobs ${fmt(o.jobs)} --pglite-runs ${fmt(o.pgliteRuns)}${o.skipPglite ? " --skip-pglite" : ""}${o.skipLoad ? " --skip-load" : ""} --seed ${o.seed}`,
+    );
+    out();
+
+    // 1. Load
+    out("1. Bulk load (PostgreSQL)");
+    if (o.skipLoad) {
+      out("  skipped (--skip-load): reusing the fleet already in the database");
+    } else {
+      const [has] = await client`SELECT EXISTS (SELECT 1 FROM jobs) AS x`;
+      if (has!["x"] && !dbName.includes("bench")) {
+        throw new Error(
+          `database ${dbName} already holds data and its name does not contain "bench": refusing to truncate it. ` +
+            "Point --db at a scratch database, or use --skip-load.",
+        );
+      }
+      const fleet = planFleet({
+        jobs: o.jobs,
+        runs: o.runs,
+        days: DAYS,
+        now: new Date(Math.floor(Date.now() / 1000) * 1000),
+        seed: o.seed,
+      });
+      const report = await loadFleet(postgresTarget(client, info!["su"] === true), store, fleet, "postgres");
+      printLoad("  fleet", fleet, report);
+      record(
+        `bulk load ${fmt(report.runs)} runs (COPY + indexes)`,
+        `${secs(report.runsCopyMs + report.runsIndexMs)}, ${rate(report.runs, report.runsCopyMs + report.runsIndexMs)} rows/s`,
+      );
+      record("whole load incl. rollup, slots, analyze", secs(report.totalMs));
+    }
+    const facts = await readFacts(store);
+    const [size] = await client`SELECT pg_size_pretty(pg_database_size(current_database())) AS s,
+      pg_size_pretty(pg_total_relation_size('runs')) AS r`;
+    out(
+      `  database size ${size!["s"]} (runs with indexes ${size!["r"]}); ${fmt(facts.runs)} runs, days ${facts.firstDay} … ${facts.lastDay}`,
+    );
+    out();
+
+    // 2. Raw COPY baseline
+    out("2. Raw COPY baseline: 100,000 new runs into the loaded, indexed runs table");
+    const copyN = 100_000;
+    const copyMs = await copyBaseline(client, store, facts, copyN);
+    const copyRate = copyN / (copyMs / 1000);
+    out(`  ${fmt(copyN)} rows in ${secs(copyMs)}: ${fmt(copyRate)} rows/s (all indexes and FK checks on)`);
+    record("raw COPY into indexed runs", `${fmt(copyRate)} rows/s`);
+    out();
+
+    // 3 + 4. The real app over HTTP
+    const token = `bench-${randomUUID()}`;
+    const devNull = new Writable({
+      write(_c, _e, cb) {
+        cb();
+      },
+    });
+    const appDir = mkdtempSync(path.join(tmpdir(), "houston-bench-app-"));
+    const app = await createApp({
+      config: loadConfig({ DATABASE_URL: o.db, HOUSTON_INGEST_TOKENS: token }, appDir),
+      log: createLogger("info", devNull),
+    });
+    try {
+      const port = await app.listen(0);
+      const http = httpClient(`http://127.0.0.1:${port}`, token);
+      out("3. HTTP batch ingest: POST /api/v1/events, 200 batches × 1,000 native run events");
+      const h = await httpBatches(http, facts, 200, 4);
+      const httpRate = h.runs / (h.ms / 1000);
+      out(
+        `  ${fmt(h.events)} events = ${fmt(h.runs)} runs (one-event runs + start/end pairs) in ${secs(h.ms)} with ${h.clients} concurrent clients`,
+      );
+      out(
+        `  ${fmt(h.events / (h.ms / 1000))} events/s, ${fmt(httpRate)} runs/s, ${(h.ms / h.batches).toFixed(0)} ms per batch on average`,
+      );
+      out(`  HTTP/COPY: ${((100 * httpRate) / copyRate).toFixed(1)}% of raw COPY's rows/s`);
+      out(
+        `  max RSS ${mb(h.maxRss)} (before: ${mb(h.rssBefore)}); bench process incl. client: server, HTTP client and generator share one process`,
+      );
+      record(
+        "HTTP /api/v1/events, 1,000-event batches",
+        `${fmt(httpRate)} runs/s (${((100 * httpRate) / copyRate).toFixed(1)}% of COPY)`,
+      );
+      record("max RSS during HTTP ingest", `${mb(h.maxRss)} (bench process incl. client)`);
+      out();
+
+      out("4. OpenLineage: POST /api/v1/lineage, one event per request (START then COMPLETE)");
+      const l = await lineageEvents(http, facts, 10_000, 4);
+      out(
+        `  ${fmt(l.events)} events in ${secs(l.ms)} with 4 concurrent clients: ${fmt(l.events / (l.ms / 1000))} events/s`,
+      );
+      record("OpenLineage, one event per request", `${fmt(l.events / (l.ms / 1000))} events/s`);
+      out();
+    } finally {
+      await app.stop();
+      rmSync(appDir, { recursive: true, force: true });
+    }
+
+    // 5. houston ingest
+    out("5. houston ingest FILE (NDJSON, 100,000 run events, local store via DATABASE_URL)");
+    const c = await cliIngest(o.db, facts, 100_000);
+    if (typeof c === "string") {
+      out(`  houston ingest: not measured (${c})`);
+      record("houston ingest", `not measured (${c})`);
+    } else {
+      const r = 100_000 / (c.ms / 1000);
+      out(
+        `  ${mb(c.bytes)} file, ${secs(c.ms)} wall clock for the whole command (start-up, validation pass, writes)`,
+      );
+      out(`  ${fmt(r)} runs/s end to end; the CLI's own report: ${c.line}`);
+      record("houston ingest (100k NDJSON, end to end)", `${fmt(r)} runs/s`);
+    }
+    out();
+
+    // 6. Query latency
+    out("6. Query latency on PostgreSQL: 500 calls each, random jobs/datasets/days, after 50 warm-up calls");
+    const pgQueries = await queryLatencies(store, await readFacts(store), 500);
+    printQueries("postgres", pgQueries);
+    out();
+  } finally {
+    await store.close();
+    await client.end({ timeout: 5 });
+  }
+
+  // 7. PGlite
+  if (o.skipPglite) out("7. PGlite: skipped (--skip-pglite)");
+  else {
+    const jobs = o.pgliteJobs ?? Math.max(10, Math.round((o.jobs * o.pgliteRuns) / o.runs));
+    out(`7. PGlite (file-backed, temp dir): ${fmt(o.pgliteRuns)} runs, ${fmt(jobs)} jobs`);
+    const dir = mkdtempSync(path.join(tmpdir(), "houston-bench-pglite-"));
+    const store = await openStore({ dataDir: dir });
+    try {
+      await store.migrate();
+      const pg = (store.orm as unknown as { $client: PGlite }).$client;
+      const fleet = planFleet({
+        jobs,
+        runs: o.pgliteRuns,
+        days: DAYS,
+        now: new Date(Math.floor(Date.now() / 1000) * 1000),
+        seed: o.seed,
+      });
+      const report = await loadFleet(pgliteTarget(pg), store, fleet, "pglite");
+      printLoad("  fleet", fleet, report);
+      record(
+        `PGlite load ${fmt(report.runs)} runs (COPY /dev/blob + indexes)`,
+        `${secs(report.runsCopyMs + report.runsIndexMs)}, ${rate(report.runs, report.runsCopyMs + report.runsIndexMs)} rows/s`,
+      );
+      out("  query latency: 500 calls each after 50 warm-up calls");
+      printQueries("pglite", await queryLatencies(store, await readFacts(store), 500));
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+    out();
+  }
+
+  out(`Summary (total ${secs(performance.now() - benchStart)})`);
+  const w0 = Math.max(...summary.map((s) => s[0].length));
+  const w1 = Math.max(...summary.map((s) => s[1].length));
+  out(`  ${"".padEnd(w0, "-")}  ${"".padEnd(w1, "-")}  ------`);
+  for (const [a, b, c] of summary) out(`  ${a.padEnd(w0)}  ${b.padEnd(w1)}  ${c}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(`bench failed: ${(err as Error).stack ?? err}`);
+    process.exit(1);
+  },
+);
