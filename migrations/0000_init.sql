@@ -17,6 +17,10 @@ CREATE TABLE "datasets" (
 	"name" text NOT NULL,
 	"supplier" text,
 	"owner" text,
+	"max_age_seconds" integer,
+	"expected_arrival" text,
+	"arrival_timezone" text,
+	"sla_source" text,
 	"created_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
@@ -41,7 +45,6 @@ CREATE TABLE "expected_runs" (
 	"closes_at" timestamp with time zone NOT NULL,
 	"due_at" timestamp with time zone NOT NULL,
 	"run_id" bigint,
-	"run_started_at" timestamp with time zone,
 	CONSTRAINT "expected_runs_job_id_slot_at_pk" PRIMARY KEY("job_id","slot_at")
 );
 --> statement-breakpoint

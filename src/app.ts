@@ -6,7 +6,7 @@ import type { Config } from "./config.ts";
 import { openStore, type Store } from "./db/client.ts";
 import { pruneHistory } from "./db/retention.ts";
 import { flushAllRollups } from "./db/rollup.ts";
-import { extendSlots, syncConfigJobs } from "./db/schedules.ts";
+import { extendSlots, syncConfigDatasets, syncConfigJobs } from "./db/schedules.ts";
 import { loadHoustonFile } from "./houston-yml.ts";
 import { createHttpServer, type HoustonServer } from "./http/server.ts";
 import { Ingestor } from "./ingest/apply.ts";
@@ -49,10 +49,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
       ? "using the embedded PGlite store (set DATABASE_URL to use PostgreSQL in production)"
       : "using PostgreSQL",
   );
-  if (houstonFile.jobs.length) {
+  if (houstonFile.path) {
+    // Always synced (even when empty) so entries removed from the file are removed here too.
     const changed = await syncConfigJobs(store, houstonFile.jobs, now());
+    await syncConfigDatasets(store, houstonFile.datasets);
     log.info(
-      { file: houstonFile.path, jobs: houstonFile.jobs.length, schedulesChanged: changed },
+      {
+        file: houstonFile.path,
+        jobs: houstonFile.jobs.length,
+        datasets: houstonFile.datasets.length,
+        schedulesChanged: changed,
+      },
       "houston.yml applied",
     );
   }
@@ -67,12 +74,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   let lastPrune = 0;
   const maintain = async (at = now()) => {
     await extendSlots(store, at);
-    await flushAllRollups(store);
     if (at.getTime() - lastPrune > 3_600_000) {
       lastPrune = at.getTime();
       const deleted = await pruneHistory(store, at, config.retentionDays);
       if (Object.values(deleted).some((n) => n > 0)) log.info({ deleted }, "retention: pruned old history");
     }
+    await flushAllRollups(store);
   };
   const tasks: ReturnType<typeof cron.schedule>[] = [];
   let inflight: Promise<void> | undefined;

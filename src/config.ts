@@ -19,9 +19,19 @@ export interface Config {
   retentionDays: number;
   timezone: string;
   logLevel: string;
+  slack?: SlackConfig;
   /** For the CLI talking to a remote Houston. */
   houstonUrl?: string;
   houstonToken?: string;
+}
+
+export interface SlackConfig {
+  botToken: string;
+  signingSecret: string;
+  /** Set → Socket Mode (no public URL needed); unset → HTTP mode at POST /slack/events. */
+  appToken?: string;
+  /** Web API base URL override (proxies, Enterprise Grid, tests), e.g. https://slack.com/api/. */
+  apiUrl?: string;
 }
 
 type Env = Record<string, string | undefined>;
@@ -45,7 +55,7 @@ function secret(env: Env, name: string): string | undefined {
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
+  const n = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(n) || n < min || n > max) {
     throw new ConfigError(`${name}=${raw} is not valid: expected a whole number between ${min} and ${max}`);
   }
@@ -98,7 +108,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (houstonUrl && !/^https?:\/\//.test(houstonUrl)) {
     throw new ConfigError(`HOUSTON_URL=${houstonUrl} must start with http:// or https://`);
   }
+  const slack = slackConfig(env);
   return {
+    ...(slack ? { slack } : {}),
     port: integer(env, "PORT", 3000, 0, 65535),
     databaseUrl,
     dataDir: path.resolve(cwd, env["HOUSTON_DATA_DIR"] || ".houston"),
@@ -111,4 +123,34 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     houstonUrl,
     houstonToken: secret(env, "HOUSTON_TOKEN"),
   };
+}
+
+function slackConfig(env: Env): SlackConfig | undefined {
+  const botToken = secret(env, "SLACK_BOT_TOKEN");
+  const signingSecret = secret(env, "SLACK_SIGNING_SECRET");
+  const appToken = secret(env, "SLACK_APP_TOKEN");
+  const apiUrl = env["SLACK_API_URL"] || undefined;
+  if (!botToken && !signingSecret && !appToken) return undefined;
+  if (!botToken)
+    throw new ConfigError(
+      "SLACK_BOT_TOKEN is not set (the xoxb-… token from OAuth & Permissions), but other SLACK_ variables are",
+    );
+  if (!botToken.startsWith("xoxb-"))
+    throw new ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-");
+  if (!signingSecret) {
+    throw new ConfigError(
+      "SLACK_SIGNING_SECRET is not set (Basic Information → App Credentials → Signing Secret)",
+    );
+  }
+  if (appToken && !appToken.startsWith("xapp-")) {
+    throw new ConfigError(
+      "SLACK_APP_TOKEN must be an app-level token starting with xapp- (Basic Information → App-Level Tokens, scope connections:write)",
+    );
+  }
+  if (apiUrl && !/^https?:\/\//.test(apiUrl))
+    throw new ConfigError(`SLACK_API_URL=${apiUrl} must start with http:// or https://`);
+  const out: SlackConfig = { botToken, signingSecret };
+  if (appToken) out.appToken = appToken;
+  if (apiUrl) out.apiUrl = apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`;
+  return out;
 }

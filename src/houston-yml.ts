@@ -24,9 +24,23 @@ export interface JobSpec {
   group?: string;
 }
 
+export interface DatasetSpec {
+  name: string;
+  /** Omitted → applies to the dataset of this name in any namespace. */
+  namespace?: string;
+  /** Stale when the last update is older than this. */
+  maxAgeSeconds?: number;
+  /** A source delivery expected each day by this local time, "HH:MM". */
+  expectedArrival?: string;
+  timezone: string;
+  supplier?: string;
+  owner?: string;
+}
+
 export interface HoustonFile {
   path?: string;
   jobs: JobSpec[];
+  datasets: DatasetSpec[];
 }
 
 const DURATION = /^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?\s*(?:(\d+)s)?$/;
@@ -39,6 +53,8 @@ export function parseDuration(text: string): number | undefined {
   return Number(d) * 86400 + Number(h) * 3600 + Number(mi) * 60 + Number(s);
 }
 
+const DATASET_KEYS = ["name", "namespace", "max_age", "arrival", "timezone", "supplier", "owner"];
+const SECTIONS = ["jobs", "datasets"];
 const JOB_KEYS = ["name", "namespace", "schedule", "every", "timezone", "grace", "owner", "channel", "group"];
 
 export function parseHoustonFile(text: string, file: string, defaultTimezone: string): HoustonFile {
@@ -54,7 +70,7 @@ export function parseHoustonFile(text: string, file: string, defaultTimezone: st
     problems.push(`${file}:${pos.line}:${pos.col}: ${e.message.split("\n")[0]}`);
   }
   if (problems.length) throw new HoustonFileError(problems);
-  const out: HoustonFile = { path: file, jobs: [] };
+  const out: HoustonFile = { path: file, jobs: [], datasets: [] };
   const root = doc.contents;
   if (root === null || (isScalar(root) && root.value === null)) return out;
   if (!isMap(root)) {
@@ -63,7 +79,13 @@ export function parseHoustonFile(text: string, file: string, defaultTimezone: st
   }
   for (const pair of root.items) {
     const k = isScalar(pair.key) ? String(pair.key.value) : "?";
-    if (k !== "jobs") at(pair.key as Node, k, "unknown section (this version of Houston understands: jobs)");
+    if (!SECTIONS.includes(k)) {
+      at(
+        pair.key as Node,
+        k,
+        `unknown section (this version of Houston understands: ${SECTIONS.join(", ")})`,
+      );
+    }
   }
   const jobsNode = root.get("jobs", true) as Node | undefined;
   if (jobsNode !== undefined && !(isScalar(jobsNode) && jobsNode.value === null)) {
@@ -77,6 +99,22 @@ export function parseHoustonFile(text: string, file: string, defaultTimezone: st
         if (seen.has(id)) at(item as Node, `jobs[${i}].name`, `job "${spec.name}" is declared twice`);
         seen.add(id);
         out.jobs.push(spec);
+      });
+    }
+  }
+  const datasetsNode = root.get("datasets", true) as Node | undefined;
+  if (datasetsNode !== undefined && !(isScalar(datasetsNode) && datasetsNode.value === null)) {
+    if (!isSeq(datasetsNode))
+      at(datasetsNode, "datasets", "expected a list of datasets (each item starts with `- name:`)");
+    else {
+      const seen = new Set<string>();
+      datasetsNode.items.forEach((item, i) => {
+        const spec = readDataset(item as Node, `datasets[${i}]`, defaultTimezone, at);
+        if (!spec) return;
+        const id = `${spec.namespace ?? "*"}/${spec.name}`;
+        if (seen.has(id)) at(item as Node, `datasets[${i}].name`, `dataset "${spec.name}" is declared twice`);
+        seen.add(id);
+        out.datasets.push(spec);
       });
     }
   }
@@ -150,8 +188,73 @@ function readJob(node: Node, path: string, defaultTimezone: string, at: At): Job
   return spec;
 }
 
+function scalarReader(map: YAMLMap, path: string, at: At) {
+  return (k: string): { value?: string; node?: Node } => {
+    const n = map.get(k, true) as Node | undefined;
+    if (n === undefined) return {};
+    if (!isScalar(n) || n.value === null || typeof n.value === "object") {
+      at(n, `${path}.${k}`, "expected a text value");
+      return { node: n };
+    }
+    return { value: String(n.value).trim(), node: n };
+  };
+}
+
+function readDataset(node: Node, path: string, defaultTimezone: string, at: At): DatasetSpec | undefined {
+  if (!isMap(node)) {
+    at(node, path, "expected a mapping like `{ name: analytics.fct_orders, max_age: 26h }`");
+    return undefined;
+  }
+  const map = node as YAMLMap;
+  for (const pair of map.items) {
+    const k = isScalar(pair.key) ? String(pair.key.value) : "?";
+    if (!DATASET_KEYS.includes(k)) {
+      at(pair.key as Node, `${path}.${k}`, `unknown field (fields: ${DATASET_KEYS.join(", ")})`);
+    }
+  }
+  const str = scalarReader(map, path, at);
+  const name = str("name");
+  if (!name.value) {
+    at(name.node ?? node, `${path}.name`, "is required");
+    return undefined;
+  }
+  const spec: DatasetSpec = { name: name.value, timezone: defaultTimezone };
+  const ns = str("namespace");
+  if (ns.value) spec.namespace = ns.value;
+  const tz = str("timezone");
+  if (tz.value) {
+    if (isValidTimeZone(tz.value)) spec.timezone = tz.value;
+    else at(tz.node, `${path}.timezone`, `"${tz.value}" is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
+  }
+  const maxAge = str("max_age");
+  if (maxAge.value) {
+    const secs = parseDuration(maxAge.value);
+    if (!secs) at(maxAge.node, `${path}.max_age`, `"${maxAge.value}" is not a duration (e.g. 26h, 90m, 2d)`);
+    else spec.maxAgeSeconds = secs;
+  }
+  const arrival = str("arrival");
+  if (arrival.value) {
+    const m = /^([01]?\d|2[0-3]):([0-5]\d)$/.exec(arrival.value);
+    if (!m) at(arrival.node, `${path}.arrival`, `"${arrival.value}" is not a local time of day like "05:30"`);
+    else spec.expectedArrival = `${m[1]!.padStart(2, "0")}:${m[2]}`;
+  }
+  for (const k of ["supplier", "owner"] as const) {
+    const v = str(k);
+    if (v.value) spec[k] = v.value;
+  }
+  if (
+    spec.maxAgeSeconds === undefined &&
+    spec.expectedArrival === undefined &&
+    !spec.supplier &&
+    !spec.owner
+  ) {
+    at(node, path, "declares nothing: give max_age, arrival, supplier or owner");
+  }
+  return spec;
+}
+
 export function loadHoustonFile(file: string | undefined, defaultTimezone: string): HoustonFile {
-  if (!file) return { jobs: [] };
+  if (!file) return { jobs: [], datasets: [] };
   let text: string;
   try {
     text = readFileSync(file, "utf8");

@@ -93,7 +93,9 @@ describe("parseHoustonFile", () => {
 
   it("reads an empty file, a file of comments and an empty jobs section as no jobs", () => {
     for (const text of ["", "\n", "# nothing here yet\n", "jobs:\n", "jobs: []\n"]) {
-      assert.deepEqual(parseHoustonFile(text, FILE, "UTC"), { path: FILE, jobs: [] }, JSON.stringify(text));
+      const file = parseHoustonFile(text, FILE, "UTC");
+      assert.equal(file.path, FILE);
+      assert.deepEqual(file.jobs, [], JSON.stringify(text));
     }
   });
 
@@ -135,9 +137,9 @@ describe("parseHoustonFile", () => {
 
   it("refuses an unknown top-level section", () => {
     const p = problemOf("jobs: []\nalerts:\n  - name: x\n");
-    assert.equal(
+    assert.match(
       p,
-      "conf/houston.yml:2:1: alerts: unknown section (this version of Houston understands: jobs)",
+      /^conf\/houston\.yml:2:1: alerts: unknown section \(this version of Houston understands: jobs\b/,
     );
   });
 
@@ -216,7 +218,9 @@ describe("parseHoustonFile", () => {
 
 describe("loadHoustonFile", () => {
   it("returns no jobs when no file is configured", () => {
-    assert.deepEqual(loadHoustonFile(undefined, "UTC"), { jobs: [] });
+    const file = loadHoustonFile(undefined, "UTC");
+    assert.equal(file.path, undefined);
+    assert.deepEqual(file.jobs, []);
   });
 
   it("reads and parses a file from disk, naming it in problems", () => {
@@ -224,10 +228,11 @@ describe("loadHoustonFile", () => {
     try {
       const good = path.join(dir, "houston.yml");
       writeFileSync(good, 'jobs:\n  - name: a\n    schedule: "0 2 * * *"\n');
-      assert.deepEqual(loadHoustonFile(good, "UTC"), {
-        path: good,
-        jobs: [{ name: "a", schedule: "0 2 * * *", timezone: "UTC", graceSeconds: 3600 }],
-      });
+      const file = loadHoustonFile(good, "UTC");
+      assert.equal(file.path, good);
+      assert.deepEqual(file.jobs, [
+        { name: "a", schedule: "0 2 * * *", timezone: "UTC", graceSeconds: 3600 },
+      ]);
       const bad = path.join(dir, "bad.yml");
       writeFileSync(bad, "jobs:\n  - name: a\n    grace: soon\n");
       assert.throws(

@@ -3,7 +3,7 @@
 import { sql } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
 import { flushAllRollups } from "../db/rollup.ts";
-import { SLOT_HORIZON_MS, upsertSchedules } from "../db/schedules.ts";
+import { SLOT_HORIZON_MS, upsertDatasetSlas, upsertSchedules } from "../db/schedules.ts";
 import { expandSlots, loadSchedules } from "../db/slots.ts";
 import { generateDemoFleet } from "../demo/fleet.ts";
 import { Ingestor } from "../ingest/apply.ts";
@@ -49,6 +49,19 @@ export async function seedDemo(
       graceSeconds: s.graceSeconds,
     })),
     opts.now,
+  );
+  await upsertDatasetSlas(
+    store,
+    "demo",
+    fleet.datasets.map((d) => ({
+      namespace: d.namespace,
+      name: d.name,
+      maxAgeSeconds: d.maxAgeSeconds,
+      expectedArrival: d.expectedArrival,
+      timezone: d.timezone ?? "UTC",
+      supplier: d.supplier,
+      owner: d.owner,
+    })),
   );
   // Expected slots over the whole seeded history, so "missed runs" has a past to look at.
   const days = opts.days ?? 30;

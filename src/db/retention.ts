@@ -35,6 +35,12 @@ export async function pruneHistory(
     "runs",
     () => sql`DELETE FROM runs WHERE id IN (SELECT id FROM runs WHERE run_at < ${ts(cutoff)} LIMIT ${BATCH})`,
   );
+  // The cutoff's own UTC day lost some runs: recompute its rollup at the next flush.
+  await store.query(
+    sql`INSERT INTO rollup_dirty (job_id, day)
+        SELECT job_id, day FROM run_daily WHERE day = (${ts(cutoff)} AT TIME ZONE 'UTC')::date
+        ON CONFLICT (job_id, day) DO NOTHING`,
+  );
   await loop(
     "run_daily",
     () => sql`DELETE FROM run_daily WHERE (job_id, day) IN (SELECT job_id, day FROM run_daily

@@ -1,6 +1,6 @@
 // Keeps job_schedules in step with houston.yml (source "config") and expands slots.
 import { sql } from "drizzle-orm";
-import type { JobSpec } from "../houston-yml.ts";
+import type { DatasetSpec, JobSpec } from "../houston-yml.ts";
 import { DEFAULT_NAMESPACE } from "../ingest/events.ts";
 import type { Store } from "./client.ts";
 import { clearFutureSlots, expandSlots, loadSchedules } from "./slots.ts";
@@ -153,4 +153,76 @@ export async function extendSlots(store: Store, now: Date): Promise<number> {
     new Date(now.getTime() - 2 * HOUR),
     new Date(now.getTime() + SLOT_HORIZON_MS),
   );
+}
+
+export interface DatasetSlaRow {
+  namespace: string;
+  name: string;
+  maxAgeSeconds?: number | undefined;
+  expectedArrival?: string | undefined;
+  timezone: string;
+  supplier?: string | undefined;
+  owner?: string | undefined;
+}
+
+/**
+ * Writes dataset SLAs for a source ("config" or "demo"); with `replace`, SLAs that source
+ * declared before and no longer does are cleared.
+ */
+export async function upsertDatasetSlas(
+  store: Store,
+  source: string,
+  rows: DatasetSlaRow[],
+  replace = false,
+) {
+  await store.transaction(async (tx) => {
+    const input = rows.map((r) => ({
+      namespace: r.namespace,
+      name: r.name,
+      max_age_seconds: r.maxAgeSeconds ?? null,
+      expected_arrival: r.expectedArrival ?? null,
+      arrival_timezone: r.expectedArrival ? r.timezone : null,
+      supplier: r.supplier ?? null,
+      owner: r.owner ?? null,
+    }));
+    const ids = await store.query<{ id: number }>(
+      sql`INSERT INTO datasets AS d (namespace, name, max_age_seconds, expected_arrival, arrival_timezone,
+            supplier, owner, sla_source)
+          SELECT namespace, name, max_age_seconds, expected_arrival, arrival_timezone, supplier, owner, ${source}
+          FROM jsonb_to_recordset(${json(input)}) AS x(namespace text, name text, max_age_seconds int,
+            expected_arrival text, arrival_timezone text, supplier text, owner text)
+          ORDER BY 1, 2
+          ON CONFLICT (namespace, name) DO UPDATE SET
+            max_age_seconds = excluded.max_age_seconds, expected_arrival = excluded.expected_arrival,
+            arrival_timezone = excluded.arrival_timezone, sla_source = excluded.sla_source,
+            supplier = coalesce(excluded.supplier, d.supplier), owner = coalesce(excluded.owner, d.owner)
+          RETURNING d.id`,
+      tx,
+    );
+    if (replace) {
+      await store.query(
+        sql`UPDATE datasets SET max_age_seconds = NULL, expected_arrival = NULL, arrival_timezone = NULL, sla_source = NULL
+            WHERE sla_source = ${source}
+              AND id NOT IN (SELECT value::int FROM jsonb_array_elements_text(${json(ids.map((i) => i.id))}))`,
+        tx,
+      );
+    }
+  });
+}
+
+/** Applies houston.yml's datasets: SLAs, supplier and owner. */
+export async function syncConfigDatasets(store: Store, specs: DatasetSpec[]): Promise<void> {
+  const existing = await store.query<{ namespace: string; name: string }>(
+    sql`SELECT namespace, name FROM datasets
+        WHERE name IN (SELECT value FROM jsonb_array_elements_text(${json(specs.map((s) => s.name))}))`,
+  );
+  const rows: DatasetSlaRow[] = [];
+  for (const s of specs) {
+    const namespaces = s.namespace
+      ? [s.namespace]
+      : existing.filter((e) => e.name === s.name).map((e) => e.namespace);
+    if (namespaces.length === 0) namespaces.push(DEFAULT_NAMESPACE);
+    for (const namespace of namespaces) rows.push({ ...s, namespace });
+  }
+  await upsertDatasetSlas(store, "config", rows, true);
 }

@@ -181,6 +181,13 @@ export const datasets = pgTable(
     name: text("name").notNull(),
     supplier: text("supplier"),
     owner: text("owner"),
+    // Freshness SLA: the dataset is stale when its last update is older than this.
+    maxAgeSeconds: integer("max_age_seconds"),
+    // Source deliveries: expected each day by this local time ("HH:MM") in arrival_timezone.
+    expectedArrival: text("expected_arrival"),
+    arrivalTimezone: text("arrival_timezone"),
+    // Who declared the SLA: "config" (houston.yml, re-synced at start) or "demo".
+    slaSource: text("sla_source"),
     createdAt: tz("created_at").notNull().defaultNow(),
   },
   (t) => [

@@ -1,0 +1,116 @@
+// One router for /houston, @-mentions, DMs and `houston ask`: parse the question, run the
+// family that understands it best, and turn the two expected failures (an unknown name,
+// a question nobody understands) into helpful answers. Help is generated from the registry.
+import { AnswerBuilder, code } from "./answer.ts";
+import { parseQuestion } from "./parse.ts";
+import { UnknownNameError } from "./resolve.ts";
+import type { Answer, AskContext, Command, Question } from "./types.ts";
+
+/** Below this score no family is confident enough to answer. */
+const MIN_SCORE = 0.3;
+
+export interface AskResult {
+  answer: Answer;
+  /** The family that answered; "help", "did-you-mean", "not-understood" or "error" otherwise. */
+  family: string;
+  question: Question;
+}
+
+const HELP = /^(?:help|\?|what can you do|what do you (?:know|answer)|how do i use (?:you|this)|commands)\b/;
+
+export async function ask(commands: Command[], ctx: AskContext, input: string): Promise<AskResult> {
+  const q = parseQuestion(input, ctx.now, ctx.timezone);
+  if (q.text === "" || HELP.test(q.text)) return { answer: help(commands), family: "help", question: q };
+  let best: { c: Command; score: number } | undefined;
+  for (const c of commands) {
+    const score = c.match(q);
+    if (score > (best?.score ?? 0)) best = { c, score };
+  }
+  if (!best || best.score < MIN_SCORE)
+    return { answer: notUnderstood(commands, q), family: "not-understood", question: q };
+  try {
+    return { answer: await best.c.run(ctx, q), family: best.c.id, question: q };
+  } catch (err) {
+    if (err instanceof UnknownNameError)
+      return { answer: didYouMean(err), family: "did-you-mean", question: q };
+    ctx.log?.error({ err, family: best.c.id }, "question failed");
+    const b = new AnswerBuilder().section(
+      `:warning: Something went wrong answering that (${best.c.title}). The error is in Houston's log; try again or rephrase.`,
+    );
+    return { answer: b.build(), family: "error", question: q };
+  }
+}
+
+export function help(commands: Command[]): Answer {
+  const b = new AnswerBuilder().headline("Houston answers questions about your pipelines. Ask me:");
+  for (const c of commands)
+    b.section(
+      `*${c.title}* — ${c.summary}\n${c.examples
+        .slice(0, 3)
+        .map((e) => `• _${e}_`)
+        .join("\n")}`,
+    );
+  b.section(
+    "Times: _today, yesterday, last night, this week, last 7 days, last 12 hours, since Monday, on 2026-11-03_. " +
+      "Environments: _in prod, in staging, in dev_. Add `--share` to post the answer to the channel.",
+  );
+  return b.build();
+}
+
+function didYouMean(err: UnknownNameError): Answer {
+  const b = new AnswerBuilder();
+  if (err.suggestions.length) {
+    b.section(`No ${err.kind} ${code(err.given)}; did you mean ${err.suggestions.map(code).join(" or ")}?`);
+  } else
+    b.section(
+      `No ${err.kind} ${code(err.given)} has reported to Houston yet. Check the name, or ask _what can you do?_`,
+    );
+  return b.build();
+}
+
+function words(s: string): Set<string> {
+  return new Set(
+    s
+      .toLowerCase()
+      .split(/[^a-z0-9_]+/)
+      .filter((w) => w.length > 2),
+  );
+}
+
+/** The three examples closest to the question (word overlap), to show what can be asked. */
+export function closestExamples(commands: Command[], q: Question, n = 3): string[] {
+  const qw = words(q.text);
+  const scored = commands.flatMap((c) =>
+    c.examples.map((e) => {
+      const ew = words(e);
+      let common = 0;
+      for (const w of qw) if (ew.has(w)) common++;
+      return { e, s: common / Math.max(1, Math.sqrt(ew.size * Math.max(1, qw.size))) };
+    }),
+  );
+  scored.sort((a, b) => b.s - a.s);
+  const out: string[] = [];
+  for (const { e } of scored) {
+    if (!out.includes(e)) out.push(e);
+    if (out.length === n) break;
+  }
+  return out;
+}
+
+function notUnderstood(commands: Command[], q: Question): Answer {
+  const understood: string[] = [];
+  if (q.window) understood.push(`the time ${q.window.label}`);
+  if (q.environment) understood.push(`the environment ${q.environment}`);
+  if (q.names.length)
+    understood.push(`the name${q.names.length > 1 ? "s" : ""} ${q.names.map(code).join(", ")}`);
+  const b = new AnswerBuilder().section(
+    `I didn't understand _${q.raw.replace(/_/g, " ")}_. ` +
+      (understood.length ? `I picked out ${understood.join(", ")}, but not what to answer about it.` : ""),
+  );
+  b.list(
+    "Questions I can answer that are close to yours:",
+    closestExamples(commands, q).map((e) => `_${e}_`),
+  );
+  b.section("Ask _help_ for everything I know.");
+  return b.build();
+}

@@ -1,0 +1,66 @@
+// The contract between the router and the question families in commands/. A family is
+// one file: what it understands (match), example phrasings (for help and for "did you
+// mean" suggestions), and run(ctx, question) → Answer. Handlers stay thin: parse the
+// subject, query, render; rendering goes through AnswerBuilder so Block Kit limits hold.
+import type { KnownBlock } from "@slack/types";
+import type { Logger } from "pino";
+import type { Store } from "../db/client.ts";
+
+export interface TimeWindow {
+  from: Date;
+  to: Date;
+  /** How the user's words read back: "yesterday (Sat 21 Nov)", "the last 7 days". */
+  label: string;
+  /** The exact phrase recognised, e.g. "last 7 days". */
+  phrase: string;
+}
+
+export interface Question {
+  /** Exactly what the user typed (minus a trailing --share). */
+  raw: string;
+  /** Lower-cased, with the time and environment phrases removed; names keep their case in `names`. */
+  text: string;
+  window?: TimeWindow;
+  /** prod | staging | dev | qa, when the question says "in prod" etc. */
+  environment?: string;
+  /** The asker wants the answer posted to the channel (`--share`). */
+  share: boolean;
+  /**
+   * Things that look like names: `backticked`, "quoted", or identifier-like tokens
+   * (containing _ . - / or digits), in the order they appear, original case.
+   */
+  names: string[];
+}
+
+export interface AskContext {
+  store: Store;
+  /** When the question was asked; every relative time is computed from it. */
+  now: Date;
+  /** The asker's IANA time zone (Slack profile, else HOUSTON_TIMEZONE). */
+  timezone: string;
+  log?: Logger;
+}
+
+export interface Answer {
+  /** Plain-text fallback (notifications, terminals, screen readers). */
+  text: string;
+  blocks: KnownBlock[];
+}
+
+export interface Command {
+  /** Equals the file name in commands/ (without .ts). */
+  id: string;
+  /** Short title for help: "Did it run". */
+  title: string;
+  /** One line: what this family answers. */
+  summary: string;
+  /** Phrasings a person would type, shown in help and used to suggest close questions. */
+  examples: string[];
+  /**
+   * How well this family understands the question: a score in (0, 1], or 0 when not at
+   * all. The router runs the highest-scoring family; ties go to the more specific one
+   * (registered first).
+   */
+  match(q: Question): number;
+  run(ctx: AskContext, q: Question): Promise<Answer>;
+}

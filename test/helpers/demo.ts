@@ -1,0 +1,23 @@
+// A store seeded with the deterministic demo fleet at a fixed instant, for question and
+// digest tests: the planted stories (see src/demo/fleet.ts) are on known days.
+import { seedDemo } from "../../src/cli/demo.ts";
+import { generateDemoFleet } from "../../src/demo/fleet.ts";
+import type { AskContext } from "../../src/questions/types.ts";
+import { openTestStore, type StoreKind, type TestStore } from "./store.ts";
+
+/** The demo history ends at this UTC midnight; "yesterday" is 2026-11-21. */
+export const DEMO_UNTIL = new Date("2026-11-22T00:00:00Z");
+/** Questions are asked at 09:00 UTC on the day after the history ends. */
+export const DEMO_NOW = new Date("2026-11-22T09:00:00Z");
+
+export const demoFleet = () => generateDemoFleet({ until: DEMO_UNTIL, days: 30 });
+
+export async function openDemoStore(kind: StoreKind): Promise<TestStore> {
+  const store = await openTestStore(kind);
+  await seedDemo(store, { until: DEMO_UNTIL, now: DEMO_NOW });
+  return store;
+}
+
+export function demoContext(store: TestStore, timezone = "UTC", now = DEMO_NOW): AskContext {
+  return { store, now, timezone };
+}
