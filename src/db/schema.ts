@@ -281,3 +281,108 @@ export const ingestedEvents = pgTable(
   },
   (t) => [index("ingested_events_received_idx").using("brin", t.receivedAt)],
 );
+
+// ---------------------------------------------------------------------------------------
+// Monitors, incidents and durable delivery.
+
+export const INCIDENT_STATES = ["triggered", "acknowledged", "resolved"] as const;
+export type IncidentState = (typeof INCIDENT_STATES)[number];
+export const SEVERITIES = ["critical", "error", "warning", "info"] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+// One row per breach key (monitor kind, subject, slot): re-evaluation finds the same key
+// and updates it, so one breach is one incident, one Slack message and one page.
+export const incidents = pgTable(
+  "incidents",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    key: text("key").notNull(),
+    kind: text("kind").notNull(),
+    subjectType: text("subject_type").notNull(),
+    subject: text("subject").notNull(),
+    jobId: integer("job_id"),
+    datasetId: integer("dataset_id"),
+    groupName: text("group_name"),
+    severity: text("severity").$type<Severity>().notNull(),
+    state: text("state").$type<IncidentState>().notNull(),
+    summary: text("summary").notNull(),
+    details: jsonb("details").notNull().default(sql`'{}'::jsonb`),
+    openedAt: tz("opened_at").notNull(),
+    lastSeenAt: tz("last_seen_at").notNull(),
+    acknowledgedAt: tz("acknowledged_at"),
+    acknowledgedBy: text("acknowledged_by"),
+    resolvedAt: tz("resolved_at"),
+    resolvedBy: text("resolved_by"),
+    // Recorded but neither posted nor paged (a silence or maintenance window covered it).
+    silenced: boolean("silenced").notNull().default(false),
+    slackChannel: text("slack_channel"),
+    slackTs: text("slack_ts"),
+    routingKey: text("routing_key"),
+    nextReminderAt: tz("next_reminder_at"),
+  },
+  (t) => [
+    uniqueIndex("incidents_key_uq").on(t.key),
+    index("incidents_open_idx").on(t.openedAt.desc()).where(sql`state <> 'resolved'`),
+    index("incidents_slack_idx").on(t.slackChannel, t.slackTs),
+    check("incidents_state_ck", sql`state IN ('triggered','acknowledged','resolved')`),
+  ],
+);
+
+// Every Slack post and PagerDuty event is written here in the same transaction as the
+// state change it reports, then delivered by a worker: nothing is lost on a crash, and
+// events for one ordering key (a dedup_key, an incident) go out in order.
+export const outbox = pgTable(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    target: text("target").notNull(),
+    orderingKey: text("ordering_key").notNull(),
+    payload: jsonb("payload").notNull(),
+    state: text("state").notNull().default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: tz("next_attempt_at").notNull().defaultNow(),
+    lastError: text("last_error"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    deliveredAt: tz("delivered_at"),
+    // Whatever the target answered that later steps need (Slack's message ts).
+    result: jsonb("result"),
+  },
+  (t) => [
+    index("outbox_pending_idx").on(t.nextAttemptAt).where(sql`state = 'pending'`),
+    index("outbox_key_idx").on(t.orderingKey, t.id),
+    check("outbox_state_ck", sql`state IN ('pending','delivered','failed')`),
+  ],
+);
+
+export const silences = pgTable(
+  "silences",
+  {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
+    subjectType: text("subject_type").notNull(),
+    subject: text("subject").notNull(),
+    startsAt: tz("starts_at").notNull(),
+    endsAt: tz("ends_at").notNull(),
+    reason: text("reason"),
+    createdBy: text("created_by"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+  },
+  (t) => [index("silences_active_idx").on(t.endsAt)],
+);
+
+// PagerDuty webhook deliveries already handled (X-Webhook-Id): retries are no-ops.
+export const webhookDeliveries = pgTable("webhook_deliveries", {
+  id: text("id").primaryKey(),
+  receivedAt: tz("received_at").notNull().defaultNow(),
+});
+
+// A cron slot (task, instant) is claimed once across all replicas (insert-if-absent).
+export const cronClaims = pgTable(
+  "cron_claims",
+  {
+    task: text("task").notNull(),
+    slot: tz("slot").notNull(),
+    claimedBy: text("claimed_by").notNull(),
+    claimedAt: tz("claimed_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.task, t.slot] })],
+);
