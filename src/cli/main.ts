@@ -156,8 +156,8 @@ export async function main(argv: string[]): Promise<number> {
         : new Date(`${now.toISOString().slice(0, 10)}T00:00:00Z`);
       if (Number.isNaN(until.getTime())) throw new UsageError(`--until ${untilArg}: expected YYYY-MM-DD`);
       const days = daysArg ? Number(daysArg) : 30;
-      if (!Number.isInteger(days) || days < 8 || days > 120)
-        throw new UsageError("--days must be a whole number from 8 to 120");
+      if (!Number.isInteger(days) || days < 15 || days > 120)
+        throw new UsageError("--days must be a whole number from 15 to 120");
       const s = await withStore(config, (store) => seedDemo(store, { until, days, now }));
       console.log(
         `demo fleet seeded up to ${s.until}: ${s.jobs} jobs, ${s.events.toLocaleString("en-US")} events ` +

@@ -6,7 +6,6 @@
 //
 // Same `until` → byte-identical output: all randomness comes from a small seeded PRNG
 // keyed by what is being generated (job, day, slot), never from Math.random or the clock.
-import { CronExpressionParser } from "cron-parser";
 import type { DeployKind, DeployStatus, TestStatus } from "../db/schema.ts";
 import type {
   DatasetEvent,
@@ -79,8 +78,8 @@ export interface DemoFleet {
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** The seeded history also covers the `until` day itself up to this time (UTC). */
-const TODAY_HORIZON_MS = 6 * HOUR;
+/** By default the seeded history also covers the `until` day itself up to 06:00 UTC. */
+export const DEMO_TODAY_HOURS = 6;
 
 // ---------------------------------------------------------------------------------------
 // PRNG: FNV-1a (+ murmur3 finalizer) to seed, mulberry32 to draw. Every draw is keyed, so the value for one
@@ -159,8 +158,7 @@ function uuid(r: Rng): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-const sha = (r: Rng) =>
-  Array.from({ length: 7 }, () => Math.floor(r() * 16).toString(16)).join("");
+const sha = (r: Rng) => Array.from({ length: 7 }, () => Math.floor(r() * 16).toString(16)).join("");
 
 // ---------------------------------------------------------------------------------------
 // The fleet.
@@ -257,7 +255,8 @@ const GROUPS: GroupSpec[] = [
         cores: 2,
         memMb: 380,
         out: "staging.stg_payments",
-        fields: "payment_id:BIGINT,order_id:BIGINT,method:VARCHAR,amount_eur:DECIMAL(12,2),captured_at:TIMESTAMP",
+        fields:
+          "payment_id:BIGINT,order_id:BIGINT,method:VARCHAR,amount_eur:DECIMAL(12,2),captured_at:TIMESTAMP",
         rowBytes: 96,
       },
       {
@@ -308,7 +307,8 @@ const GROUPS: GroupSpec[] = [
         cores: 2,
         memMb: 330,
         out: "analytics.fct_refunds",
-        fields: "refund_id:BIGINT,order_id:BIGINT,refund_reason:VARCHAR,amount:DECIMAL(12,2),refunded_at:TIMESTAMP",
+        fields:
+          "refund_id:BIGINT,order_id:BIGINT,refund_reason:VARCHAR,amount:DECIMAL(12,2),refunded_at:TIMESTAMP",
         rowBytes: 88,
       },
       {
@@ -379,7 +379,8 @@ const GROUPS: GroupSpec[] = [
         cores: 1,
         memMb: 1_400,
         out: "raw.ad_clicks",
-        fields: "click_id:VARCHAR,campaign_id:VARCHAR,user_id:BIGINT,clicked_at:TIMESTAMP,landing_url:VARCHAR",
+        fields:
+          "click_id:VARCHAR,campaign_id:VARCHAR,user_id:BIGINT,clicked_at:TIMESTAMP,landing_url:VARCHAR",
         rowBytes: 190,
       },
       {
@@ -415,7 +416,8 @@ const GROUPS: GroupSpec[] = [
         cores: 2,
         memMb: 360,
         out: "staging.stg_conversions",
-        fields: "conversion_id:BIGINT,user_id:BIGINT,order_id:BIGINT,converted_at:TIMESTAMP,revenue:DECIMAL(12,2)",
+        fields:
+          "conversion_id:BIGINT,user_id:BIGINT,order_id:BIGINT,converted_at:TIMESTAMP,revenue:DECIMAL(12,2)",
         rowBytes: 84,
       },
       {
@@ -455,7 +457,8 @@ const GROUPS: GroupSpec[] = [
         cores: 2,
         memMb: 340,
         out: "marketing.campaign_performance",
-        fields: "campaign_id:VARCHAR,channel:VARCHAR,spend_eur:DECIMAL(12,2),conversions:INTEGER,roas:DOUBLE,day:DATE",
+        fields:
+          "campaign_id:VARCHAR,channel:VARCHAR,spend_eur:DECIMAL(12,2),conversions:INTEGER,roas:DOUBLE,day:DATE",
         rowBytes: 70,
       },
       {
@@ -527,7 +530,8 @@ const GROUPS: GroupSpec[] = [
         cores: 2,
         memMb: 390,
         out: "finance.fx_revaluation",
-        fields: "account_id:VARCHAR,currency:VARCHAR(3),rate:DECIMAL(18,8),revaluation_eur:DECIMAL(14,2),as_of:DATE",
+        fields:
+          "account_id:VARCHAR,currency:VARCHAR(3),rate:DECIMAL(18,8),revaluation_eur:DECIMAL(14,2),as_of:DATE",
         rowBytes: 64,
       },
       {
@@ -565,7 +569,8 @@ const GROUPS: GroupSpec[] = [
         cores: 1,
         memMb: 300,
         out: "finance.tax_report",
-        fields: "country:VARCHAR(2),tax_code:VARCHAR,taxable_eur:DECIMAL(14,2),tax_eur:DECIMAL(14,2),period:VARCHAR",
+        fields:
+          "country:VARCHAR(2),tax_code:VARCHAR,taxable_eur:DECIMAL(14,2),tax_eur:DECIMAL(14,2),period:VARCHAR",
         rowBytes: 58,
       },
       {
@@ -577,7 +582,8 @@ const GROUPS: GroupSpec[] = [
         cores: 1,
         memMb: 320,
         out: "finance.gl_summary",
-        fields: "account_id:VARCHAR,period:VARCHAR,opening_eur:DECIMAL(14,2),closing_eur:DECIMAL(14,2),movement_eur:DECIMAL(14,2)",
+        fields:
+          "account_id:VARCHAR,period:VARCHAR,opening_eur:DECIMAL(14,2),closing_eur:DECIMAL(14,2),movement_eur:DECIMAL(14,2)",
         rowBytes: 62,
       },
       {
@@ -590,7 +596,8 @@ const GROUPS: GroupSpec[] = [
         cores: 0.5,
         memMb: 380,
         out: "finance.fx_revaluation",
-        fields: "account_id:VARCHAR,currency:VARCHAR(3),rate:DECIMAL(18,8),revaluation_eur:DECIMAL(14,2),as_of:DATE",
+        fields:
+          "account_id:VARCHAR,currency:VARCHAR(3),rate:DECIMAL(18,8),revaluation_eur:DECIMAL(14,2),as_of:DATE",
         rowBytes: 64,
       },
     ],
@@ -635,7 +642,8 @@ const GROUPS: GroupSpec[] = [
         cores: 16,
         memMb: 16_384,
         out: "features.item_features",
-        fields: "sku:VARCHAR,views_7d:INTEGER,conversion_rate:DOUBLE,price_band:VARCHAR,embedding:ARRAY<FLOAT>",
+        fields:
+          "sku:VARCHAR,views_7d:INTEGER,conversion_rate:DOUBLE,price_band:VARCHAR,embedding:ARRAY<FLOAT>",
         rowBytes: 380,
       },
       {
@@ -659,7 +667,8 @@ const GROUPS: GroupSpec[] = [
         cores: 8,
         memMb: 12_288,
         out: "ml.churn_scores",
-        fields: "user_id:BIGINT,churn_probability:DOUBLE,risk_band:VARCHAR,model_version:VARCHAR,scored_at:TIMESTAMP",
+        fields:
+          "user_id:BIGINT,churn_probability:DOUBLE,risk_band:VARCHAR,model_version:VARCHAR,scored_at:TIMESTAMP",
         rowBytes: 52,
         sigma: 0.03,
       },
@@ -730,7 +739,8 @@ const GROUPS: GroupSpec[] = [
         cores: 1,
         memMb: 768,
         out: "raw.adnet_clicks",
-        fields: "click_id:VARCHAR,campaign_id:VARCHAR,publisher:VARCHAR,cost_micros:BIGINT,clicked_at:TIMESTAMP",
+        fields:
+          "click_id:VARCHAR,campaign_id:VARCHAR,publisher:VARCHAR,cost_micros:BIGINT,clicked_at:TIMESTAMP",
         rowBytes: 120,
       },
       {
@@ -781,7 +791,8 @@ const GROUPS: GroupSpec[] = [
         cores: 0.8,
         memMb: 900,
         out: "ops.landing_validation",
-        fields: "file_path:VARCHAR,supplier:VARCHAR,row_count:BIGINT,checksum_ok:BOOLEAN,validated_at:TIMESTAMP",
+        fields:
+          "file_path:VARCHAR,supplier:VARCHAR,row_count:BIGINT,checksum_ok:BOOLEAN,validated_at:TIMESTAMP",
         rowBytes: 90,
       },
     ],
@@ -929,7 +940,8 @@ const SUPPLIERS: SupplierSpec[] = [
         tz: "America/New_York",
         rows: 58_000,
         rowBytes: 180,
-        fields: "shipment_id:STRING,order_ref:STRING,tracking_id:STRING,carrier_status:STRING,delivered_at:TIMESTAMP",
+        fields:
+          "shipment_id:STRING,order_ref:STRING,tracking_id:STRING,carrier_status:STRING,delivered_at:TIMESTAMP",
       },
       {
         name: "shipfast_logistics/returns",
@@ -937,7 +949,8 @@ const SUPPLIERS: SupplierSpec[] = [
         tz: "America/New_York",
         rows: 5_100,
         rowBytes: 170,
-        fields: "return_id:STRING,order_ref:STRING,tracking_id:STRING,reason_code:STRING,received_at:TIMESTAMP",
+        fields:
+          "return_id:STRING,order_ref:STRING,tracking_id:STRING,reason_code:STRING,received_at:TIMESTAMP",
       },
     ],
   },
@@ -1018,8 +1031,10 @@ const OTHER_FAILURES: Record<string, Record<number, string>> = {
     [-12]: "Checksum mismatch for s3://dataops-landing/adnet_clicks/click_log (expected 9f1c…, got 03ab…)",
   },
   "ml_features.feature_backfill_dev": {
-    [-25]: "org.apache.spark.SparkException: Job aborted due to stage failure: ExecutorLostFailure (executor 7 exited, OOMKilled)",
-    [-18]: "org.apache.spark.SparkException: Job aborted due to stage failure: ExecutorLostFailure (executor 3 exited, OOMKilled)",
+    [-25]:
+      "org.apache.spark.SparkException: Job aborted due to stage failure: ExecutorLostFailure (executor 7 exited, OOMKilled)",
+    [-18]:
+      "org.apache.spark.SparkException: Job aborted due to stage failure: ExecutorLostFailure (executor 3 exited, OOMKilled)",
   },
   "marketing_attribution.attribution_model_staging": {
     [-14]: "Compilation Error in model attribution_model: 'ref' to 'stg_touchpoints' not found",
@@ -1029,7 +1044,13 @@ const OTHER_FAILURES: Record<string, Record<number, string>> = {
 // ---------------------------------------------------------------------------------------
 // Tests and deploys.
 
-type TestKind = "not_null" | "unique" | "accepted_values" | "row_count_min" | "relationships" | "expression_is_true";
+type TestKind =
+  | "not_null"
+  | "unique"
+  | "accepted_values"
+  | "row_count_min"
+  | "relationships"
+  | "expression_is_true";
 
 interface TestSpec {
   name: string;
@@ -1046,7 +1067,12 @@ interface TestSpec {
 const TESTS: TestSpec[] = [
   { name: "not_null_fct_orders_order_id", job: "orders_daily.fct_orders", kind: "not_null" },
   { name: "unique_fct_orders_order_id", job: "orders_daily.fct_orders", kind: "unique", qa: true },
-  { name: "accepted_values_fct_orders_status", job: "orders_daily.fct_orders", kind: "accepted_values", qa: true },
+  {
+    name: "accepted_values_fct_orders_status",
+    job: "orders_daily.fct_orders",
+    kind: "accepted_values",
+    qa: true,
+  },
   { name: "row_count_min_fct_orders", job: "orders_daily.fct_orders", kind: "row_count_min" },
   {
     name: "relationships_fct_orders_customer_id",
@@ -1122,7 +1148,11 @@ const TESTS: TestSpec[] = [
     prod: { [-23]: ["fail", "1 failing row: sum(debits) - sum(credits) = 1,204.17 EUR"] },
   },
   { name: "not_null_fx_revaluation_rate", job: "finance_close.fx_revaluation", kind: "not_null", qa: true },
-  { name: "row_count_min_payment_reconciliation", job: "finance_close.reconcile_payments", kind: "row_count_min" },
+  {
+    name: "row_count_min_payment_reconciliation",
+    job: "finance_close.reconcile_payments",
+    kind: "row_count_min",
+  },
   {
     name: "accepted_values_payment_reconciliation_match_status",
     job: "finance_close.reconcile_payments",
@@ -1130,7 +1160,12 @@ const TESTS: TestSpec[] = [
     prod: { [-11]: ["warn", "1 unexpected value: 'pending_psp' (37 rows)"] },
   },
   { name: "not_null_session_features_user_id", job: "ml_features.session_features", kind: "not_null" },
-  { name: "row_count_min_user_embeddings", job: "ml_features.user_embeddings", kind: "row_count_min", qa: true },
+  {
+    name: "row_count_min_user_embeddings",
+    job: "ml_features.user_embeddings",
+    kind: "row_count_min",
+    qa: true,
+  },
   { name: "not_null_churn_scores_churn_probability", job: "ml_features.train_churn_model", kind: "not_null" },
   {
     name: "accepted_values_churn_scores_risk_band",
@@ -1138,14 +1173,23 @@ const TESTS: TestSpec[] = [
     kind: "accepted_values",
     qa: true,
   },
-  { name: "row_count_min_acme_settlements", job: "ingest_suppliers.load_acme_settlements", kind: "row_count_min" },
+  {
+    name: "row_count_min_acme_settlements",
+    job: "ingest_suppliers.load_acme_settlements",
+    kind: "row_count_min",
+  },
   {
     name: "not_null_shipfast_shipments_tracking_id",
     job: "ingest_suppliers.load_shipfast_shipments",
     kind: "not_null",
     prod: { [-19]: ["warn", "38 null values (warn > 0, error > 500)"] },
   },
-  { name: "not_null_exec_kpis_extract_value", job: "dashboards_refresh.exec_kpis", kind: "not_null", qa: true },
+  {
+    name: "not_null_exec_kpis_extract_value",
+    job: "dashboards_refresh.exec_kpis",
+    kind: "not_null",
+    qa: true,
+  },
 ];
 
 /** QA test suites run daily at this UTC time against the qa copies of the same models. */
@@ -1393,7 +1437,8 @@ function hhmm(s: string): number {
 }
 
 function parseFields(s: string): SchemaField[] {
-  return s.split(",").map((f) => {
+  // Commas inside a type's parentheses, as in DECIMAL(12,2), do not separate fields.
+  return s.split(/,(?![^(]*\))/).map((f) => {
     const i = f.indexOf(":");
     return { name: f.slice(0, i), type: f.slice(i + 1) };
   });
@@ -1424,7 +1469,13 @@ function resolveJobs(): Job[] {
         cron = `${localMin % 60} ${Math.floor(localMin / 60)} * * *`;
       }
       const maxAgeH =
-        spec.maxAgeH !== undefined ? spec.maxAgeH : env !== "prod" ? null : spec.hourly !== undefined ? 2 : 28;
+        spec.maxAgeH !== undefined
+          ? spec.maxAgeH
+          : env !== "prod"
+            ? null
+            : spec.hourly !== undefined
+              ? 2
+              : 28;
       const job: Job = {
         spec,
         group,
@@ -1446,13 +1497,52 @@ function resolveJobs(): Job[] {
   return out;
 }
 
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The zone's UTC offset in ms at instant `t`. */
+function zoneOffset(t: number, tz: string): number {
+  let f = zoneFormats.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat("en-US", {
+      timeZone: tz,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+    });
+    zoneFormats.set(tz, f);
+  }
+  const p: Record<string, number> = {};
+  for (const part of f.formatToParts(new Date(t)))
+    if (part.type !== "literal") p[part.type] = Number(part.value);
+  const asUtc = Date.UTC(p.year!, p.month! - 1, p.day!, p.hour!, p.minute!, p.second!);
+  return asUtc - Math.floor(t / 1000) * 1000;
+}
+
+/**
+ * Slots with from ≤ t < to of the only two cron shapes the fleet uses, "M H * * *" (in
+ * `tz`) and "M * * * *" (UTC): plain arithmetic, since a cron library is ~100× slower here.
+ * No local time of the fleet falls into a daylight-saving gap, and the tests check every
+ * slot against cron-parser.
+ */
 function slotsBetween(cron: string, tz: string, from: number, to: number): Date[] {
-  const it = CronExpressionParser.parse(cron, { tz, currentDate: new Date(from - 1), endDate: new Date(to) });
+  const [minute, hour] = cron.split(" ").map((f) => (f === "*" ? -1 : Number(f)));
   const out: Date[] = [];
-  while (it.hasNext()) {
-    const d = it.next().toDate();
-    if (d.getTime() >= to) break;
-    if (d.getTime() >= from) out.push(d);
+  if (hour === -1) {
+    if (tz !== "UTC") throw new Error(`demo fleet: hourly crons are UTC only (${cron} ${tz})`);
+    for (let t = Math.floor(from / HOUR) * HOUR + minute! * MINUTE; t < to; t += HOUR) {
+      if (t >= from) out.push(new Date(t));
+    }
+    return out;
+  }
+  for (let day = Math.floor(from / DAY) * DAY - DAY; day < to + DAY; day += DAY) {
+    const local = day + hour! * HOUR + minute! * MINUTE;
+    let t = local - zoneOffset(local, tz);
+    t = local - zoneOffset(t, tz);
+    if (t >= from && t < to) out.push(new Date(t));
   }
   return out;
 }
@@ -1479,24 +1569,34 @@ interface GeneratedRun {
   job: Job;
   offset: number;
   event: RunEvent;
-  end: number;
 }
 
 /**
- * The demo fleet for the `days` UTC days before `until` (a UTC midnight), plus the
- * `until` day itself up to 06:00 UTC. Deterministic: same `until` → byte-identical output.
+ * The demo fleet for the `days` (default 30) UTC days before `until`, plus the `until` day
+ * itself up to `todayHours` (default 6) hours past midnight UTC; runs still going at that
+ * point are reported as "running". `until` = the UTC midnight that ends the seeded history
+ * (the caller picks it, normally today 00:00 UTC). Stories are placed relative to `until`
+ * ("yesterday" = until − 1 day). Deterministic: same options → byte-identical output.
  */
-export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFleet {
+export function generateDemoFleet(opts: { until: Date; days?: number; todayHours?: number }): DemoFleet {
   const days = opts.days ?? 30;
+  const todayHours = opts.todayHours ?? DEMO_TODAY_HOURS;
+  if (!(todayHours >= 0 && todayHours <= 24)) {
+    throw new RangeError(`todayHours must be from 0 to 24, got ${todayHours}`);
+  }
   if (!Number.isInteger(days) || days < 15 || days > 365) {
-    throw new RangeError(`days must be an integer from 15 to 365 (stories need 14 days of history), got ${days}`);
+    throw new RangeError(
+      `days must be an integer from 15 to 365 (stories need 14 days of history), got ${days}`,
+    );
   }
   const until = opts.until.getTime();
   if (Number.isNaN(until) || until % DAY !== 0) {
-    throw new RangeError(`until must be a UTC midnight, got ${opts.until.toISOString?.() ?? String(opts.until)}`);
+    throw new RangeError(
+      `until must be a UTC midnight, got ${Number.isNaN(until) ? "an invalid date" : opts.until.toISOString()}`,
+    );
   }
   const start = until - days * DAY;
-  const horizon = until + TODAY_HORIZON_MS;
+  const horizon = until + todayHours * HOUR;
   const offsetOf = (t: number) => Math.floor((t - until) / DAY);
   const dayOf = (offset: number) => dayKey(until + offset * DAY);
 
@@ -1517,8 +1617,6 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
       perDay.set(day, n + 1);
       const offset = offsetOf(slotMs);
       const r = rngFor(`run:${job.name}:${day}:${n}`);
-      // Yesterday and today are kept well inside each job's usual range, so that only
-      // the planted stories stand out to an anomaly detector.
       const zDur = gauss(r, NOISE_LIMIT);
       const zRows = gauss(r, NOISE_LIMIT);
       const zCpu = gauss(r, NOISE_LIMIT);
@@ -1546,10 +1644,22 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
       if (offset >= -1) {
         const window = history.filter((h) => h.offset >= offset - 14 && h.offset <= offset - 1);
         if (window.length >= 5) {
-          durS = steady(window.map((h) => h.durS), r);
-          rows = steady(window.map((h) => h.rows), r);
-          cpu = steady(window.map((h) => h.cpu), r);
-          memoryMb = steady(window.map((h) => h.memoryMb), r);
+          durS = steady(
+            window.map((h) => h.durS),
+            r,
+          );
+          rows = steady(
+            window.map((h) => h.rows),
+            r,
+          );
+          cpu = steady(
+            window.map((h) => h.cpu),
+            r,
+          );
+          memoryMb = steady(
+            window.map((h) => h.memoryMb),
+            r,
+          );
         }
       }
       if (job.name === LONG_RUN_JOB && offset === -1) durS *= LONG_RUN_FACTOR; // it waited, it did not work
@@ -1604,7 +1714,7 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
         };
       }
       events.push(event);
-      runs.push({ job, offset, event, end: endMs });
+      runs.push({ job, offset, event });
 
       if (event.status !== "success") continue;
       if (job.name === STALE_JOB && offset >= STALE_FROM) continue; // runs, but no longer writes
@@ -1640,13 +1750,18 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
         const r = rngFor(`delivery:${d.name}:${day}`);
         const late = sup.supplier === LATE_SUPPLIER && offset >= -LATE_SUPPLIER_DAYS && offset <= -1;
         const arrival =
-          slot.getTime() + (late ? LATE_SUPPLIER_S * 1000 + between(r, -6, 6) * MINUTE : -between(r, 8, 40) * MINUTE);
+          slot.getTime() +
+          (late ? LATE_SUPPLIER_S * 1000 + between(r, -6, 6) * MINUTE : -between(r, 8, 40) * MINUTE);
         const at = Math.round(arrival / 1000) * 1000;
         if (at < start || at >= horizon) continue;
         let rows = d.rows * Math.exp(0.03 * gauss(r, NOISE_LIMIT));
         if (offset >= -1) {
           const window = history.filter((h) => h.offset >= offset - 14 && h.offset <= offset - 1);
-          if (window.length >= 5) rows = steady(window.map((h) => h.rows), r);
+          if (window.length >= 5)
+            rows = steady(
+              window.map((h) => h.rows),
+              r,
+            );
         }
         rows = Math.round(rows);
         history.push({ offset, rows });
@@ -1756,7 +1871,8 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
   const failedDeploys: DeployEvent[] = [];
   const fixDeploys: DeployEvent[] = [];
   for (const rel of RELEASES) {
-    const version = rel.version === "sha" ? sha(rngFor(`sha:${rel.artifact}:${rel.tickets.join(",")}`)) : rel.version;
+    const version =
+      rel.version === "sha" ? sha(rngFor(`sha:${rel.artifact}:${rel.tickets.join(",")}`)) : rel.version;
     for (const st of rel.stages) {
       const r = rngFor(`deploy:${rel.artifact}:${version}:${st.env}`);
       const at = until + st.day * DAY + hhmm(st.at) * MINUTE + Math.round(between(r, 0, 59)) * 1000;
@@ -1802,7 +1918,7 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
         `dbt job ${FLAPPING_JOB} (namespace dbt, prod) alternates failed/success every day since ${dayOf(-FLAPPING_DAYS)} ` +
         `(oldest→newest ${seq}: ${flaps.filter((x) => x.event.status === "failed").length} failures in ${flaps.length} runs, ` +
         `${flaps.filter((x) => x.offset >= -7 && x.event.status === "failed").length} in the last 7 days, failed yesterday) — ` +
-        `deadlocks against marketing_attribution.campaign_performance; it started the day after attribution_model v2.4.0 reached prod. ` +
+        `deadlocks against marketing_attribution.campaign_performance, since attribution_model v2.4.0 reached prod on ${dayOf(-11)}. ` +
         `The most troublesome pipeline of the week; runner-up is ingest_suppliers.load_acme_settlements (2 failures).`,
     });
   }
@@ -1861,7 +1977,10 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
         `${LATE_SUPPLIER} delivered ~3.5 h after its usual arrival on each of the last ${LATE_SUPPLIER_DAYS} days ` +
         `(${dayOf(-LATE_SUPPLIER_DAYS)}..${yesterday}): ` +
         sup.datasets
-          .map((d) => `${d.name} expected ${d.at} ${d.tz}, arrived ${(supplierDeliveries.get(d.name) ?? []).map(hm).join(", ")}`)
+          .map(
+            (d) =>
+              `${d.name} expected ${d.at} ${d.tz}, arrived ${(supplierDeliveries.get(d.name) ?? []).map(hm).join(", ")}`,
+          )
           .join("; ") +
         `. Before that it always arrived 8–40 min early.`,
     });
@@ -1880,7 +1999,9 @@ export function generateDemoFleet(opts: { until: Date; days?: number }): DemoFle
     });
   }
   const schemaJob = jobByName.get(SCHEMA_JOB)!;
-  const firstNew = (updatesByJob.get(SCHEMA_JOB) ?? []).find((u) => offsetOf(u.updatedAt.getTime()) >= SCHEMA_FROM);
+  const firstNew = (updatesByJob.get(SCHEMA_JOB) ?? []).find(
+    (u) => offsetOf(u.updatedAt.getTime()) >= SCHEMA_FROM,
+  );
   if (firstNew) {
     stories.push({
       kind: "schema_change",

@@ -27,7 +27,9 @@ const story = (f: DemoFleet, kind: DemoStory["kind"]) => {
 };
 const runsOf = (job: string) => runs.filter((r) => r.job === job);
 const successOn = (job: string, from: number, to: number) =>
-  runsOf(job).filter((r) => r.status === "success" && offsetOf(r.scheduledFor!) >= from && offsetOf(r.scheduledFor!) <= to);
+  runsOf(job).filter(
+    (r) => r.status === "success" && offsetOf(r.scheduledFor!) >= from && offsetOf(r.scheduledFor!) <= to,
+  );
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -91,7 +93,12 @@ describe("the demo fleet generator", () => {
     assert.ok(fleet.events.length < 10_000, `${fleet.events.length} events`);
     assert.ok(fleet.jobs.length >= 45 && fleet.jobs.length <= 55, `${fleet.jobs.length} jobs`);
     assert.equal(new Set(fleet.jobs.map((j) => j.group)).size, 6);
-    assert.deepEqual([...new Set(fleet.jobs.map((j) => j.namespace))].sort(), ["airflow", "cron", "dbt", "spark"]);
+    assert.deepEqual([...new Set(fleet.jobs.map((j) => j.namespace))].sort(), [
+      "airflow",
+      "cron",
+      "dbt",
+      "spark",
+    ]);
     assert.deepEqual([...new Set(fleet.jobs.map((j) => j.environment))].sort(), ["dev", "prod", "staging"]);
     assert.equal(new Set(fleet.datasets.filter((d) => d.supplier).map((d) => d.supplier)).size, 4);
     assert.equal(fleet.schedules.length, fleet.jobs.length);
@@ -106,7 +113,9 @@ describe("the demo fleet generator", () => {
     const start = UNTIL.getTime() - 30 * DAY;
     let last = 0;
     for (const e of fleet.events) {
-      const t = (e.type === "run" ? e.eventTime : e.type === "dataset" ? e.updatedAt : e.type === "job" ? null : e.at)!;
+      const t = (
+        e.type === "run" ? e.eventTime : e.type === "dataset" ? e.updatedAt : e.type === "job" ? null : e.at
+      )!;
       assert.ok(t.getTime() >= start && t.getTime() < HORIZON, `${e.id} at ${t.toISOString()}`);
       assert.ok(t.getTime() >= last, `${e.id} is out of order`);
       last = t.getTime();
@@ -134,22 +143,32 @@ describe("the demo fleet generator", () => {
   });
 
   test("all schedules are valid 5-field crons and runs fall on their slots", () => {
-    const start = UNTIL.getTime() - 30 * DAY;
-    for (const s of fleet.schedules) {
-      assert.equal(s.cron.trim().split(/\s+/).length, 5, s.cron);
-      CronExpressionParser.parse(s.cron, { tz: s.timezone });
-      assert.ok(s.graceSeconds >= 1800 && s.graceSeconds <= 3600, `${s.job} grace`);
-      const expected = new Set(slots(s.cron, s.timezone, start, HORIZON));
-      const jobRuns = runs.filter((r) => r.job === s.job && r.namespace === s.namespace);
-      assert.ok(jobRuns.length > 0, s.job);
-      for (const r of jobRuns) assert.ok(expected.has(r.scheduledFor!.getTime()), `${r.id} off its cron`);
-      // Every slot of the full days has its run.
-      const fullDays = [...expected].filter((t) => t < UNTIL.getTime());
-      assert.equal(jobRuns.filter((r) => r.scheduledFor!.getTime() < UNTIL.getTime()).length, fullDays.length, s.job);
+    // November crosses the end of daylight saving time, April its start (Europe, Mar 29).
+    for (const until of [UNTIL, new Date("2026-04-15T00:00:00Z")]) {
+      const f = until === UNTIL ? fleet : generateDemoFleet({ until });
+      const start = until.getTime() - 30 * DAY;
+      const end = until.getTime() + 6 * HOUR;
+      const fRuns = f.events.filter((e): e is RunEvent => e.type === "run");
+      for (const s of f.schedules) {
+        assert.equal(s.cron.trim().split(/\s+/).length, 5, s.cron);
+        CronExpressionParser.parse(s.cron, { tz: s.timezone });
+        assert.ok(s.graceSeconds >= 1800 && s.graceSeconds <= 3600, `${s.job} grace`);
+        const expected = new Set(slots(s.cron, s.timezone, start, end));
+        const jobRuns = fRuns.filter((r) => r.job === s.job && r.namespace === s.namespace);
+        assert.ok(jobRuns.length > 0, s.job);
+        for (const r of jobRuns) assert.ok(expected.has(r.scheduledFor!.getTime()), `${r.id} off its cron`);
+        // Every slot of the full days has its run.
+        const fullDays = [...expected].filter((t) => t < until.getTime());
+        const inFullDays = jobRuns.filter((r) => r.scheduledFor!.getTime() < until.getTime());
+        assert.equal(inFullDays.length, fullDays.length, s.job);
+      }
     }
     const zones = new Set(fleet.schedules.map((s) => s.timezone));
     assert.ok(zones.has("UTC") && zones.has("Europe/Berlin") && zones.has("America/New_York"));
-    assert.ok(fleet.schedules.some((s) => s.cron.split(" ")[1] === "*"), "some jobs run hourly");
+    assert.ok(
+      fleet.schedules.some((s) => s.cron.split(" ")[1] === "*"),
+      "some jobs run hourly",
+    );
   });
 
   test("within a group jobs run in dependency order", () => {
@@ -181,6 +200,16 @@ describe("the demo fleet generator", () => {
       assert.equal(u.namespace, j.output.namespace);
       assert.equal(u.rows, r.rows);
       assert.ok(u.schema && u.schema.length >= 3 && u.bytes! > 0);
+    }
+    for (const u of updates) {
+      for (const f of u.schema ?? []) {
+        assert.match(f.name, /^[a-z_][a-z0-9_]*$/, `${u.dataset} field ${f.name}`);
+        assert.match(
+          f.type,
+          /^[A-Z0-9_]+(\(\d+(,\d+)?\)|<[A-Z0-9_]+>)?$/,
+          `${u.dataset}.${f.name} type ${f.type}`,
+        );
+      }
     }
     for (const d of fleet.datasets.filter((x) => x.supplier)) {
       assert.match(d.expectedArrival ?? "", /^\d\d:\d\d$/);
@@ -244,13 +273,19 @@ describe("the demo fleet generator", () => {
   test("the flapping job alternates success and failure over the last ten days", () => {
     const s = story(fleet, "flapping");
     assert.equal(s.day, dayOf(-1));
-    const last = runsOf(s.subject).filter((r) => offsetOf(r.scheduledFor!) >= -10 && offsetOf(r.scheduledFor!) <= -1);
+    const last = runsOf(s.subject).filter(
+      (r) => offsetOf(r.scheduledFor!) >= -10 && offsetOf(r.scheduledFor!) <= -1,
+    );
     assert.equal(last.length, 10);
-    last.forEach((r, i) => assert.equal(r.status, i % 2 === 0 ? "success" : "failed", r.id));
+    assert.deepEqual(
+      last.map((r) => r.status),
+      Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? "success" : "failed")),
+    );
     // "Troublesome pipelines" this week: the flapping job first, a clear runner-up second.
     const failures = new Map<string, number>();
     for (const r of runs) {
-      if (r.status === "failed" && offsetOf(r.scheduledFor!) >= -7) failures.set(r.job, (failures.get(r.job) ?? 0) + 1);
+      if (r.status === "failed" && offsetOf(r.scheduledFor!) >= -7)
+        failures.set(r.job, (failures.get(r.job) ?? 0) + 1);
     }
     const ranked = [...failures.entries()].sort((a, b) => b[1] - a[1]);
     assert.deepEqual(ranked[0], [s.subject, 4]);
@@ -313,7 +348,9 @@ describe("the demo fleet generator", () => {
     assert.ok(mine.length > 20);
     assert.ok(mine.every((u) => offsetOf(u.updatedAt) < -3));
     assert.ok(mine.some((u) => offsetOf(u.updatedAt) === -4));
-    const producer = fleet.jobs.find((j) => j.output.name === s.subject && j.output.namespace === "warehouse")!;
+    const producer = fleet.jobs.find(
+      (j) => j.output.name === s.subject && j.output.namespace === "warehouse",
+    )!;
     assert.equal(successOn(producer.job, -3, -1).length, 3);
   });
 
@@ -337,7 +374,12 @@ describe("the demo fleet generator", () => {
     assert.ok(own.length >= 1);
     for (const d of fleet.datasets.filter((x) => x.supplier)) {
       const [h, m] = d.expectedArrival!.split(":");
-      const expected = slots(`${Number(m)} ${Number(h)} * * *`, d.timezone!, UNTIL.getTime() - 31 * DAY, HORIZON);
+      const expected = slots(
+        `${Number(m)} ${Number(h)} * * *`,
+        d.timezone!,
+        UNTIL.getTime() - 31 * DAY,
+        HORIZON,
+      );
       for (const u of updates.filter((x) => x.dataset === d.name && x.supplier === d.supplier)) {
         const due = expected.filter((t) => t <= u.updatedAt.getTime() + 6 * HOUR).at(-1)!;
         const late = (u.updatedAt.getTime() - due) / HOUR;
@@ -359,7 +401,11 @@ describe("the demo fleet generator", () => {
     assert.equal(failed[0]!.at.toISOString().slice(0, 10), s.day);
     assert.ok(
       deploys.some(
-        (d) => d.artifact === s.subject && d.environment === "prod" && d.status === "success" && d.at > failed[0]!.at,
+        (d) =>
+          d.artifact === s.subject &&
+          d.environment === "prod" &&
+          d.status === "success" &&
+          d.at > failed[0]!.at,
       ),
     );
   });
@@ -412,13 +458,41 @@ describe("the demo fleet generator", () => {
     assert.ok(checked > 300, `${checked} checks`);
   });
 
+  test("todayHours sets where the history ends on the until day", () => {
+    const none = generateDemoFleet({ until: UNTIL, todayHours: 0 });
+    const times = (f: DemoFleet) =>
+      f.events.map(
+        (e) =>
+          (e.type === "run"
+            ? e.eventTime
+            : e.type === "dataset"
+              ? e.updatedAt
+              : e.type === "job"
+                ? null
+                : e.at)!,
+      );
+    assert.ok(times(none).every((t) => t < UNTIL));
+    assert.equal(none.events.filter((e) => e.type === "run" && e.status === "running").length, 0);
+    assert.deepEqual(none.stories, fleet.stories);
+    const noon = generateDemoFleet({ until: UNTIL, todayHours: 12 });
+    assert.ok(times(noon).some((t) => t.getTime() > HORIZON));
+    // The days before until do not depend on where today ends.
+    const before = (f: DemoFleet) => {
+      const t = times(f);
+      return f.events.filter((_, k) => t[k]! < UNTIL);
+    };
+    assert.deepEqual(before(noon), before(none));
+    assert.throws(() => generateDemoFleet({ until: UNTIL, todayHours: 25 }), RangeError);
+  });
+
   test("a different until shifts the stories with it", () => {
     const until = new Date("2026-04-15T00:00:00Z");
     const other = generateDemoFleet({ until });
     const s = story(other, "late_start");
     assert.equal(s.day, "2026-04-14");
     const r = other.events.find(
-      (e): e is RunEvent => e.type === "run" && e.job === s.subject && offsetOf(e.scheduledFor!, until) === -1,
+      (e): e is RunEvent =>
+        e.type === "run" && e.job === s.subject && offsetOf(e.scheduledFor!, until) === -1,
     )!;
     const late = r.startedAt!.getTime() - r.scheduledFor!.getTime();
     assert.ok(Math.abs(late - (2 * HOUR + 15 * 60_000)) < 60_000);

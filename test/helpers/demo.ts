@@ -10,7 +10,7 @@ export const DEMO_UNTIL = new Date("2026-11-22T00:00:00Z");
 /** Questions are asked at 09:00 UTC on the day after the history ends. */
 export const DEMO_NOW = new Date("2026-11-22T09:00:00Z");
 
-export const demoFleet = () => generateDemoFleet({ until: DEMO_UNTIL, days: 30 });
+export const demoFleet = () => generateDemoFleet({ until: DEMO_UNTIL, days: 30, todayHours: 9 });
 
 export async function openDemoStore(kind: StoreKind): Promise<TestStore> {
   const store = await openTestStore(kind);
