@@ -35,7 +35,8 @@ const command: Command = {
   match(q) {
     // "after all jobs in group Y" is the ordering family's question.
     if (/\bafter (?:all|every)\b/.test(q.text)) return 0;
-    if (RUNNING.test(q.text)) return 0.8;
+    // "what is running now?" without a job is the fleet status question.
+    if (RUNNING.test(q.text)) return q.names.length ? 0.8 : 0.25;
     if (LAST.test(q.text)) return 0.8;
     if (DID.test(q.text)) return q.names.length ? 0.7 : 0.4;
     return 0;

@@ -27,12 +27,16 @@ function clip(s: string, max: number): string {
 
 /** mrkdwn → plain text for the fallback and the terminal. */
 export function plain(mrkdwn: string): string {
-  return mrkdwn
-    .replace(/\*([^*\n]+)\*/g, "$1")
-    .replace(/(^|\s)_([^_\n]+)_(?=\s|$)/g, "$1$2")
-    .replace(/&lt;/g, "<")
-    .replace(/&gt;/g, ">")
-    .replace(/&amp;/g, "&");
+  return (
+    mrkdwn
+      .replace(/\*([^*\n]+)\*/g, "$1")
+      // Italics may wrap names with underscores (_from runs of finance_close_): match lazily
+      // up to an underscore that ends a word.
+      .replace(/(^|\s)_(\S.*?)_(?=$|\s|[.,;:!?)])/gm, "$1$2")
+      .replace(/&lt;/g, "<")
+      .replace(/&gt;/g, ">")
+      .replace(/&amp;/g, "&")
+  );
 }
 
 export class AnswerBuilder {

@@ -22,7 +22,11 @@ const ENV_RE = /\b(?:in|on|for)\s+(prod|production|prd|staging|stage|stg|dev|dev
 const NOT_NAMES = new Set(["p50", "p95", "p99", "24h", "7d", "1h", "utc", "--share"]);
 
 export function parseQuestion(input: string, now: Date, timezone: string): Question {
-  let raw = input.trim().replace(/\s+/g, " ");
+  // "/houston status" typed into a DM or a mention means "status".
+  let raw = input
+    .trim()
+    .replace(/\s+/g, " ")
+    .replace(/^\/houston\b\s*/i, "");
   let share = false;
   if (/(^|\s)--share$/.test(raw)) {
     share = true;

@@ -1,0 +1,252 @@
+// Today's plan: how many jobs will run today, when, and how long will they take? Read from
+// the expected slots (job schedules expanded into expected_runs) of the asker's local day:
+// how many runs and jobs are expected, how many are done, running, missed or still to
+// come, the next ones with their start time and typical duration, and when the last one
+// should finish.
+//
+// A job's typical duration is the median of its daily median durations (run_daily p50) over
+// the 14 UTC days before today: robust to one slow day, and a primary-key lookup per job,
+// never a scan of raw runs. The day's slots are read through expected_runs_slot_idx.
+import { type SQL, sql } from "drizzle-orm";
+import { ts } from "../src/db/sql.ts";
+import { AnswerBuilder, code } from "../src/questions/answer.ts";
+import { formatDuration } from "../src/questions/format.ts";
+import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
+import { formatDateTime, formatDay, formatTime, localDay } from "../src/questions/time.ts";
+import type { AskContext, Command, Question } from "../src/questions/types.ts";
+
+const DAY_MS = 86_400_000;
+/** Days of history behind a job's typical duration. */
+const TYPICAL_DAYS = 14;
+
+const HOW_MANY_WILL =
+  /\bhow many (?:jobs|runs|pipelines|tasks|dags)\b.*\b(?:will|going to|should|are (?:expected|scheduled|planned|due)|left|still to)\b/;
+const SCHEDULED =
+  /\bwhat(?:'s| is| are)? (?:scheduled|planned|on the schedule|on the plan|coming up|left(?: to run)?|still to (?:run|come)|due)\b|\b(?:scheduled|planned) (?:for )?(?:the )?rest of\b/;
+const PLAN =
+  /\b(?:today|tomorrow|the day)'?s (?:plan|schedule|runs|jobs|batch)\b|\b(?:plan|schedule) for (?:today|the day)\b/;
+const REST =
+  /\b(?:rest of(?: the day)?|left to run|still to (?:run|come)|yet to run|upcoming (?:runs|jobs)|next (?:runs|jobs))\b/;
+const WHATS_RUNNING = /\bwhat(?:'s| is| are| will| jobs will)? (?:running|run|be running|going to run)\b/;
+const WHEN_DONE =
+  /\bwhen will (?:everything|all (?:the )?jobs|the jobs|it all|they|the batch|the pipelines?)\b.*\b(?:finish|be done|complete|end)\b/;
+
+interface Summary {
+  expected: number;
+  jobs: number;
+  done: number;
+  failed: number;
+  running: number;
+  missed: number;
+  upcoming: number;
+  upcoming_jobs: number;
+  upcoming_ms: number | null;
+  no_history: number;
+}
+
+interface Slot {
+  name: string;
+  slot_at: string;
+  state: string;
+  started_at: string | null;
+  typical_ms: number | null;
+  expected_end: string | null;
+}
+
+/** "the last 7 days" reads "in the last 7 days"; "today (Sun 22 Nov)" stays as is. */
+function during(label: string): string {
+  return label.startsWith("the ") ? `in ${label}` : label;
+}
+
+/** The group or job a fleet question is narrowed to, if it names one; an unknown name raises did-you-mean. */
+async function scopeOf(
+  ctx: AskContext,
+  q: Question,
+): Promise<{ kind: "group" | "job"; name: string } | undefined> {
+  if (!q.names.length) return undefined;
+  const group = await findKnown(ctx.store, "group", q.names);
+  if (group) return { kind: "group", name: group };
+  const job = await findKnown(ctx.store, "job", q.names);
+  if (job) return { kind: "job", name: job };
+  const given = q.names[0]!;
+  const groups = closest(given, await knownNames(ctx.store, "group"));
+  if (groups.length) throw new UnknownNameError("group", given, groups);
+  throw new UnknownNameError("job", given, closest(given, await knownNames(ctx.store, "job")));
+}
+
+const command: Command = {
+  id: "todays-plan",
+  title: "Today's plan",
+  summary: "how many jobs will run today, when, how long they usually take, and when the last should finish",
+  examples: [
+    "how many jobs will run today?",
+    "what is scheduled for the rest of today?",
+    "today's plan",
+    "what's running today in prod?",
+    "what's left to run today in finance_close?",
+  ],
+  match(q) {
+    const raw = q.raw.toLowerCase();
+    const pastOnly = q.window !== undefined && !/\btoday\b|\bthis morning\b/.test(raw);
+    if (HOW_MANY_WILL.test(q.text)) return 0.9;
+    if (PLAN.test(raw)) return 0.9;
+    if (SCHEDULED.test(q.text)) return pastOnly ? 0.5 : 0.9;
+    if (REST.test(q.text)) return 0.85;
+    if (WHEN_DONE.test(q.text)) return 0.8;
+    // "what's running today?" is the plan; "what's running now?" is the fleet status.
+    if (WHATS_RUNNING.test(q.text) && !/\b(?:now|right now|currently)\b/.test(q.text) && !pastOnly)
+      return 0.8;
+    return 0;
+  },
+  async run(ctx, q) {
+    const tz = ctx.timezone;
+    const now = ctx.now;
+    const today = localDay(now, tz);
+    // "tomorrow" is no window the parser knows; slots are expanded two days ahead.
+    const tomorrow = localDay(new Date(today.to.getTime() + 3_600_000), tz);
+    const w =
+      q.window ??
+      (/\btomorrow\b/.test(q.text)
+        ? { ...tomorrow, label: `tomorrow (${formatDay(tomorrow.from, tz)})` }
+        : { ...today, label: `today (${formatDay(today.from, tz)})` });
+    const scope = await scopeOf(ctx, q);
+    const envJ: SQL = q.environment ? sql`AND j.environment = ${q.environment}` : sql``;
+    const scopeJ: SQL = scope
+      ? scope.kind === "group"
+        ? sql`AND j.group_name = ${scope.name}`
+        : sql`AND j.name = ${scope.name}`
+      : sql``;
+    let where = during(w.label);
+    if (q.environment) where += ` in ${q.environment}`;
+    if (scope) where += ` ${scope.kind === "group" ? "in" : "for"} ${code(scope.name)}`;
+
+    const utcToday = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
+    const histFrom = new Date(utcToday - TYPICAL_DAYS * DAY_MS).toISOString().slice(0, 10);
+    const histTo = new Date(utcToday).toISOString().slice(0, 10);
+    // The window's slots with their state, and each job's typical duration.
+    const slots = sql`
+      WITH s AS (
+        SELECT e.job_id, j.name, e.slot_at, r.started_at,
+          CASE WHEN e.run_id IS NOT NULL AND r.status = 'running' THEN 'running'
+               WHEN e.run_id IS NOT NULL THEN 'done'
+               WHEN e.due_at <= ${ts(now)} THEN 'missed'
+               ELSE 'upcoming' END AS state,
+          r.status
+        FROM expected_runs e JOIN jobs j ON j.id = e.job_id LEFT JOIN runs r ON r.id = e.run_id
+        WHERE e.slot_at >= ${ts(w.from)} AND e.slot_at < ${ts(w.to)} ${envJ} ${scopeJ}
+      ),
+      t AS (
+        SELECT d.job_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.duration_p50_ms) AS typical_ms
+        FROM run_daily d
+        WHERE d.job_id IN (SELECT DISTINCT job_id FROM s)
+          AND d.day >= ${histFrom}::date AND d.day < ${histTo}::date AND d.duration_p50_ms IS NOT NULL
+        GROUP BY d.job_id
+      ),
+      x AS (
+        SELECT s.*, t.typical_ms,
+          -- A late or overrunning run is expected to finish no earlier than now.
+          CASE WHEN s.state = 'upcoming'
+                 THEN greatest(s.slot_at, ${ts(now)}) + coalesce(t.typical_ms, 0) * interval '1 millisecond'
+               WHEN s.state = 'running'
+                 THEN greatest(s.started_at + coalesce(t.typical_ms, 0) * interval '1 millisecond', ${ts(now)})
+          END AS expected_end
+        FROM s LEFT JOIN t ON t.job_id = s.job_id
+      )`;
+    const sum = (
+      await ctx.store.query<Summary>(
+        sql`${slots}
+            SELECT count(*)::int AS expected, count(DISTINCT job_id)::int AS jobs,
+              count(*) FILTER (WHERE state = 'done')::int AS done,
+              count(*) FILTER (WHERE state = 'done' AND status = 'failed')::int AS failed,
+              count(*) FILTER (WHERE state = 'running')::int AS running,
+              count(*) FILTER (WHERE state = 'missed')::int AS missed,
+              count(*) FILTER (WHERE state = 'upcoming')::int AS upcoming,
+              count(DISTINCT job_id) FILTER (WHERE state = 'upcoming')::int AS upcoming_jobs,
+              sum(typical_ms) FILTER (WHERE state = 'upcoming')::float8 AS upcoming_ms,
+              count(*) FILTER (WHERE state = 'upcoming' AND typical_ms IS NULL)::int AS no_history
+            FROM x`,
+      )
+    )[0]!;
+    const cols = sql`name, slot_at::text, state, started_at::text, typical_ms::float8 AS typical_ms,
+      expected_end::text`;
+    const next = await ctx.store.query<Slot>(
+      sql`${slots} SELECT ${cols} FROM x WHERE state = 'upcoming' ORDER BY slot_at, name LIMIT 10`,
+    );
+    const last = (
+      await ctx.store.query<Slot>(
+        sql`${slots} SELECT ${cols} FROM x WHERE expected_end IS NOT NULL
+            ORDER BY expected_end DESC, name LIMIT 1`,
+      )
+    )[0];
+
+    const b = new AnswerBuilder();
+    const n = (x: number) => x.toLocaleString("en-US");
+    // Times on the window's own (first) day read as "14:05"; others carry their day.
+    const base = localDay(w.from, tz).from.getTime();
+    const sameDay = (d: Date) => localDay(d, tz).from.getTime() === base;
+    const at = (d: Date) => (sameDay(d) ? formatTime(d, tz) : formatDateTime(d, tz, now));
+    if (sum.expected === 0) {
+      b.headline(`No runs are scheduled ${where}.`);
+      b.section("Only jobs with a schedule (cron, time zone, grace in houston.yml) have a plan.");
+      return b.from("from the job schedules").build();
+    }
+
+    const parts = [
+      `${n(sum.done)} done${sum.failed ? ` (${n(sum.failed)} failed)` : ""}`,
+      ...(sum.running ? [`${n(sum.running)} running`] : []),
+      ...(sum.missed ? [`${n(sum.missed)} missed`] : []),
+      `${n(sum.upcoming)} still to come`,
+    ];
+    b.headline(
+      `${n(sum.expected)} run${sum.expected === 1 ? "" : "s"} of ${n(sum.jobs)} job${sum.jobs === 1 ? "" : "s"} ` +
+        `${sum.expected === 1 ? "is" : "are"} scheduled ${where}: ${parts.join(", ")}.`,
+    );
+    if (last?.expected_end) {
+      b.section(
+        `The last should finish around *${at(new Date(last.expected_end))}* (${code(last.name)}${last.state === "running" ? ", running now" : ""}).`,
+      );
+    } else if (sum.upcoming === 0 && sum.running === 0) {
+      b.section(`Nothing is left to run ${where}.`);
+    }
+    b.fields([
+      ["Expected runs", n(sum.expected)],
+      ["Jobs", n(sum.jobs)],
+      ["Done", `${n(sum.done)}${sum.failed ? ` (${n(sum.failed)} failed)` : ""}`],
+      ["Running", n(sum.running)],
+      [
+        "Still to come",
+        `${n(sum.upcoming)} (${n(sum.upcoming_jobs)} job${sum.upcoming_jobs === 1 ? "" : "s"})`,
+      ],
+      ["Missed", n(sum.missed)],
+      ...(sum.upcoming_ms
+        ? ([["Run time still to come", `~${formatDuration(sum.upcoming_ms)}`]] as [string, string][])
+        : []),
+    ]);
+    b.list(
+      "Next up",
+      next.map((s) => {
+        const start = new Date(s.slot_at);
+        const late = start < now ? " (due now)" : "";
+        const dur =
+          s.typical_ms === null
+            ? "no history yet"
+            : `usually ${formatDuration(s.typical_ms)}, done by ~${at(new Date(s.expected_end!))}`;
+        return `${at(start)}${late} ${code(s.name)} — ${dur}`;
+      }),
+    );
+    if (sum.upcoming > next.length)
+      b.section(`_and ${n(sum.upcoming - next.length)} more still to come ${where}_`);
+    if (sum.missed)
+      b.section(
+        `${n(sum.missed)} slot${sum.missed === 1 ? " is" : "s are"} past due with no run: ask _which expected runs are missing?_`,
+      );
+    return b
+      .from(
+        `from ${n(sum.expected)} expected runs ${where} (job schedules); typical durations are each job's median over the last ${TYPICAL_DAYS} days` +
+          (sum.no_history ? ` (${n(sum.no_history)} without history)` : ""),
+      )
+      .build();
+  },
+};
+
+export default command;
