@@ -8,6 +8,7 @@ import { HoustonFileError, loadHoustonFile } from "../houston-yml.ts";
 import { Ingestor } from "../ingest/apply.ts";
 import type { HoustonEvent, IngestResult } from "../ingest/events.ts";
 import { toNativeEvent } from "../ingest/serialize.ts";
+import { askCommand } from "./ask.ts";
 import { seedDemo } from "./demo.ts";
 import { BadRecordError, type BatchSink, ingestFile } from "./ingest.ts";
 import { httpSink, parseRunArgs, type RunSink, runWrapped, UsageError } from "./run.ts";
@@ -21,6 +22,7 @@ Usage:
                                         run a command and record it as a run of NAME
   houston demo [--until YYYY-MM-DD] [--days N]
                                         seed a deterministic 30-day demo fleet
+  houston ask "QUESTION"                answer a question as Slack would (e.g. "did gl_summary run yesterday?")
   houston migrate                       apply database migrations and exit
   houston config check                  validate houston.yml (HOUSTON_CONFIG) and the environment
 
@@ -146,6 +148,20 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         await close().catch(() => {});
       }
+    }
+    case "ask": {
+      const question = args.join(" ").trim();
+      if (!question) {
+        throw new UsageError(
+          `houston ask needs a question, e.g. houston ask "did finance_close deploy?"\n\n${USAGE}`,
+        );
+      }
+      console.log(
+        await withStore(config, (store) =>
+          askCommand(question, { store, now: new Date(), timezone: config.timezone }),
+        ),
+      );
+      return 0;
     }
     case "demo": {
       const untilArg = flag(args, "--until");

@@ -137,7 +137,7 @@ export function toTerminal(answer: Answer): string {
     if (b.type === "section") {
       if (b.text) out.push(plain(b.text.text));
       if (b.fields) {
-        for (const f of b.fields) out.push(`  ${plain(f.text).replace("\n", ": ")}`);
+        for (const f of b.fields) out.push(`  ${plain(f.text).replace("\n", ": ").replace(/\n/g, "\n    ")}`);
       }
     } else if (b.type === "context") {
       out.push(
