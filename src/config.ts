@@ -20,6 +20,9 @@ export interface Config {
   timezone: string;
   logLevel: string;
   slack?: SlackConfig;
+  pagerduty: PagerDutyConfig;
+  /** Default Slack channel for incidents of jobs and datasets without their own. */
+  alertChannel?: string;
   /** For the CLI talking to a remote Houston. */
   houstonUrl?: string;
   houstonToken?: string;
@@ -32,6 +35,15 @@ export interface SlackConfig {
   appToken?: string;
   /** Web API base URL override (proxies, Enterprise Grid, tests), e.g. https://slack.com/api/. */
   apiUrl?: string;
+}
+
+export interface PagerDutyConfig {
+  /** Default Events API v2 integration key for incidents without their own. */
+  routingKey?: string;
+  /** host[:port] of the Events API; https is implied (pdjs always uses it). */
+  eventsServer: string;
+  /** V3 webhook subscription secrets; two while rotating. */
+  webhookSecrets: string[];
 }
 
 type Env = Record<string, string | undefined>;
@@ -109,8 +121,11 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     throw new ConfigError(`HOUSTON_URL=${houstonUrl} must start with http:// or https://`);
   }
   const slack = slackConfig(env);
+  const alertChannel = env["HOUSTON_ALERT_CHANNEL"] || undefined;
   return {
     ...(slack ? { slack } : {}),
+    ...(alertChannel ? { alertChannel } : {}),
+    pagerduty: pagerDutyConfig(env),
     port: integer(env, "PORT", 3000, 0, 65535),
     databaseUrl,
     dataDir: path.resolve(cwd, env["HOUSTON_DATA_DIR"] || ".houston"),
@@ -153,4 +168,19 @@ function slackConfig(env: Env): SlackConfig | undefined {
   if (appToken) out.appToken = appToken;
   if (apiUrl) out.apiUrl = apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`;
   return out;
+}
+
+function pagerDutyConfig(env: Env): PagerDutyConfig {
+  const eventsServer = (env["PAGERDUTY_EVENTS_SERVER"] || "events.pagerduty.com").trim();
+  if (!/^[A-Za-z0-9.-]+(:\d{1,5})?$/.test(eventsServer)) {
+    throw new ConfigError(
+      `PAGERDUTY_EVENTS_SERVER=${eventsServer} must be a host or host:port without scheme or path (https is implied), e.g. events.pagerduty.com or events.eu.pagerduty.com`,
+    );
+  }
+  const routingKey = secret(env, "PAGERDUTY_ROUTING_KEY");
+  const webhookSecrets = (secret(env, "PAGERDUTY_WEBHOOK_SECRET") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  return { eventsServer, webhookSecrets, ...(routingKey ? { routingKey } : {}) };
 }

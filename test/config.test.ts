@@ -40,6 +40,7 @@ describe("loadConfig", () => {
       maxBodyBytes: 10 * 1024 * 1024,
       houstonConfigPath: undefined,
       retentionDays: 400,
+      pagerduty: { eventsServer: "events.pagerduty.com", webhookSecrets: [] },
       timezone: "UTC",
       logLevel: "info",
       houstonUrl: undefined,
@@ -58,6 +59,31 @@ describe("loadConfig", () => {
       HOUSTON_CONFIG: "",
     };
     assert.deepEqual(loadConfig(env, empty), loadConfig({}, empty));
+  });
+
+  it("reads the PagerDuty settings, with webhook secrets split for rotation", () => {
+    const c = loadConfig(
+      {
+        PAGERDUTY_ROUTING_KEY: "R0UT1NGKEY",
+        PAGERDUTY_EVENTS_SERVER: "127.0.0.1:8443",
+        PAGERDUTY_WEBHOOK_SECRET: "old-secret, new-secret",
+        HOUSTON_ALERT_CHANNEL: "#data-alerts",
+      },
+      empty,
+    );
+    assert.deepEqual(c.pagerduty, {
+      routingKey: "R0UT1NGKEY",
+      eventsServer: "127.0.0.1:8443",
+      webhookSecrets: ["old-secret", "new-secret"],
+    });
+    assert.equal(c.alertChannel, "#data-alerts");
+  });
+
+  it("refuses a PagerDuty events server given as a URL, naming the variable", () => {
+    assert.throws(
+      () => loadConfig({ PAGERDUTY_EVENTS_SERVER: "https://events.pagerduty.com/v2" }, empty),
+      (e: unknown) => e instanceof ConfigError && /PAGERDUTY_EVENTS_SERVER/.test(e.message),
+    );
   });
 
   it("reads every variable it knows", () => {
@@ -85,6 +111,7 @@ describe("loadConfig", () => {
       maxBodyBytes: 2048,
       houstonConfigPath: path.join(empty, "conf/houston.yml"),
       retentionDays: 30,
+      pagerduty: { eventsServer: "events.pagerduty.com", webhookSecrets: [] },
       timezone: "Europe/Berlin",
       logLevel: "debug",
       houstonUrl: "https://houston.example.com",

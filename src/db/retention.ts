@@ -9,6 +9,8 @@ const BATCH = 10_000;
 const EVENT_ID_DAYS = 35;
 /** Expected slots answer "what was missed" questions; a quarter of history is plenty. */
 const SLOT_DAYS = 90;
+/** Outbox rows, webhook ids and cron claims. */
+const OPS_DAYS = 30;
 
 export async function pruneHistory(
   store: Store,
@@ -70,6 +72,23 @@ export async function pruneHistory(
     "ingested_events",
     () =>
       sql`DELETE FROM ingested_events WHERE id IN (SELECT id FROM ingested_events WHERE received_at < ${ts(idCutoff)} LIMIT ${BATCH})`,
+  );
+  // Delivery bookkeeping: kept a month for diagnosis, then dropped.
+  const opsCutoff = new Date(now.getTime() - Math.min(retentionDays, OPS_DAYS) * 86_400_000);
+  await loop(
+    "outbox",
+    () => sql`DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE state <> 'pending'
+      AND coalesce(delivered_at, next_attempt_at) < ${ts(opsCutoff)} LIMIT ${BATCH})`,
+  );
+  await loop(
+    "webhook_deliveries",
+    () => sql`DELETE FROM webhook_deliveries WHERE id IN (SELECT id FROM webhook_deliveries
+      WHERE received_at < ${ts(opsCutoff)} LIMIT ${BATCH})`,
+  );
+  await loop(
+    "cron_claims",
+    () => sql`DELETE FROM cron_claims WHERE (task, slot) IN (SELECT task, slot FROM cron_claims
+      WHERE slot < ${ts(opsCutoff)} LIMIT ${BATCH})`,
   );
   return deleted;
 }

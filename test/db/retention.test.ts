@@ -125,6 +125,9 @@ describeEachStore("pruneHistory", (kind) => {
       test_results: 1,
       deploys: 1,
       ingested_events: 1,
+      outbox: 0,
+      webhook_deliveries: 0,
+      cron_claims: 0,
     });
     const [left] = await store.query<Record<string, string[]>>(
       sql`SELECT

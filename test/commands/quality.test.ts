@@ -1,0 +1,146 @@
+// The quality family against the demo fleet. Test counts, outcomes and daily pass rates are
+// computed here from the generated test events, never from the answer.
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import type { TestEvent } from "../../src/ingest/events.ts";
+import { toTerminal } from "../../src/questions/answer.ts";
+import { parseQuestion } from "../../src/questions/parse.ts";
+import { loadCommands } from "../../src/questions/registry.ts";
+import { ask } from "../../src/questions/router.ts";
+import type { Command } from "../../src/questions/types.ts";
+import { DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { describeEachStore, type TestStore } from "../helpers/store.ts";
+
+const DAY = 86_400_000;
+const fleet = demoFleet();
+const results = fleet.events.filter((e): e is TestEvent => e.type === "test");
+const inWindow = (from: Date, to: Date = DEMO_NOW, env?: string) =>
+  results.filter((t) => t.at >= from && t.at < to && (!env || t.environment === env));
+const count = (ts: TestEvent[], status: string) => ts.filter((t) => t.status === status).length;
+const weekAgo = new Date(DEMO_NOW.getTime() - 7 * DAY);
+
+describeEachStore("quality family", (kind) => {
+  let store: TestStore;
+  let commands: Command[];
+  before(async () => {
+    store = await openDemoStore(kind);
+    commands = await loadCommands();
+  });
+  after(() => store.dispose());
+
+  const q = async (text: string, tz = "UTC") => {
+    const r = await ask(commands, demoContext(store, tz), text);
+    const out = toTerminal(r.answer);
+    return { family: r.family, out, head: out.split("\n")[0]! };
+  };
+
+  it("routes quality and test phrasings here, over all loaded commands", () => {
+    for (const text of [
+      "is analytics.fct_orders the right quality?",
+      "how many tests run in production?",
+      "test pass rate over time",
+      "tests pass/fail trend this week",
+      "how many tests ran in QA, passed, failed, warned?",
+      "which tests failed yesterday?",
+      ...commands.find((c) => c.id === "quality")!.examples,
+    ]) {
+      const pq = parseQuestion(text, DEMO_NOW, "UTC");
+      const best = commands.reduce((a, c) => (c.match(pq) > a.match(pq) ? c : a));
+      assert.equal(best.id, "quality", text);
+    }
+  });
+
+  it("says Yes when every test on analytics.fct_orders passed in its latest prod run", async () => {
+    const r = await q("is analytics.fct_orders the right quality?");
+    assert.equal(r.family, "quality");
+    const onIt = results.filter((t) => t.dataset === "analytics.fct_orders" && t.environment === "prod");
+    const names = [...new Set(onIt.map((t) => t.test))];
+    const latest = names.map((n) => onIt.filter((t) => t.test === n).sort((a, b) => +b.at - +a.at)[0]!);
+    assert.ok(latest.every((t) => t.status === "pass"));
+    assert.equal(
+      r.head,
+      `Yes — all ${names.length} tests on \`analytics.fct_orders\` passed in the latest run in prod.`,
+    );
+    const qaTests = new Set(
+      results
+        .filter((t) => t.dataset === "analytics.fct_orders" && t.environment === "qa")
+        .map((t) => t.test),
+    );
+    assert.ok(r.out.includes(`In qa: ${qaTests.size} of ${qaTests.size} tests passed.`), r.out);
+  });
+
+  it("warns that dim_customers' test results are old, since the dataset stopped updating", async () => {
+    const r = await q("is dim_customers good quality?");
+    assert.equal(r.family, "quality");
+    assert.match(r.out, /these tests have not reported since/);
+  });
+
+  it("counts the tests that ran in production in the last 7 days", async () => {
+    const r = await q("how many tests run in production?");
+    assert.equal(r.family, "quality");
+    const prod = inWindow(weekAgo, DEMO_NOW, "prod");
+    const tests = new Set(prod.map((t) => t.test)).size;
+    assert.ok(
+      r.head.startsWith(
+        `${tests} tests ran in prod in the last 7 days, ${prod.length} times in all: ${count(prod, "pass")} passed, ${count(prod, "fail")} failed, ${count(prod, "warn")} warned`,
+      ),
+      r.head,
+    );
+  });
+
+  it("counts QA passes, failures and warnings, and shows the QA failure", async () => {
+    const r = await q("how many tests ran in QA, passed, failed, warned?");
+    assert.equal(r.family, "quality");
+    const qa = inWindow(weekAgo, DEMO_NOW, "qa");
+    assert.equal(count(qa, "fail"), 1, "the demo plants one QA failure yesterday");
+    assert.ok(
+      r.head.startsWith(
+        `${new Set(qa.map((t) => t.test)).size} tests ran in qa in the last 7 days, ${qa.length} times in all: ${count(qa, "pass")} passed, 1 failed, ${count(qa, "warn")} warned`,
+      ),
+      r.head,
+    );
+    assert.match(
+      r.out,
+      /`accepted_values_stg_payments_method` on `staging\.stg_payments` — fail: 1 unexpected value: 'klarna'/,
+    );
+  });
+
+  it("shows the daily pass/fail trend with a sparkline, this week", async () => {
+    const r = await q("tests pass/fail trend this week");
+    assert.equal(r.family, "quality");
+    const monday = new Date("2026-11-16T00:00:00Z");
+    const week = inWindow(monday);
+    const judged = week.filter((t) => t.status !== "skip");
+    const pct = ((100 * count(week, "pass")) / judged.length).toFixed(1);
+    assert.ok(
+      r.head.startsWith(
+        `Test pass rate this week: ${pct}% (${count(week, "pass")} of ${judged.length} results)`,
+      ),
+      r.head,
+    );
+    const sat = inWindow(new Date("2026-11-21T00:00:00Z"), new Date("2026-11-22T00:00:00Z"));
+    assert.ok(
+      r.out.includes(
+        `Sat 21 Nov — ${count(sat, "pass")} pass, ${count(sat, "fail")} fail, ${count(sat, "warn")} warn`,
+      ),
+      r.out,
+    );
+    const spark = /`([▁▂▃▄▅▆▇█·]+)`/.exec(r.out)?.[1];
+    assert.equal(spark?.length, 7, "one bar per day, Mon to Sun");
+  });
+
+  it("shows the pass rate over time in qa only when asked in qa", async () => {
+    const r = await q("test pass rate over time in qa");
+    assert.equal(r.family, "quality");
+    const qa = inWindow(weekAgo, DEMO_NOW, "qa");
+    assert.ok(r.head.startsWith(`Test pass rate in qa in the last 7 days: `), r.head);
+    assert.ok(r.head.includes(`(${count(qa, "pass")} of ${qa.length} results)`), r.head);
+    assert.match(r.head, /lowest Sat 21 Nov/);
+  });
+
+  it("suggests the right dataset for a misspelt name", async () => {
+    const r = await q("is analytics.fct_order the right quality?");
+    assert.equal(r.family, "did-you-mean");
+    assert.match(r.out, /did you mean `analytics\.fct_orders`/);
+  });
+});
