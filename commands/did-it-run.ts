@@ -37,7 +37,9 @@ const command: Command = {
     if (/\bafter (?:all|every)\b/.test(q.text)) return 0;
     // "what is running now?" without a job is the fleet status question.
     if (RUNNING.test(q.text)) return q.names.length ? 0.8 : 0.25;
-    if (LAST.test(q.text)) return 0.8;
+    // "when was X last updated/refreshed/loaded" is about data, not a run.
+    if (LAST.test(q.text) && !/\b(?:updated|refreshed|loaded|delivered|arrived|deployed)\b/.test(q.text))
+      return 0.8;
     if (DID.test(q.text)) return q.names.length ? 0.7 : 0.4;
     return 0;
   },

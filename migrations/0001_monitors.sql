@@ -69,4 +69,8 @@ CREATE INDEX "incidents_open_idx" ON "incidents" USING btree ("opened_at" DESC N
 CREATE INDEX "incidents_slack_idx" ON "incidents" USING btree ("slack_channel","slack_ts");--> statement-breakpoint
 CREATE INDEX "outbox_pending_idx" ON "outbox" USING btree ("next_attempt_at") WHERE state = 'pending';--> statement-breakpoint
 CREATE INDEX "outbox_key_idx" ON "outbox" USING btree ("ordering_key","id");--> statement-breakpoint
-CREATE INDEX "silences_active_idx" ON "silences" USING btree ("ends_at");
+CREATE INDEX "silences_active_idx" ON "silences" USING btree ("ends_at");--> statement-breakpoint
+CREATE INDEX "dataset_updates_run_idx" ON "dataset_updates" USING btree ("run_id") WHERE run_id IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "dataset_updates_schema_changed_idx" ON "dataset_updates" USING btree ("updated_at" DESC NULLS LAST) WHERE schema_changed;--> statement-breakpoint
+CREATE INDEX "deploys_tickets_gin" ON "deploys" USING gin ("tickets");--> statement-breakpoint
+CREATE INDEX "test_results_at_brin" ON "test_results" USING brin ("at");

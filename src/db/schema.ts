@@ -213,7 +213,12 @@ export const datasetUpdates = pgTable(
     runExternalId: text("run_external_id"),
     runId: bigint("run_id", { mode: "number" }),
   },
-  (t) => [index("dataset_updates_dataset_time_idx").on(t.datasetId, t.updatedAt.desc())],
+  (t) => [
+    index("dataset_updates_dataset_time_idx").on(t.datasetId, t.updatedAt.desc()),
+    // "what did job J write": outputs by producing run.
+    index("dataset_updates_run_idx").on(t.runId).where(sql`run_id IS NOT NULL`),
+    index("dataset_updates_schema_changed_idx").on(t.updatedAt.desc()).where(sql`schema_changed`),
+  ],
 );
 
 export const tests = pgTable(
@@ -245,6 +250,7 @@ export const testResults = pgTable(
   (t) => [
     index("test_results_test_time_idx").on(t.testId, t.at.desc()),
     index("test_results_env_time_idx").on(t.environment, t.at.desc()),
+    index("test_results_at_brin").using("brin", t.at),
     check("test_results_status_ck", sql`status IN ('pass','fail','warn','error','skip')`),
   ],
 );
@@ -267,6 +273,8 @@ export const deploys = pgTable(
     index("deploys_time_idx").on(t.at.desc()),
     index("deploys_failed_idx").on(t.at.desc()).where(sql`status <> 'success'`),
     index("deploys_project_time_idx").on(t.project, t.at.desc()),
+    // "was DATA-1252 released?"
+    index("deploys_tickets_gin").using("gin", t.tickets),
     check("deploys_kind_ck", sql`kind IN ('pipeline','model','dashboard','code','schema')`),
     check("deploys_status_ck", sql`status IN ('success','failed','rolled_back')`),
   ],

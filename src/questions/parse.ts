@@ -19,7 +19,25 @@ const ENVIRONMENTS: Record<string, string> = {
 const ENV_RE = /\b(?:in|on|for)\s+(prod|production|prd|staging|stage|stg|dev|development|qa|uat)\b/;
 
 /** Words that look like identifiers but are not names of anything. */
-const NOT_NAMES = new Set(["p50", "p95", "p99", "24h", "7d", "1h", "utc", "--share"]);
+const NOT_NAMES = new Set(["p50", "p95", "p99", "24h", "7d", "1h", "utc", "--share", "n/a", "and/or"]);
+/** Ordinary hyphenated or slashed words ("up-to-date", "pass/fail") are not names. */
+const PLAIN_COMPOUND = /^(?:[a-z]+[-/])+[a-z]+$/;
+const COMMON_COMPOUNDS = new Set([
+  "up-to-date",
+  "on-time",
+  "pass/fail",
+  "success/failure",
+  "day-over-day",
+  "week-over-week",
+  "real-time",
+  "right-now",
+  "long-running",
+  "run-time",
+  "prod/dev",
+  "dev/prod",
+  "in-flight",
+  "follow-up",
+]);
 
 export function parseQuestion(input: string, now: Date, timezone: string): Question {
   // "/houston status" typed into a DM or a mention means "status".
@@ -52,6 +70,7 @@ export function parseQuestion(input: string, now: Date, timezone: string): Quest
     const t = tok.replace(/^[.:'’]+|[.:'’]+$/g, "").replace(/'s$/, "");
     if (!t || NOT_NAMES.has(t.toLowerCase())) continue;
     if (/^\d{4}-\d{2}-\d{2}$/.test(t)) continue;
+    if (PLAIN_COMPOUND.test(t.toLowerCase()) && COMMON_COMPOUNDS.has(t.toLowerCase())) continue;
     if (/[_./-]/.test(t) || /[a-z]\d|\d[a-z]/i.test(t)) {
       if (!names.includes(t)) names.push(t);
     }

@@ -2,7 +2,18 @@
 // night, this week, last week, last N hours/days/weeks, since Monday, since 2026-11-01,
 // on 2026-11-03, on Nov 3. Days start at local midnight (DST-aware via TZDate).
 import { TZDate } from "@date-fns/tz";
-import { addDays, addHours, format, startOfDay, startOfWeek, subDays, subHours, subWeeks } from "date-fns";
+import {
+  addDays,
+  addHours,
+  format,
+  startOfDay,
+  startOfMonth,
+  startOfWeek,
+  subDays,
+  subHours,
+  subMonths,
+  subWeeks,
+} from "date-fns";
 import type { TimeWindow } from "./types.ts";
 
 const WEEKDAYS = ["sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"];
@@ -167,6 +178,25 @@ const RULES: Rule[] = [
     },
   },
   {
+    re: /\bthis\s+month\b/,
+    make(_m, now, tz) {
+      const from = startOfMonth(new TZDate(now.getTime(), tz));
+      return { from: new Date(from.getTime()), to: now, label: `this month (since ${formatDay(from, tz)})` };
+    },
+  },
+  {
+    re: /\blast\s+month\b/,
+    make(_m, now, tz) {
+      const thisMonth = startOfMonth(new TZDate(now.getTime(), tz));
+      const from = subMonths(thisMonth, 1);
+      return {
+        from: new Date(from.getTime()),
+        to: new Date(thisMonth.getTime()),
+        label: `last month (${format(from, "MMMM yyyy")})`,
+      };
+    },
+  },
+  {
     re: /\bsince\s+(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday)\b/,
     make(m, now, tz) {
       const today = dayStart(now, tz);
@@ -216,4 +246,9 @@ export function parseTimeWindow(text: string, now: Date, tz: string): TimeWindow
     if (!best || m.index < best.index) best = { index: m.index, w: { ...w, phrase: m[0] } };
   }
   return best?.w;
+}
+
+/** The window as it reads after a verb: "in the last 7 days", but "yesterday (Sat 21 Nov)". */
+export function during(w: { label: string }): string {
+  return /^(the |this |last )/.test(w.label) ? `in ${w.label}` : w.label;
 }

@@ -58,8 +58,8 @@ export interface Command {
   examples: string[];
   /**
    * How well this family understands the question: a score in (0, 1], or 0 when not at
-   * all. The router runs the highest-scoring family; ties go to the more specific one
-   * (registered first).
+   * all. The router runs the highest-scoring family; on a tie the first loaded (file
+   * names in alphabetical order) wins, so families should not tie on purpose.
    */
   match(q: Question): number;
   run(ctx: AskContext, q: Question): Promise<Answer>;
