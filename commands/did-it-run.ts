@@ -27,8 +27,8 @@ const command: Command = {
   title: "Did it run",
   summary: "whether a job ran in a period, its last run (status, duration), and whether it is running now",
   examples: [
-    "did nightly_orders run yesterday?",
-    "when did nightly_orders last run?",
+    "did gl_summary run yesterday?",
+    "when did finance_close.gl_summary last run?",
     "is train_churn_model running now?",
     "did load_acme_settlements run on 2026-11-03 in prod?",
   ],
@@ -78,9 +78,15 @@ const command: Command = {
 
     if (q.window && !LAST.test(q.text)) {
       const { from, to, label } = q.window;
-      const rows = await ctx.store.query<RunRow>(
-        sql`${cols} ${base} AND r.run_at >= ${ts(from)} AND r.run_at < ${ts(to)} ORDER BY r.run_at DESC LIMIT 500`,
+      // Counts over the whole window; only the latest few runs are listed.
+      const tally = await ctx.store.query<{ status: string; n: number }>(
+        sql`SELECT r.status, count(*)::int AS n ${base} AND r.run_at >= ${ts(from)} AND r.run_at < ${ts(to)}
+            GROUP BY r.status ORDER BY n DESC`,
       );
+      const rows = await ctx.store.query<RunRow>(
+        sql`${cols} ${base} AND r.run_at >= ${ts(from)} AND r.run_at < ${ts(to)} ORDER BY r.run_at DESC LIMIT 10`,
+      );
+      const total = tally.reduce((a, t) => a + t.n, 0);
       const missed = await ctx.store.query<{ slot_at: string }>(
         sql`SELECT e.slot_at::text FROM expected_runs e JOIN jobs j ON j.id = e.job_id
             WHERE j.name = ${job} AND e.run_id IS NULL AND e.slot_at >= ${ts(from)} AND e.slot_at < ${ts(to)}
@@ -97,14 +103,12 @@ const command: Command = {
           last[0] ? `Before that it last ran: ${describe(last[0])}` : "It has no earlier run either.",
         );
       } else {
-        const counts = new Map<string, number>();
-        for (const r of rows) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
-        const summary = [...counts].map(([s, n]) => `${n} ${s}`).join(", ");
-        const ok = (counts.get("success") ?? 0) > 0;
+        const summary = tally.map((t) => `${t.n} ${t.status}`).join(", ");
+        const ok = tally.some((t) => t.status === "success");
         b.headline(
-          `${ok ? "Yes" : "It ran, but did not succeed"} — ${code(job)} ran ${rows.length} time${rows.length > 1 ? "s" : ""} ${label}${where}: ${summary}.`,
+          `${ok ? "Yes" : "It ran, but did not succeed"} — ${code(job)} ran ${total} time${total > 1 ? "s" : ""} ${label}${where}: ${summary}.`,
         );
-        b.list("Runs", rows.map(describe), 10);
+        b.list(total > rows.length ? `Latest ${rows.length} runs` : "Runs", rows.map(describe), 10);
       }
       if (missed.length) {
         b.section(
@@ -114,7 +118,7 @@ const command: Command = {
             .join(", ")}${missed.length > 5 ? ` and ${missed.length - 5} more` : ""}`,
         );
       }
-      return b.from(`from ${rows.length} run${rows.length === 1 ? "" : "s"} of ${job} ${label}`).build();
+      return b.from(`from ${total} run${total === 1 ? "" : "s"} of ${job} ${label}`).build();
     }
 
     const last = await ctx.store.query<RunRow>(sql`${cols} ${base} ORDER BY r.run_at DESC LIMIT 5`);

@@ -11,11 +11,18 @@ import { loadHoustonFile } from "./houston-yml.ts";
 import { createHttpServer, type HoustonServer } from "./http/server.ts";
 import { Ingestor } from "./ingest/apply.ts";
 import { registerIngestRoutes } from "./ingest/routes.ts";
+import { loadCommands } from "./questions/registry.ts";
+import type { Command } from "./questions/types.ts";
+import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.ts";
 
 export interface App {
   store: Store;
   http: HoustonServer;
   ingestor: Ingestor;
+  /** The question families (commands/), loaded once. */
+  commands: Command[];
+  /** The Slack app, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set. */
+  slack?: SlackApp;
   /** Resolves with the bound port once listening. */
   listen(port?: number): Promise<number>;
   /** One maintenance pass: extend slots, flush leftover rollups, prune (what the cron ticks run). */
@@ -32,6 +39,8 @@ export interface AppOptions {
   schedule?: boolean;
   /** An already-open store (tests share one); otherwise one is opened from config. */
   store?: Store;
+  /** Question families to use instead of loading commands/ (tests). */
+  commands?: Command[];
 }
 
 export async function createApp(opts: AppOptions): Promise<App> {
@@ -39,6 +48,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const now = opts.now ?? (() => new Date());
   // Validate houston.yml before touching the database: a typo should fail fast and clearly.
   const houstonFile = loadHoustonFile(config.houstonConfigPath, config.timezone);
+  // Likewise a broken question family fails startup, not the first question.
+  const commands = opts.commands ?? (await loadCommands());
   const store =
     opts.store ??
     (await openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }));
@@ -69,7 +80,22 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (config.ingestTokens.length === 0) {
     log.warn("ingest API is off: set HOUSTON_INGEST_TOKENS=<long random token>[,<another>] to accept events");
   }
-  log.info("Slack is off: the Slack app arrives with the Q&A issue (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET)");
+  let slack: SlackApp | undefined;
+  if (config.slack) {
+    slack = createSlackApp({ config: config.slack, commands, store, log, timezone: config.timezone, now });
+    if (slack.mode === "http") {
+      slack.mount(http);
+      log.info({ path: SLACK_EVENTS_PATH }, `Slack: HTTP mode, requests at POST ${SLACK_EVENTS_PATH}`);
+    } else {
+      log.info("Slack: Socket Mode (SLACK_APP_TOKEN is set), connecting");
+      // Connecting must not hold up ingest: connect() logs and retries by itself.
+      slack.start().catch((err: unknown) => log.error({ err }, "Slack is off: Socket Mode could not start"));
+    }
+  } else {
+    log.info(
+      "Slack is off: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (and SLACK_APP_TOKEN for Socket Mode) to enable it",
+    );
+  }
 
   let lastPrune = 0;
   const maintain = async (at = now()) => {
@@ -101,6 +127,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     store,
     http,
     ingestor,
+    commands,
+    ...(slack ? { slack } : {}),
     maintain,
     listen(port = config.port) {
       return new Promise((resolve, reject) => {
@@ -114,6 +142,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async stop() {
       for (const t of tasks) t.stop();
       if (http.server.listening) await http.drain();
+      // After the drain no question arrives; answers already acked finish before the store closes.
+      if (slack) await slack.stop();
       if (inflight) await inflight;
       if (!opts.store) await store.close();
     },

@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
 import { createLogger } from "../../src/log.ts";
+import type { Command } from "../../src/questions/types.ts";
 import { openTestStore, type StoreKind, type TestStore } from "./store.ts";
 
 export const TEST_TOKEN = "test-ingest-token-0123456789";
@@ -23,9 +24,16 @@ export interface TestApp {
 export async function startTestApp(
   kind: StoreKind,
   env: Record<string, string> = {},
-  opts: { now?: () => Date } = {},
+  opts: {
+    now?: () => Date;
+    /** Use this store (e.g. a demo-seeded one) instead of a fresh one; the caller disposes it. */
+    store?: TestStore;
+    /** Question families instead of commands/. */
+    commands?: Command[];
+  } = {},
 ): Promise<TestApp> {
-  const store = await openTestStore(kind);
+  const ownStore = !opts.store;
+  const store = opts.store ?? (await openTestStore(kind));
   const config: Config = loadConfig({ HOUSTON_INGEST_TOKENS: TEST_TOKEN, LOG_LEVEL: "info", ...env });
   const logs: string[] = [];
   const sink = new Writable({
@@ -34,7 +42,13 @@ export async function startTestApp(
       cb();
     },
   });
-  const app = await createApp({ config, log: createLogger("info", sink), store, ...opts });
+  const app = await createApp({
+    config,
+    log: createLogger(process.env["TEST_LOG_LEVEL"] ?? "info", sink),
+    store,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.commands ? { commands: opts.commands } : {}),
+  });
   const port = await app.listen(0);
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -59,7 +73,7 @@ export async function startTestApp(
     },
     async close() {
       await app.stop();
-      await store.dispose();
+      if (ownStore) await store.dispose();
     },
   };
 }

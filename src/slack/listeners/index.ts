@@ -1,0 +1,14 @@
+// Every Slack listener, registered by kind (one folder per kind, one listener per file).
+import type { App } from "@slack/bolt";
+import { registerCommands } from "./commands/index.ts";
+import { registerEvents } from "./events/index.ts";
+import { registerMessages } from "./messages/index.ts";
+import type { ListenerDeps } from "./types.ts";
+
+export type { ListenerDeps } from "./types.ts";
+
+export function registerListeners(app: App, deps: ListenerDeps): void {
+  registerCommands(app, deps);
+  registerEvents(app, deps);
+  registerMessages(app, deps);
+}
