@@ -3,7 +3,16 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
-import { HoustonFileError, loadHoustonFile, parseDuration, parseHoustonFile } from "../src/houston-yml.ts";
+import {
+  HoustonFileError,
+  inMaintenance,
+  loadHoustonFile,
+  monitorConfig,
+  namePattern,
+  parseDuration,
+  parseHoustonFile,
+  parseMaxDuration,
+} from "../src/houston-yml.ts";
 
 const FILE = "conf/houston.yml";
 
@@ -131,7 +140,7 @@ describe("parseHoustonFile", () => {
     const p = problemOf('jobs:\n  - name: a\n    schedul: "0 2 * * *"\n');
     assert.equal(
       p,
-      "conf/houston.yml:3:5: jobs[0].schedul: unknown field (fields: name, namespace, schedule, every, timezone, grace, owner, channel, group)",
+      "conf/houston.yml:3:5: jobs[0].schedul: unknown field (fields: name, match, namespace, schedule, every, timezone, grace, max_duration, failure_streak, owner, channel, routing_key, severity, group)",
     );
   });
 
@@ -279,5 +288,312 @@ describe("parseDuration", () => {
     for (const text of ["", "  ", "soon", "10", "1h30", "1.5h", "-1h", "2H", "1m1h", "h"]) {
       assert.equal(parseDuration(text), undefined, JSON.stringify(text));
     }
+  });
+});
+
+describe("houston.yml monitors", () => {
+  const FULL = [
+    "defaults:", // 1
+    '  alert_channel: "#data-alerts"', // 2
+    "  routing_key: R0UTINGKEY0000000000000000000000", // 3
+    "  severity: error", // 4
+    "  reminder: 30m", // 5
+    "  max_duration: p95 x 3", // 6
+    "  failure_streak: 3", // 7
+    "  arrival_grace: 45m", // 8
+    "  quiet_hours:", // 9
+    '    hours: "22:00-07:00"', // 10
+    "    timezone: Europe/Berlin", // 11
+    "  maintenance:", // 12
+    '    - start: "2026-12-01T02:00:00Z"', // 13
+    '      end: "2026-12-01T04:00:00Z"', // 14
+    '      subject: "finance_close.*"', // 15
+    '    - start: "0 2 * * 0"', // 16
+    "      duration: 2h", // 17
+    "      timezone: Europe/Berlin", // 18
+    "jobs:", // 19
+    "  - name: nightly_orders", // 20
+    '    schedule: "0 2 * * *"', // 21
+    "    grace: 45m", // 22
+    "    max_duration: 90m", // 23
+    "    failure_streak: 1", // 24
+    '    owner: "@ana"', // 25
+    '    channel: "#orders"', // 26
+    "    routing_key: ORDERSKEY", // 27
+    "    severity: critical", // 28
+    "    group: orders_daily", // 29
+    '  - match: "ml_features.*"', // 30
+    "    namespace: spark", // 31
+    "    max_duration: p95 × 1.5", // 32
+    '    channel: "#ml"', // 33
+    "    severity: warning", // 34
+    "datasets:", // 35
+    "  - name: shipfast_logistics/shipments", // 36
+    "    arrival: 05:30", // 37
+    "    timezone: America/New_York", // 38
+    "    arrival_grace: 1h", // 39
+    "    supplier: shipfast_logistics", // 40
+    '    channel: "#suppliers"', // 41
+    "    routing_key: SUPPLIERKEY", // 42
+    "    severity: critical", // 43
+    '  - match: "analytics.*"', // 44
+    '    owner: "@analytics"', // 45
+    "",
+  ].join("\n");
+
+  it("parses every monitor field: job and dataset entries, match rules and defaults", () => {
+    const file = parseHoustonFile(FULL, FILE, "UTC");
+    assert.deepEqual(file.jobs, [
+      {
+        name: "nightly_orders",
+        schedule: "0 2 * * *",
+        timezone: "UTC",
+        graceSeconds: 2700,
+        group: "orders_daily",
+        maxDuration: { seconds: 5400 },
+        failureStreak: 1,
+        severity: "critical",
+        owner: "@ana",
+        channel: "#orders",
+        routingKey: "ORDERSKEY",
+      },
+    ]);
+    assert.deepEqual(file.jobRules, [
+      {
+        match: "ml_features.*",
+        namespace: "spark",
+        maxDuration: { p95Factor: 1.5 },
+        severity: "warning",
+        channel: "#ml",
+      },
+    ]);
+    assert.deepEqual(file.datasets, [
+      {
+        name: "shipfast_logistics/shipments",
+        timezone: "America/New_York",
+        expectedArrival: "05:30",
+        supplier: "shipfast_logistics",
+        arrivalGraceSeconds: 3600,
+        severity: "critical",
+        channel: "#suppliers",
+        routingKey: "SUPPLIERKEY",
+      },
+    ]);
+    assert.deepEqual(file.datasetRules, [{ match: "analytics.*", owner: "@analytics" }]);
+    assert.deepEqual(file.defaults, {
+      maintenance: [
+        {
+          subject: "finance_close.*",
+          start: new Date("2026-12-01T02:00:00Z"),
+          end: new Date("2026-12-01T04:00:00Z"),
+        },
+        { subject: "*", cron: "0 2 * * 0", timezone: "Europe/Berlin", durationSeconds: 7200 },
+      ],
+      alertChannel: "#data-alerts",
+      routingKey: "R0UTINGKEY0000000000000000000000",
+      severity: "error",
+      reminderSeconds: 1800,
+      maxDuration: { p95Factor: 3 },
+      failureStreak: 3,
+      arrivalGraceSeconds: 2700,
+      quietHours: { from: "22:00", to: "07:00", timezone: "Europe/Berlin" },
+    });
+  });
+
+  it("reads quiet hours written as one string in the default time zone, and reminder: off", () => {
+    const file = parseHoustonFile(
+      'defaults:\n  quiet_hours: "22:30-6:00"\n  reminder: off\n',
+      FILE,
+      "Europe/Paris",
+    );
+    assert.deepEqual(file.defaults!.quietHours, { from: "22:30", to: "06:00", timezone: "Europe/Paris" });
+    assert.equal(file.defaults!.reminderSeconds, 0);
+    assert.equal(monitorConfig(file).reminderMs, 0);
+  });
+
+  it("refuses bad monitor fields, each with file:line:col, the field path and how to fix it", () => {
+    const text = [
+      "defaults:", // 1
+      "  severity: loud", // 2
+      "  reminder: 1m", // 3
+      '  quiet_hours: "late"', // 4
+      "  maintenance:", // 5
+      '    - start: "0 2 * * 0"', // 6
+      '    - start: "2026-12-01T02:00:00"', // 7
+      "      duration: 1h", // 8
+      "  page_everyone: yes", // 9
+      "jobs:", // 10
+      "  - name: a", // 11
+      "    max_duration: long", // 12
+      "    failure_streak: 0", // 13
+      "  - match: b*", // 14
+      '    schedule: "0 2 * * *"', // 15
+      "  - name: c", // 16
+      "    match: c*", // 17
+      "datasets:", // 18
+      "  - name: d", // 19
+      "    arrival_grace: 25h", // 20
+      "  - match: e*", // 21
+      "    max_age: 1h", // 22
+      "",
+    ].join("\n");
+    assert.deepEqual(problemsOf(text), [
+      "conf/houston.yml:9:3: defaults.page_everyone: unknown field (fields: alert_channel, routing_key, severity, reminder, quiet_hours, maintenance, max_duration, failure_streak, arrival_grace)",
+      'conf/houston.yml:2:13: defaults.severity: "loud" is not a severity (one of: critical, error, warning, info)',
+      'conf/houston.yml:3:13: defaults.reminder: "1m" is not a duration of at least 5m (e.g. 1h) or off',
+      'conf/houston.yml:4:16: defaults.quiet_hours: "late" is not a range of local times like "22:00-07:00" (or { hours: "22:00-07:00", timezone: Europe/Berlin })',
+      "conf/houston.yml:6:7: defaults.maintenance[0].duration: is required for a recurring (cron) window (e.g. 2h)",
+      'conf/houston.yml:7:14: defaults.maintenance[1].start: "2026-12-01T02:00:00" is not an ISO time with a zone (e.g. 2026-12-01T02:00:00Z)',
+      'conf/houston.yml:12:19: jobs[0].max_duration: "long" is not a duration (e.g. 90m, 2h) or "p95 x 2"',
+      'conf/houston.yml:13:21: jobs[0].failure_streak: "0" is not a number of failures from 1 to 100 (e.g. 2)',
+      "conf/houston.yml:15:15: jobs[1].schedule: a `match:` entry cannot set schedule (it belongs to one job: use `name:`)",
+      "conf/houston.yml:17:12: jobs[2].match: use either name or match, not both",
+      'conf/houston.yml:20:20: datasets[0].arrival_grace: "25h" is not a duration under 24h (e.g. 30m, 1h, 1h30m)',
+      "conf/houston.yml:22:14: datasets[1].max_age: a `match:` entry cannot set max_age (it belongs to one dataset: use `name:`)",
+    ]);
+  });
+
+  it("refuses dataset entries and match rules that declare nothing", () => {
+    assert.deepEqual(problemsOf("datasets:\n  - name: a\n    namespace: w\n  - match: b*\n"), [
+      "conf/houston.yml:2:5: datasets[0]: declares nothing: give max_age, arrival, supplier or owner",
+      "conf/houston.yml:4:5: datasets[1]: declares nothing: give arrival_grace, owner, channel, routing_key or severity",
+    ]);
+  });
+
+  it("reads max_duration as a duration or a factor of p95", () => {
+    assert.deepEqual(parseMaxDuration("90m"), { seconds: 5400 });
+    assert.deepEqual(parseMaxDuration("p95 x 2"), { p95Factor: 2 });
+    assert.deepEqual(parseMaxDuration("P95*1.5"), { p95Factor: 1.5 });
+    assert.deepEqual(parseMaxDuration("3 × p95"), { p95Factor: 3 });
+    for (const bad of ["", "p95", "p95 x 0.5", "p99 x 2", "fast"])
+      assert.equal(parseMaxDuration(bad), undefined, bad);
+  });
+
+  it("matches * patterns against the whole name or namespace/name, ignoring case", () => {
+    assert.ok(namePattern("orders_*").test("orders_daily.fct_orders"));
+    assert.ok(namePattern("*.fct_*").test("orders_daily.fct_orders"));
+    assert.ok(!namePattern("orders").test("orders_daily"));
+    assert.ok(namePattern("ORDERS_DAILY.*").test("orders_daily.x"));
+    assert.ok(!namePattern("a.b").test("axb"), "a dot is a dot");
+  });
+});
+
+describe("monitorConfig", () => {
+  const file = parseHoustonFile(
+    [
+      "defaults:",
+      "  routing_key: DEFAULTKEY",
+      "  failure_streak: 3",
+      "jobs:",
+      "  - name: nightly",
+      "    namespace: dbt",
+      "    severity: critical",
+      "  - name: nightly",
+      "    failure_streak: 5",
+      '  - match: "night*"',
+      "    max_duration: 2h",
+      '    channel: "#night"',
+      "    failure_streak: 4",
+      '  - match: "*"',
+      '    channel: "#everything"',
+      "    routing_key: ALLKEY",
+      "datasets:",
+      "  - name: raw.orders",
+      "    arrival_grace: 10m",
+      '  - match: "raw.*"',
+      "    severity: warning",
+      "",
+    ].join("\n"),
+    FILE,
+    "UTC",
+  );
+  const config = monitorConfig(file, { alertChannel: "#env-alerts", routingKey: "ENVKEY" });
+
+  it("prefers the job's own entry (namespaced first), then match rules in file order, then defaults", () => {
+    assert.deepEqual(config.job({ namespace: "dbt", name: "nightly" }), {
+      failureStreak: 5,
+      severity: "critical",
+      maxDuration: { seconds: 7200 },
+      channel: "#night",
+      routingKey: "ALLKEY",
+    });
+    assert.deepEqual(config.job({ namespace: "spark", name: "nightly" }).severity, "error");
+    assert.deepEqual(config.job({ namespace: "spark", name: "nightly_2" }).failureStreak, 4);
+    assert.deepEqual(config.job({ namespace: "spark", name: "other", channel: "#from-db" }), {
+      failureStreak: 3,
+      severity: "error",
+      channel: "#everything",
+      routingKey: "ALLKEY",
+    });
+  });
+
+  it("falls back to the database's channel, then defaults, then the environment", () => {
+    const bare = monitorConfig({ jobs: [], datasets: [] }, { alertChannel: "#env", routingKey: "ENV" });
+    assert.deepEqual(bare.job({ namespace: "x", name: "y", channel: "#db", owner: "@o" }), {
+      failureStreak: 2,
+      severity: "error",
+      owner: "@o",
+      channel: "#db",
+      routingKey: "ENV",
+    });
+    assert.deepEqual(bare.dataset({ namespace: "x", name: "y" }), {
+      arrivalGraceSeconds: 1800,
+      severity: "error",
+      channel: "#env",
+      routingKey: "ENV",
+    });
+    assert.equal(bare.reminderMs, 3_600_000);
+    assert.deepEqual(monitorConfig({ jobs: [], datasets: [] }).job({ namespace: "x", name: "y" }), {
+      failureStreak: 2,
+      severity: "error",
+    });
+    assert.equal(config.dataset({ namespace: "w", name: "raw.orders" }).arrivalGraceSeconds, 600);
+    assert.equal(config.dataset({ namespace: "w", name: "raw.orders" }).severity, "warning");
+    assert.equal(config.dataset({ namespace: "w", name: "raw.orders" }).routingKey, "DEFAULTKEY");
+  });
+
+  it("knows quiet hours across midnight in their own time zone", () => {
+    const q = monitorConfig(
+      parseHoustonFile(
+        'defaults:\n  quiet_hours: { hours: "22:00-07:00", timezone: Europe/Berlin }\n',
+        FILE,
+        "UTC",
+      ),
+    );
+    // Berlin is UTC+1 in January.
+    assert.equal(q.inQuietHours(new Date("2026-01-10T20:59:00Z")), false);
+    assert.equal(q.inQuietHours(new Date("2026-01-10T21:00:00Z")), true);
+    assert.equal(q.inQuietHours(new Date("2026-01-11T05:59:00Z")), true);
+    assert.equal(q.inQuietHours(new Date("2026-01-11T06:00:00Z")), false);
+    assert.equal(config.inQuietHours(new Date("2026-01-11T03:00:00Z")), false, "none configured");
+  });
+
+  it("finds the maintenance window covering an instant and a subject", () => {
+    const m = monitorConfig(
+      parseHoustonFile(
+        [
+          "defaults:",
+          "  maintenance:",
+          '    - start: "2026-12-01T02:00:00Z"',
+          "      duration: 2h",
+          '      subject: "finance_close.*"',
+          '    - start: "30 1 * * 0"',
+          "      duration: 1h",
+          "      timezone: Europe/Berlin",
+          "",
+        ].join("\n"),
+        FILE,
+        "UTC",
+      ),
+    );
+    const [once, weekly] = m.maintenance;
+    assert.equal(m.maintenanceFor(new Date("2026-12-01T03:59:59Z"), ["finance_close.gl"]), once);
+    assert.equal(m.maintenanceFor(new Date("2026-12-01T04:00:00Z"), ["finance_close.gl"]), undefined);
+    assert.equal(m.maintenanceFor(new Date("2026-12-01T03:00:00Z"), ["orders.x"]), undefined);
+    // Sunday 2026-12-06 01:30–02:30 Berlin = 00:30–01:30 UTC, for every subject.
+    assert.equal(inMaintenance(weekly!, new Date("2026-12-06T00:29:00Z")), false);
+    assert.equal(m.maintenanceFor(new Date("2026-12-06T00:30:00Z"), ["anything"]), weekly);
+    assert.equal(inMaintenance(weekly!, new Date("2026-12-06T01:29:59Z")), true);
+    assert.equal(inMaintenance(weekly!, new Date("2026-12-06T01:30:00Z")), false);
   });
 });

@@ -122,25 +122,26 @@ export async function main(argv: string[]): Promise<number> {
       else {
         // Local store: opened lazily and only for the two writes, so a locked or
         // unreachable store delays nothing and the job still runs.
-        let store: Store | undefined;
-        let ingestor: Ingestor | undefined;
+        // One shared promise: the start and end events never race to open the store.
+        let opened: Promise<{ store: Store; ingestor: Ingestor }> | undefined;
+        const open = async () => {
+          const store = await openStore(
+            config.databaseUrl
+              ? { databaseUrl: config.databaseUrl, maxConnections: 1 }
+              : { dataDir: config.dataDir },
+          );
+          await store.migrate();
+          return { store, ingestor: new Ingestor(store) };
+        };
         sink = {
           target: config.databaseUrl ? "DATABASE_URL" : config.dataDir,
           async send(events: HoustonEvent[]) {
-            if (!store) {
-              store = await openStore(
-                config.databaseUrl
-                  ? { databaseUrl: config.databaseUrl, maxConnections: 1 }
-                  : { dataDir: config.dataDir },
-              );
-              await store.migrate();
-              ingestor = new Ingestor(store);
-            }
-            await ingestor!.apply(events);
+            opened ??= open();
+            await (await opened).ingestor.apply(events);
           },
         };
         close = async () => {
-          await store?.close();
+          if (opened) await (await opened.catch(() => undefined))?.store.close();
         };
       }
       try {

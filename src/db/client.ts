@@ -151,18 +151,18 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
     return makeStore("postgres", orm, {
       async migrate() {
         // drizzle's migrate() takes no lock: two replicas migrating an empty database at
-        // once collide. A session advisory lock on one reserved connection serialises them;
-        // it is released if this process dies.
-        const reserved = await client.reserve();
+        // once collide. A session advisory lock serialises them; it is released if this
+        // process dies. It lives on its own connection, so a pool of one can still migrate.
+        const lock = postgres(opts.databaseUrl!, { max: 1, onnotice: () => {} });
         try {
-          await reserved`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+          await lock`SELECT pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
           try {
             await migratePostgres(drizzlePostgres(client), { migrationsFolder: MIGRATIONS_DIR });
           } finally {
-            await reserved`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+            await lock`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
           }
         } finally {
-          reserved.release();
+          await lock.end({ timeout: 5 });
         }
       },
       close: () => client.end({ timeout: 5 }),

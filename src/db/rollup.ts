@@ -37,26 +37,32 @@ export async function flushRollups(store: Store, keys?: DirtyKey[], limit = 5000
     const k = json(taken);
     await tx.execute(
       sql`WITH k AS (SELECT * FROM jsonb_to_recordset(${k}) AS x(job_id int, day date)),
+          -- LATERAL per key forces an index range scan on (job_id, run_at) at any table
+          -- size; a join lets the planner guess 100 keys and seq-scan runs on young databases.
           agg AS (
-            SELECT k.job_id, k.day,
-              count(*)::int AS runs,
-              count(*) FILTER (WHERE r.status = 'success')::int AS successes,
-              count(*) FILTER (WHERE r.status = 'failed')::int AS failures,
-              count(*) FILTER (WHERE r.status = 'running')::int AS running,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) AS p95,
-              max(r.duration_ms)::float8 AS dmax,
-              sum(r.duration_ms)::float8 AS dtotal,
-              sum(r.rows)::bigint AS rows,
-              sum(r.cpu_seconds) AS cpu,
-              max(r.memory_mb) AS mem,
-              sum(r.cost) AS cost,
-              min(r.run_at) AS first_run_at,
-              max(r.run_at) AS last_run_at
-            FROM k JOIN runs r ON r.job_id = k.job_id
-              AND r.run_at >= (k.day::timestamp AT TIME ZONE 'UTC')
-              AND r.run_at < ((k.day + 1)::timestamp AT TIME ZONE 'UTC')
-            GROUP BY k.job_id, k.day
+            SELECT k.job_id, k.day, a.*
+            FROM k CROSS JOIN LATERAL (
+              SELECT
+                count(*)::int AS runs,
+                count(*) FILTER (WHERE r.status = 'success')::int AS successes,
+                count(*) FILTER (WHERE r.status = 'failed')::int AS failures,
+                count(*) FILTER (WHERE r.status = 'running')::int AS running,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) AS p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) AS p95,
+                max(r.duration_ms)::float8 AS dmax,
+                sum(r.duration_ms)::float8 AS dtotal,
+                sum(r.rows)::bigint AS rows,
+                sum(r.cpu_seconds) AS cpu,
+                max(r.memory_mb) AS mem,
+                sum(r.cost) AS cost,
+                min(r.run_at) AS first_run_at,
+                max(r.run_at) AS last_run_at
+              FROM runs r
+              WHERE r.job_id = k.job_id
+                AND r.run_at >= (k.day::timestamp AT TIME ZONE 'UTC')
+                AND r.run_at < ((k.day + 1)::timestamp AT TIME ZONE 'UTC')
+            ) a
+            WHERE a.runs > 0
           ),
           gone AS (
             DELETE FROM run_daily d USING k

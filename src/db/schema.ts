@@ -21,6 +21,8 @@ import {
 } from "drizzle-orm/pg-core";
 
 const tz = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+// Time indexes are ascending on purpose: a backward scan serves "ORDER BY t DESC", whereas
+// drizzle's .desc() builds DESC NULLS LAST, which a plain DESC order cannot use.
 
 export const RUN_STATUSES = ["running", "success", "failed", "cancelled", "skipped"] as const;
 export const TEST_STATUSES = ["pass", "fail", "warn", "error", "skip"] as const;
@@ -85,12 +87,12 @@ export const runs = pgTable(
   },
   (t) => [
     uniqueIndex("runs_job_external_uq").on(t.jobId, t.externalId),
-    index("runs_job_run_at_idx").on(t.jobId, t.runAt.desc()),
+    index("runs_job_run_at_idx").on(t.jobId, t.runAt),
     // Fleet-wide windows ("yesterday's work"): rows arrive roughly in time order, so a
     // BRIN index is almost free in size and good enough for day-sized ranges.
     index("runs_run_at_brin").using("brin", t.runAt),
     // Failure questions only ever look at the failing minority.
-    index("runs_failed_idx").on(t.runAt.desc(), t.jobId).where(sql`status = 'failed'`),
+    index("runs_failed_idx").on(t.runAt, t.jobId).where(sql`status = 'failed'`),
     index("runs_running_idx").on(t.jobId).where(sql`status = 'running'`),
     check("runs_status_ck", sql`status IN ('running','success','failed','cancelled','skipped')`),
   ],
@@ -214,10 +216,10 @@ export const datasetUpdates = pgTable(
     runId: bigint("run_id", { mode: "number" }),
   },
   (t) => [
-    index("dataset_updates_dataset_time_idx").on(t.datasetId, t.updatedAt.desc()),
+    index("dataset_updates_dataset_time_idx").on(t.datasetId, t.updatedAt),
     // "what did job J write": outputs by producing run.
     index("dataset_updates_run_idx").on(t.runId).where(sql`run_id IS NOT NULL`),
-    index("dataset_updates_schema_changed_idx").on(t.updatedAt.desc()).where(sql`schema_changed`),
+    index("dataset_updates_schema_changed_idx").on(t.updatedAt).where(sql`schema_changed`),
   ],
 );
 
@@ -248,8 +250,8 @@ export const testResults = pgTable(
     runExternalId: text("run_external_id"),
   },
   (t) => [
-    index("test_results_test_time_idx").on(t.testId, t.at.desc()),
-    index("test_results_env_time_idx").on(t.environment, t.at.desc()),
+    index("test_results_test_time_idx").on(t.testId, t.at),
+    index("test_results_env_time_idx").on(t.environment, t.at),
     index("test_results_at_brin").using("brin", t.at),
     check("test_results_status_ck", sql`status IN ('pass','fail','warn','error','skip')`),
   ],
@@ -269,10 +271,10 @@ export const deploys = pgTable(
     tickets: text("tickets").array().notNull().default(sql`'{}'::text[]`),
   },
   (t) => [
-    index("deploys_artifact_time_idx").on(t.artifact, t.at.desc()),
-    index("deploys_time_idx").on(t.at.desc()),
-    index("deploys_failed_idx").on(t.at.desc()).where(sql`status <> 'success'`),
-    index("deploys_project_time_idx").on(t.project, t.at.desc()),
+    index("deploys_artifact_time_idx").on(t.artifact, t.at),
+    index("deploys_time_idx").on(t.at),
+    index("deploys_failed_idx").on(t.at).where(sql`status <> 'success'`),
+    index("deploys_project_time_idx").on(t.project, t.at),
     // "was DATA-1252 released?"
     index("deploys_tickets_gin").using("gin", t.tickets),
     check("deploys_kind_ck", sql`kind IN ('pipeline','model','dashboard','code','schema')`),
@@ -330,7 +332,7 @@ export const incidents = pgTable(
   },
   (t) => [
     uniqueIndex("incidents_key_uq").on(t.key),
-    index("incidents_open_idx").on(t.openedAt.desc()).where(sql`state <> 'resolved'`),
+    index("incidents_open_idx").on(t.openedAt).where(sql`state <> 'resolved'`),
     index("incidents_slack_idx").on(t.slackChannel, t.slackTs),
     check("incidents_state_ck", sql`state IN ('triggered','acknowledged','resolved')`),
   ],

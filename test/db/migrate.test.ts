@@ -39,6 +39,33 @@ describe("migrations", () => {
   });
 });
 
+describe("houston run against PostgreSQL", () => {
+  it("records the run through a one-connection pool, migrating an empty database first", {
+    skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL (real PostgreSQL)",
+  }, async () => {
+    const db = await createPgDatabase();
+    try {
+      const env = { ...process.env, DATABASE_URL: db.url, HOUSTON_URL: "", HOUSTON_CONFIG: "" };
+      const out = await run(
+        process.execPath,
+        [BIN, "run", "--job", "pg_wrapped", "--", process.execPath, "-e", "1"],
+        {
+          env,
+        },
+      );
+      assert.equal(out.stderr, "");
+      const store = await openStore({ databaseUrl: db.url, maxConnections: 1 });
+      const rows = await store.query<{ status: string; exit_code: number }>(
+        sql`SELECT r.status, r.exit_code FROM runs r JOIN jobs j ON j.id = r.job_id WHERE j.name = 'pg_wrapped'`,
+      );
+      await store.close();
+      assert.deepEqual(rows, [{ status: "success", exit_code: 0 }]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
+
 describe("the embedded PGlite store", () => {
   it("keeps its data across a restart", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "houston-pglite-"));

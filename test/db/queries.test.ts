@@ -617,14 +617,15 @@ describe("core read queries: index use (postgres)", { skip: !TEST_DATABASE_URL }
   });
 
   const day = "2026-03-05";
-  const cases: [string, string, (s: Store) => Promise<unknown>][] = [
-    ["latestRun", "runs_job_run_at_idx", (s) => latestRun(s, 17)],
+  // [query, intended index, call, the index must supply the order (no full Sort: LIMIT 1 reads one entry)]
+  const cases: [string, string, (s: Store) => Promise<unknown>, boolean?][] = [
+    ["latestRun", "runs_job_run_at_idx", (s) => latestRun(s, 17), true],
     [
       "runsInWindow",
       "runs_job_run_at_idx",
       (s) => runsInWindow(s, 17, new Date(now.getTime() - 7 * 86_400_000), now),
     ],
-    ["latestDatasetUpdate", "dataset_updates_dataset_time_idx", (s) => latestDatasetUpdate(s, 17, now)],
+    ["latestDatasetUpdate", "dataset_updates_dataset_time_idx", (s) => latestDatasetUpdate(s, 17, now), true],
     [
       "failedDeploys",
       "deploys_failed_idx",
@@ -640,7 +641,7 @@ describe("core read queries: index use (postgres)", { skip: !TEST_DATABASE_URL }
     ["findJobs", "jobs_name_idx", (s) => findJobs(s, "job_17")],
     ["findDatasets", "datasets_name_idx", (s) => findDatasets(s, "ds_17")],
   ];
-  for (const [name, index, call] of cases) {
+  for (const [name, index, call, ordered] of cases) {
     it(`${name} uses ${index}`, async () => {
       const plans: PlanNode[] = [];
       await call(explaining(store, plans));
@@ -655,6 +656,13 @@ describe("core read queries: index use (postgres)", { skip: !TEST_DATABASE_URL }
         !all.some((n) => n["Node Type"] === "Seq Scan" && n["Relation Name"] === "runs"),
         `${name}: sequential scan on runs; plan: ${summary}`,
       );
+      if (ordered) {
+        assert.ok(
+          all.some((n) => n["Node Type"] === "Index Scan" && n["Index Name"] === index) &&
+            !all.some((n) => n["Node Type"] === "Sort"),
+          `${name}: expected the index to supply the order (Index Scan, no full Sort); plan: ${summary}`,
+        );
+      }
     });
   }
 });
