@@ -1,5 +1,6 @@
 // Builds a running Houston from a Config: store → migrations → houston.yml → HTTP routes →
 // periodic maintenance. main.ts calls it for production; tests call it with any config.
+import { hostname } from "node:os";
 import cron from "node-cron";
 import type { Logger } from "pino";
 import type { Config } from "./config.ts";
@@ -7,10 +8,15 @@ import { openStore, type Store } from "./db/client.ts";
 import { pruneHistory } from "./db/retention.ts";
 import { flushAllRollups } from "./db/rollup.ts";
 import { extendSlots, syncConfigDatasets, syncConfigJobs } from "./db/schedules.ts";
-import { loadHoustonFile } from "./houston-yml.ts";
+import { loadHoustonFile, monitorConfig } from "./houston-yml.ts";
 import { createHttpServer, type HoustonServer } from "./http/server.ts";
 import { Ingestor } from "./ingest/apply.ts";
 import { registerIngestRoutes } from "./ingest/routes.ts";
+import { applyPagerDutyChange } from "./monitors/incidents.ts";
+import { runMonitors } from "./monitors/runner.ts";
+import { OutboxWorker } from "./outbox/worker.ts";
+import { createPagerDutyHandler } from "./pagerduty/events.ts";
+import { registerPagerDutyWebhook, WEBHOOK_PATH } from "./pagerduty/webhook.ts";
 import { loadCommands } from "./questions/registry.ts";
 import type { Command } from "./questions/types.ts";
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.ts";
@@ -23,6 +29,10 @@ export interface App {
   commands: Command[];
   /** The Slack app, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set. */
   slack?: SlackApp;
+  /** Delivers outbox rows (PagerDuty events now; Slack incident messages once their handler lands). */
+  outbox: OutboxWorker;
+  /** One monitor evaluation at an instant (what the minute tick runs; claims the minute). */
+  monitor(at?: Date): ReturnType<typeof runMonitors>;
   /** Resolves with the bound port once listening. */
   listen(port?: number): Promise<number>;
   /** One maintenance pass: extend slots, flush leftover rollups, prune (what the cron ticks run). */
@@ -97,6 +107,43 @@ export async function createApp(opts: AppOptions): Promise<App> {
     );
   }
 
+  const replicaId = `${hostname()}:${process.pid}`;
+  const monitors = monitorConfig(houstonFile, {
+    ...(config.alertChannel ? { alertChannel: config.alertChannel } : {}),
+    ...(config.pagerduty.routingKey ? { routingKey: config.pagerduty.routingKey } : {}),
+  });
+  // Slack incident messages have no handler yet: their outbox rows wait, recorded, until one exists.
+  const outbox = new OutboxWorker({
+    store,
+    log,
+    now,
+    replicaId,
+    handlers: { pagerduty: createPagerDutyHandler({ server: config.pagerduty.eventsServer }) },
+  });
+  if (config.pagerduty.webhookSecrets.length > 0) {
+    registerPagerDutyWebhook(http, {
+      store,
+      log,
+      secrets: config.pagerduty.webhookSecrets,
+      onIncidentChange: async (change) => {
+        const r = await applyPagerDutyChange(store, change);
+        outbox.wake();
+        return r;
+      },
+    });
+    log.info({ path: WEBHOOK_PATH }, `PagerDuty webhooks: POST ${WEBHOOK_PATH}`);
+  } else {
+    log.info("PagerDuty webhooks are off: set PAGERDUTY_WEBHOOK_SECRET to the V3 subscription's secret");
+  }
+  if (!config.pagerduty.routingKey && !houstonFile.defaults?.routingKey) {
+    log.info("PagerDuty paging is off: set PAGERDUTY_ROUTING_KEY (or routing_key in houston.yml) to page");
+  }
+  const monitor = async (at = now()) => {
+    const summary = await runMonitors(store, at, monitors, { replicaId });
+    if (summary.outbox > 0) outbox.wake();
+    return summary;
+  };
+
   let lastPrune = 0;
   const maintain = async (at = now()) => {
     await extendSlots(store, at);
@@ -109,7 +156,24 @@ export async function createApp(opts: AppOptions): Promise<App> {
   };
   const tasks: ReturnType<typeof cron.schedule>[] = [];
   let inflight: Promise<void> | undefined;
+  let monitorsInflight: Promise<void> | undefined;
   if (opts.schedule) {
+    outbox.start(1_000);
+    // Every replica ticks; runMonitors claims the minute in the database, so one evaluates.
+    tasks.push(
+      cron.schedule("* * * * *", () => {
+        if (monitorsInflight) return;
+        monitorsInflight = monitor()
+          .then((s) => {
+            if (s.claimed && (s.opened || s.resolved))
+              log.info({ monitors: s }, "monitors: incidents changed");
+          })
+          .catch((err: unknown) => log.error({ err }, "monitors failed; the next minute retries"))
+          .finally(() => {
+            monitorsInflight = undefined;
+          });
+      }),
+    );
     // Every replica may run this: each step is idempotent and batch-bounded.
     tasks.push(
       cron.schedule("*/5 * * * *", () => {
@@ -129,6 +193,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ingestor,
     commands,
     ...(slack ? { slack } : {}),
+    outbox,
+    monitor,
     maintain,
     listen(port = config.port) {
       return new Promise((resolve, reject) => {
@@ -145,6 +211,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       // After the drain no question arrives; answers already acked finish before the store closes.
       if (slack) await slack.stop();
       if (inflight) await inflight;
+      if (monitorsInflight) await monitorsInflight;
+      await outbox.stop(5_000);
       if (!opts.store) await store.close();
     },
   };

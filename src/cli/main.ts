@@ -1,13 +1,16 @@
 // The `houston` command line. Subcommands are small functions over the same config and
 // store as the server; each prints what it did and exits non-zero with a fix on failure.
+import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { openStore, type Store, StoreLockedError } from "../db/client.ts";
-import { HoustonFileError, loadHoustonFile } from "../houston-yml.ts";
+import { HoustonFileError, loadHoustonFile, monitorConfig } from "../houston-yml.ts";
 import { Ingestor } from "../ingest/apply.ts";
 import type { HoustonEvent, IngestResult } from "../ingest/events.ts";
 import { toNativeEvent } from "../ingest/serialize.ts";
+import { evaluate } from "../monitors/evaluate.ts";
+import { runMonitors } from "../monitors/runner.ts";
 import { askCommand } from "./ask.ts";
 import { seedDemo } from "./demo.ts";
 import { BadRecordError, type BatchSink, ingestFile } from "./ingest.ts";
@@ -23,6 +26,9 @@ Usage:
   houston demo [--until YYYY-MM-DD] [--days N]
                                         seed a deterministic 30-day demo fleet
   houston ask "QUESTION"                answer a question as Slack would (e.g. "did gl_summary run yesterday?")
+  houston monitors run [--at ISO] [--dry-run]
+                                        evaluate every monitor at an instant (default now); --dry-run
+                                        prints the breaches without opening incidents
   houston migrate                       apply database migrations and exit
   houston config check                  validate houston.yml (HOUSTON_CONFIG) and the environment
 
@@ -162,6 +168,36 @@ export async function main(argv: string[]): Promise<number> {
           askCommand(question, { store, now: new Date(), timezone: config.timezone }),
         ),
       );
+      return 0;
+    }
+    case "monitors": {
+      if (args[0] !== "run") throw new UsageError(`unknown: houston monitors ${args[0] ?? ""}\n\n${USAGE}`);
+      const atArg = flag(args, "--at");
+      const at = atArg ? new Date(atArg) : new Date();
+      if (Number.isNaN(at.getTime()))
+        throw new UsageError("--at needs an ISO instant, e.g. 2026-11-22T09:00:00Z");
+      const file = loadHoustonFile(config.houstonConfigPath, config.timezone);
+      const monitors = monitorConfig(file, {
+        ...(config.alertChannel ? { alertChannel: config.alertChannel } : {}),
+        ...(config.pagerduty.routingKey ? { routingKey: config.pagerduty.routingKey } : {}),
+      });
+      await withStore(config, async (store) => {
+        if (args.includes("--dry-run")) {
+          const breaches = await evaluate(store, at, monitors);
+          for (const b of breaches) console.log(`${b.severity}\t${b.kind}\t${b.summary}`);
+          console.log(`${breaches.length} breach(es) at ${at.toISOString()}`);
+          return;
+        }
+        // No minute claim: an operator's explicit run; incident writes are still serialised.
+        const s = await runMonitors(store, at, monitors, {
+          replicaId: `cli:${hostname()}:${process.pid}`,
+          claim: false,
+        });
+        console.log(
+          `${s.breaches} breach(es) at ${s.at}: ${s.opened} opened, ${s.updated} updated, ${s.resolved} resolved, ` +
+            `${s.silenced} silenced; ${s.outbox} notification(s) queued; evaluated in ${Math.round(s.evaluateMs)} ms`,
+        );
+      });
       return 0;
     }
     case "demo": {
