@@ -543,14 +543,13 @@ export function* runChunks(fleet: Fleet, counter: RunCounter): Generator<Buffer>
     if (broken[j.id]) {
       if (rng.next() < 0.5) broken[j.id] = 0;
     } else if (rng.next() < j.failEnter) broken[j.id] = 1;
-    let status = broken[j.id] ? "failed" : rng.next() < 0.003 ? "cancelled" : "success";
+    const status = broken[j.id] ? "failed" : rng.next() < 0.003 ? "cancelled" : "success";
     let duration = Math.min(20 * HOUR, rng.lognormal(j.medianMs, j.sigma));
     if (status === "failed") duration *= rng.range(0.05, 1);
     else if (status === "cancelled") duration *= rng.range(0.1, 0.8);
     duration = Math.max(200, Math.round(duration));
     const ended = started + duration;
     if (ended >= nowMs) {
-      status = "running";
       counter.running++;
       return c.push(
         `${id}\t${j.id}\t${ext}\trunning\t${iso(slot)}\t${iso(started)}\t\\N\t\\N\t\\N\t${fixed1(j.memBase)}\t\\N\t\\N\t\\N\t${env}\t${iso(started)}\n`,

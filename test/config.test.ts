@@ -173,14 +173,18 @@ describe("loadConfig", () => {
     refuses({ DATABASE_URL_FILE: dir }, "DATABASE_URL_FILE", empty);
   });
 
-  it("names the variable when a *_FILE is not readable by this user", {
-    skip: process.getuid?.() === 0 ? "root reads any file" : false,
-  }, () => {
-    const locked = path.join(dir, "locked");
-    writeFileSync(locked, "token-locked-away");
-    chmodSync(locked, 0o000);
-    refuses({ HOUSTON_INGEST_TOKENS_FILE: locked }, "HOUSTON_INGEST_TOKENS_FILE", empty);
-  });
+  it(
+    "names the variable when a *_FILE is not readable by this user",
+    {
+      skip: process.getuid?.() === 0 ? "root reads any file" : false,
+    },
+    () => {
+      const locked = path.join(dir, "locked");
+      writeFileSync(locked, "token-locked-away");
+      chmodSync(locked, 0o000);
+      refuses({ HOUSTON_INGEST_TOKENS_FILE: locked }, "HOUSTON_INGEST_TOKENS_FILE", empty);
+    },
+  );
 
   it("picks up houston.yml from the working directory when HOUSTON_CONFIG is unset", () => {
     const cwd = path.join(dir, "with-yml");

@@ -23,7 +23,10 @@ export async function seedDemo(
   opts: { until: Date; days?: number; now: Date },
 ): Promise<DemoSummary> {
   // Today's history runs up to the current hour, so nothing after 06:00 looks missed.
-  const todayHours = Math.max(0, Math.min(24, Math.floor((opts.now.getTime() - opts.until.getTime()) / 3_600_000)));
+  const todayHours = Math.max(
+    0,
+    Math.min(24, Math.floor((opts.now.getTime() - opts.until.getTime()) / 3_600_000)),
+  );
   const fleet = generateDemoFleet({ until: opts.until, days: opts.days ?? 30, todayHours });
   const ingestor = new Ingestor(store);
   let accepted = 0;

@@ -505,12 +505,15 @@ export function httpSink(
         statusText = res.statusText;
         text = await res.text(); // read even on success so the connection is released
       } catch (err) {
-        if (timeout.aborted) throw new Error(`no answer from ${endpoint} within ${timeoutMs} ms`);
+        if (timeout.aborted)
+          throw new Error(`no answer from ${endpoint} within ${timeoutMs} ms`, { cause: err });
         if (options?.signal?.aborted) {
           const reason: unknown = options.signal.reason;
-          throw reason instanceof Error ? reason : new Error(`sending to ${endpoint} was cancelled`);
+          throw reason instanceof Error
+            ? reason
+            : new Error(`sending to ${endpoint} was cancelled`, { cause: err });
         }
-        throw new Error(`cannot reach ${endpoint}: ${fetchFailure(err)}`);
+        throw new Error(`cannot reach ${endpoint}: ${fetchFailure(err)}`, { cause: err });
       }
       if (status < 200 || status > 299) {
         throw new Error(

@@ -69,7 +69,9 @@ export const runs = pgTable(
     endedAt: tz("ended_at"),
     // A run that arrives as "finished" before its "started" has no start yet; run_at is
     // the best-known time of the run and what every index and the rollup key on.
-    runAt: tz("run_at").notNull().generatedAlwaysAs(sql`coalesce(started_at, ended_at, scheduled_for)`),
+    runAt: tz("run_at")
+      .notNull()
+      .generatedAlwaysAs(sql`coalesce(started_at, ended_at, scheduled_for)`),
     durationMs: bigint("duration_ms", { mode: "number" }).generatedAlwaysAs(
       sql`(extract(epoch from (ended_at - started_at)) * 1000)::bigint`,
     ),
@@ -92,8 +94,12 @@ export const runs = pgTable(
     // BRIN index is almost free in size and good enough for day-sized ranges.
     index("runs_run_at_brin").using("brin", t.runAt),
     // Failure questions only ever look at the failing minority.
-    index("runs_failed_idx").on(t.runAt, t.jobId).where(sql`status = 'failed'`),
-    index("runs_running_idx").on(t.jobId).where(sql`status = 'running'`),
+    index("runs_failed_idx")
+      .on(t.runAt, t.jobId)
+      .where(sql`status = 'failed'`),
+    index("runs_running_idx")
+      .on(t.jobId)
+      .where(sql`status = 'running'`),
     check("runs_status_ck", sql`status IN ('running','success','failed','cancelled','skipped')`),
   ],
 );
@@ -169,7 +175,9 @@ export const expectedRuns = pgTable(
   },
   (t) => [
     primaryKey({ columns: [t.jobId, t.slotAt] }),
-    index("expected_runs_unmatched_due_idx").on(t.dueAt).where(sql`run_id IS NULL`),
+    index("expected_runs_unmatched_due_idx")
+      .on(t.dueAt)
+      .where(sql`run_id IS NULL`),
     index("expected_runs_job_opens_idx").on(t.jobId, t.opensAt),
     index("expected_runs_slot_idx").on(t.slotAt),
   ],
@@ -218,8 +226,12 @@ export const datasetUpdates = pgTable(
   (t) => [
     index("dataset_updates_dataset_time_idx").on(t.datasetId, t.updatedAt),
     // "what did job J write": outputs by producing run.
-    index("dataset_updates_run_idx").on(t.runId).where(sql`run_id IS NOT NULL`),
-    index("dataset_updates_schema_changed_idx").on(t.updatedAt).where(sql`schema_changed`),
+    index("dataset_updates_run_idx")
+      .on(t.runId)
+      .where(sql`run_id IS NOT NULL`),
+    index("dataset_updates_schema_changed_idx")
+      .on(t.updatedAt)
+      .where(sql`schema_changed`),
   ],
 );
 
@@ -268,12 +280,17 @@ export const deploys = pgTable(
     status: text("status").$type<DeployStatus>().notNull(),
     at: tz("at").notNull(),
     project: text("project"),
-    tickets: text("tickets").array().notNull().default(sql`'{}'::text[]`),
+    tickets: text("tickets")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
   },
   (t) => [
     index("deploys_artifact_time_idx").on(t.artifact, t.at),
     index("deploys_time_idx").on(t.at),
-    index("deploys_failed_idx").on(t.at).where(sql`status <> 'success'`),
+    index("deploys_failed_idx")
+      .on(t.at)
+      .where(sql`status <> 'success'`),
     index("deploys_project_time_idx").on(t.project, t.at),
     // "was DATA-1252 released?"
     index("deploys_tickets_gin").using("gin", t.tickets),
@@ -316,7 +333,9 @@ export const incidents = pgTable(
     severity: text("severity").$type<Severity>().notNull(),
     state: text("state").$type<IncidentState>().notNull(),
     summary: text("summary").notNull(),
-    details: jsonb("details").notNull().default(sql`'{}'::jsonb`),
+    details: jsonb("details")
+      .notNull()
+      .default(sql`'{}'::jsonb`),
     openedAt: tz("opened_at").notNull(),
     lastSeenAt: tz("last_seen_at").notNull(),
     acknowledgedAt: tz("acknowledged_at"),
@@ -332,7 +351,9 @@ export const incidents = pgTable(
   },
   (t) => [
     uniqueIndex("incidents_key_uq").on(t.key),
-    index("incidents_open_idx").on(t.openedAt).where(sql`state <> 'resolved'`),
+    index("incidents_open_idx")
+      .on(t.openedAt)
+      .where(sql`state <> 'resolved'`),
     index("incidents_slack_idx").on(t.slackChannel, t.slackTs),
     check("incidents_state_ck", sql`state IN ('triggered','acknowledged','resolved')`),
   ],
@@ -358,7 +379,9 @@ export const outbox = pgTable(
     result: jsonb("result"),
   },
   (t) => [
-    index("outbox_pending_idx").on(t.nextAttemptAt).where(sql`state = 'pending'`),
+    index("outbox_pending_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`state = 'pending'`),
     index("outbox_key_idx").on(t.orderingKey, t.id),
     check("outbox_state_ck", sql`state IN ('pending','delivered','failed')`),
   ],

@@ -1045,12 +1045,7 @@ const OTHER_FAILURES: Record<string, Record<number, string>> = {
 // Tests and deploys.
 
 type TestKind =
-  | "not_null"
-  | "unique"
-  | "accepted_values"
-  | "row_count_min"
-  | "relationships"
-  | "expression_is_true";
+  "not_null" | "unique" | "accepted_values" | "row_count_min" | "relationships" | "expression_is_true";
 
 interface TestSpec {
   name: string;

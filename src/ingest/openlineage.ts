@@ -39,8 +39,7 @@ import type {
 import { describe, parseTimestamp } from "./time.ts";
 
 export type LineageMapResult =
-  | { ok: true; events: HoustonEvent[]; warnings: string[] }
-  | { ok: false; errors: FieldError[] };
+  { ok: true; events: HoustonEvent[]; warnings: string[] } | { ok: false; errors: FieldError[] };
 
 type Obj = Record<string, unknown>;
 

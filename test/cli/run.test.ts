@@ -289,34 +289,42 @@ describe("runWrapped", () => {
     assert.ok(end.cpuSeconds < 5, `cpuSeconds = ${end.cpuSeconds}`);
   });
 
-  test("measures peak memory of a command that allocates 100 MB", {
-    skip: !HAS_PROC && "no /proc",
-  }, async () => {
-    const { sink, result } = run(
-      node("const b = Buffer.alloc(100 * 1024 * 1024); b.fill(7); setTimeout(() => b.length, 300)"),
-    );
-    assert.equal(await result, 0);
-    const end = endOf(sink.events);
-    assert.ok(end.memoryMb !== undefined && end.memoryMb >= 100, `memoryMb = ${end.memoryMb}`);
-    assert.ok(end.memoryMb < 1000, `memoryMb = ${end.memoryMb}`);
-  });
+  test(
+    "measures peak memory of a command that allocates 100 MB",
+    {
+      skip: !HAS_PROC && "no /proc",
+    },
+    async () => {
+      const { sink, result } = run(
+        node("const b = Buffer.alloc(100 * 1024 * 1024); b.fill(7); setTimeout(() => b.length, 300)"),
+      );
+      assert.equal(await result, 0);
+      const end = endOf(sink.events);
+      assert.ok(end.memoryMb !== undefined && end.memoryMb >= 100, `memoryMb = ${end.memoryMb}`);
+      assert.ok(end.memoryMb < 1000, `memoryMb = ${end.memoryMb}`);
+    },
+  );
 
-  test("counts the memory of the command's descendants, not just the command", {
-    skip: !HAS_PROC && "no /proc",
-  }, async () => {
-    // The command stays small; its child allocates 100 MB and lives long enough for the
-    // throttled /proc scan (≥ 1 s) used on kernels without task/<tid>/children.
-    const grandchild =
-      "const b = Buffer.alloc(100 * 1024 * 1024); b.fill(7); setTimeout(() => b.length, 1400)";
-    const { sink, result } = run(
-      node(
-        `require("child_process").spawnSync(process.execPath, ["-e", ${JSON.stringify(grandchild)}], { stdio: "inherit" })`,
-      ),
-    );
-    assert.equal(await result, 0);
-    const end = endOf(sink.events);
-    assert.ok(end.memoryMb !== undefined && end.memoryMb >= 100, `memoryMb = ${end.memoryMb}`);
-  });
+  test(
+    "counts the memory of the command's descendants, not just the command",
+    {
+      skip: !HAS_PROC && "no /proc",
+    },
+    async () => {
+      // The command stays small; its child allocates 100 MB and lives long enough for the
+      // throttled /proc scan (≥ 1 s) used on kernels without task/<tid>/children.
+      const grandchild =
+        "const b = Buffer.alloc(100 * 1024 * 1024); b.fill(7); setTimeout(() => b.length, 1400)";
+      const { sink, result } = run(
+        node(
+          `require("child_process").spawnSync(process.execPath, ["-e", ${JSON.stringify(grandchild)}], { stdio: "inherit" })`,
+        ),
+      );
+      assert.equal(await result, 0);
+      const end = endOf(sink.events);
+      assert.ok(end.memoryMb !== undefined && end.memoryMb >= 100, `memoryMb = ${end.memoryMb}`);
+    },
+  );
 
   test("leaves CPU and memory out when /proc is missing, and still runs the command", async () => {
     const { sink, result } = run(node("process.exit(3)"), { procRoot: "/nonexistent-proc" });

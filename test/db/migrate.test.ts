@@ -14,56 +14,64 @@ const run = promisify(execFile);
 const BIN = path.resolve(import.meta.dirname, "../../bin/houston.mjs");
 
 describe("migrations", () => {
-  it("let three processes migrate one empty PostgreSQL database at the same moment", {
-    skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL (real PostgreSQL)",
-  }, async () => {
-    const db = await createPgDatabase();
-    try {
-      const env = { ...process.env, DATABASE_URL: db.url, HOUSTON_CONFIG: "" };
-      const results = await Promise.allSettled(
-        [1, 2, 3].map(() => run(process.execPath, [BIN, "migrate"], { env })),
-      );
-      for (const r of results)
-        assert.equal(r.status, "fulfilled", r.status === "rejected" ? String(r.reason) : "");
-      const store = await openStore({ databaseUrl: db.url, maxConnections: 1 });
-      const rows = await store.query<{ n: number }>(
-        sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`,
-      );
-      const ready = await store.ready();
-      await store.close();
-      assert.ok(rows[0]!.n >= 1);
-      assert.equal(ready, true);
-    } finally {
-      await db.drop();
-    }
-  });
+  it(
+    "let three processes migrate one empty PostgreSQL database at the same moment",
+    {
+      skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL (real PostgreSQL)",
+    },
+    async () => {
+      const db = await createPgDatabase();
+      try {
+        const env = { ...process.env, DATABASE_URL: db.url, HOUSTON_CONFIG: "" };
+        const results = await Promise.allSettled(
+          [1, 2, 3].map(() => run(process.execPath, [BIN, "migrate"], { env })),
+        );
+        for (const r of results)
+          assert.equal(r.status, "fulfilled", r.status === "rejected" ? String(r.reason) : "");
+        const store = await openStore({ databaseUrl: db.url, maxConnections: 1 });
+        const rows = await store.query<{ n: number }>(
+          sql`SELECT count(*)::int AS n FROM drizzle.__drizzle_migrations`,
+        );
+        const ready = await store.ready();
+        await store.close();
+        assert.ok(rows[0]!.n >= 1);
+        assert.equal(ready, true);
+      } finally {
+        await db.drop();
+      }
+    },
+  );
 });
 
 describe("houston run against PostgreSQL", () => {
-  it("records the run through a one-connection pool, migrating an empty database first", {
-    skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL (real PostgreSQL)",
-  }, async () => {
-    const db = await createPgDatabase();
-    try {
-      const env = { ...process.env, DATABASE_URL: db.url, HOUSTON_URL: "", HOUSTON_CONFIG: "" };
-      const out = await run(
-        process.execPath,
-        [BIN, "run", "--job", "pg_wrapped", "--", process.execPath, "-e", "1"],
-        {
-          env,
-        },
-      );
-      assert.equal(out.stderr, "");
-      const store = await openStore({ databaseUrl: db.url, maxConnections: 1 });
-      const rows = await store.query<{ status: string; exit_code: number }>(
-        sql`SELECT r.status, r.exit_code FROM runs r JOIN jobs j ON j.id = r.job_id WHERE j.name = 'pg_wrapped'`,
-      );
-      await store.close();
-      assert.deepEqual(rows, [{ status: "success", exit_code: 0 }]);
-    } finally {
-      await db.drop();
-    }
-  });
+  it(
+    "records the run through a one-connection pool, migrating an empty database first",
+    {
+      skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL (real PostgreSQL)",
+    },
+    async () => {
+      const db = await createPgDatabase();
+      try {
+        const env = { ...process.env, DATABASE_URL: db.url, HOUSTON_URL: "", HOUSTON_CONFIG: "" };
+        const out = await run(
+          process.execPath,
+          [BIN, "run", "--job", "pg_wrapped", "--", process.execPath, "-e", "1"],
+          {
+            env,
+          },
+        );
+        assert.equal(out.stderr, "");
+        const store = await openStore({ databaseUrl: db.url, maxConnections: 1 });
+        const rows = await store.query<{ status: string; exit_code: number }>(
+          sql`SELECT r.status, r.exit_code FROM runs r JOIN jobs j ON j.id = r.job_id WHERE j.name = 'pg_wrapped'`,
+        );
+        await store.close();
+        assert.deepEqual(rows, [{ status: "success", exit_code: 0 }]);
+      } finally {
+        await db.drop();
+      }
+    },
+  );
 });
 
 describe("the embedded PGlite store", () => {

@@ -262,47 +262,51 @@ describeEachStore("run_daily rollup", (kind) => {
     assert.deepEqual(await daily(store), await recomputed(store));
   });
 
-  it("stays equal to a recomputation from runs under concurrent ingest into one job and day", {
-    skip: kind === "postgres" ? false : "PGlite is a single session: nothing runs concurrently",
-  }, async () => {
-    const a = new Ingestor(store);
-    const b = new Ingestor(store);
-    const day = "2026-05-04";
-    const minute = (n: number) =>
-      `${day}T${String(Math.floor(n / 60) % 24).padStart(2, "0")}:${String(n % 60).padStart(2, "0")}:00`;
-    for (let round = 0; round < 8; round++) {
-      const batch = (who: string, offset: number) => {
-        const events: RunEvent[] = [];
-        for (let i = 0; i < 15; i++) {
-          const n = round * 150 + offset + i * 5;
-          // Runs of both writers start here and are finished by the other writer next round.
-          events.push(run("shared", `${who}-${round}-${i}`, "running", minute(n)));
-          if (round > 0) {
-            const other = who === "a" ? "b" : "a";
-            const prevN = (round - 1) * 150 + (offset === 0 ? 2 : 0) + i * 5;
-            events.push(
-              run(
-                "shared",
-                `${other}-${round - 1}-${i}`,
-                i % 4 === 0 ? "failed" : "success",
-                undefined,
-                minute(prevN + 3 + (i % 7)),
-                {
-                  rows: i * 10,
-                },
-              ),
-            );
+  it(
+    "stays equal to a recomputation from runs under concurrent ingest into one job and day",
+    {
+      skip: kind === "postgres" ? false : "PGlite is a single session: nothing runs concurrently",
+    },
+    async () => {
+      const a = new Ingestor(store);
+      const b = new Ingestor(store);
+      const day = "2026-05-04";
+      const minute = (n: number) =>
+        `${day}T${String(Math.floor(n / 60) % 24).padStart(2, "0")}:${String(n % 60).padStart(2, "0")}:00`;
+      for (let round = 0; round < 8; round++) {
+        const batch = (who: string, offset: number) => {
+          const events: RunEvent[] = [];
+          for (let i = 0; i < 15; i++) {
+            const n = round * 150 + offset + i * 5;
+            // Runs of both writers start here and are finished by the other writer next round.
+            events.push(run("shared", `${who}-${round}-${i}`, "running", minute(n)));
+            if (round > 0) {
+              const other = who === "a" ? "b" : "a";
+              const prevN = (round - 1) * 150 + (offset === 0 ? 2 : 0) + i * 5;
+              events.push(
+                run(
+                  "shared",
+                  `${other}-${round - 1}-${i}`,
+                  i % 4 === 0 ? "failed" : "success",
+                  undefined,
+                  minute(prevN + 3 + (i % 7)),
+                  {
+                    rows: i * 10,
+                  },
+                ),
+              );
+            }
           }
-        }
-        return events;
-      };
-      await Promise.all([a.apply(batch("a", 0)), b.apply(batch("b", 2))]);
-    }
-    const rows = await daily(store);
-    assert.equal(rows.length, 1);
-    assert.equal(rows[0]!.runs, 8 * 30);
-    assert.equal(rows[0]!.running, 30, "the last round's runs are still running");
-    assert.deepEqual(rows, await recomputed(store));
-    assert.equal(await dirtyCount(store), 0);
-  });
+          return events;
+        };
+        await Promise.all([a.apply(batch("a", 0)), b.apply(batch("b", 2))]);
+      }
+      const rows = await daily(store);
+      assert.equal(rows.length, 1);
+      assert.equal(rows[0]!.runs, 8 * 30);
+      assert.equal(rows[0]!.running, 30, "the last round's runs are still running");
+      assert.deepEqual(rows, await recomputed(store));
+      assert.equal(await dirtyCount(store), 0);
+    },
+  );
 });

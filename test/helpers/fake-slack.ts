@@ -77,6 +77,8 @@ export class FakeSlack {
   }
 
   static async start(): Promise<FakeSlack> {
+    // Assigned after the server exists; the handler only runs once it is listening.
+    // eslint-disable-next-line prefer-const
     let fake: FakeSlack | undefined;
     const server = createServer((req, res) => {
       fake!.handle(req, res).catch((err: unknown) => {

@@ -43,47 +43,55 @@ describeEachStore("POST /api/v1/lineage with real producers' events", (kind) => 
     await t?.close();
   });
 
-  it("accepts every shared OpenLineage fixture, one event per request as transports send them", {
-    skip,
-  }, async () => {
-    for (const f of fixtures!) {
-      for (const [i, ev] of f.events.entries()) {
-        const res = await t.post("/api/v1/lineage", ev as object);
-        assert.equal(res.status, 201, `${f.file} event ${i}: ${JSON.stringify(res.body).slice(0, 300)}`);
+  it(
+    "accepts every shared OpenLineage fixture, one event per request as transports send them",
+    {
+      skip,
+    },
+    async () => {
+      for (const f of fixtures!) {
+        for (const [i, ev] of f.events.entries()) {
+          const res = await t.post("/api/v1/lineage", ev as object);
+          assert.equal(res.status, 201, `${f.file} event ${i}: ${JSON.stringify(res.body).slice(0, 300)}`);
+        }
       }
-    }
-    const want = expected(fixtures!);
-    const [got] = await t.store.query<{ runs: number; updates: number; results: number }>(
-      sql`SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM dataset_updates)::int AS updates,
+      const want = expected(fixtures!);
+      const [got] = await t.store.query<{ runs: number; updates: number; results: number }>(
+        sql`SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM dataset_updates)::int AS updates,
           (SELECT count(*) FROM test_results)::int AS results`,
-    );
-    assert.deepEqual(got, { runs: want.runs, updates: want.datasetUpdates, results: want.testResults });
-    assert.ok(
-      want.runs > 30 && want.datasetUpdates > 5 && want.testResults > 5,
-      "fixtures exercise all three",
-    );
-  });
+      );
+      assert.deepEqual(got, { runs: want.runs, updates: want.datasetUpdates, results: want.testResults });
+      assert.ok(
+        want.runs > 30 && want.datasetUpdates > 5 && want.testResults > 5,
+        "fixtures exercise all three",
+      );
+    },
+  );
 
-  it("lands a dbt model's START and FAIL as one failed run with its error and its dbt job as group", {
-    skip,
-  }, async () => {
-    const rows = await t.store.query<{
-      status: string;
-      error: string | null;
-      group_name: string | null;
-      duration_ms: number | null;
-    }>(
-      sql`SELECT r.status, r.error, j.group_name, r.duration_ms::int AS duration_ms FROM runs r JOIN jobs j ON j.id = r.job_id
+  it(
+    "lands a dbt model's START and FAIL as one failed run with its error and its dbt job as group",
+    {
+      skip,
+    },
+    async () => {
+      const rows = await t.store.query<{
+        status: string;
+        error: string | null;
+        group_name: string | null;
+        duration_ms: number | null;
+      }>(
+        sql`SELECT r.status, r.error, j.group_name, r.duration_ms::int AS duration_ms FROM runs r JOIN jobs j ON j.id = r.job_id
           WHERE j.namespace = 'dbt-test-namespace' AND j.name = 'model.jaffle_shop.orders' AND r.status = 'failed'`,
-    );
-    assert.equal(rows.length, 1, "the dbt failed_run fixture produced one failed run of the model");
-    assert.ok(rows[0]!.error && rows[0]!.error.length > 0, "with the error message");
-    assert.equal(rows[0]!.group_name, "dbt-run-jaffle_shop", "grouped under the dbt run job");
-    assert.ok(
-      rows[0]!.duration_ms !== null && rows[0]!.duration_ms >= 0,
-      "START and FAIL merged into one run",
-    );
-  });
+      );
+      assert.equal(rows.length, 1, "the dbt failed_run fixture produced one failed run of the model");
+      assert.ok(rows[0]!.error && rows[0]!.error.length > 0, "with the error message");
+      assert.equal(rows[0]!.group_name, "dbt-run-jaffle_shop", "grouped under the dbt run job");
+      assert.ok(
+        rows[0]!.duration_ms !== null && rows[0]!.duration_ms >= 0,
+        "START and FAIL merged into one run",
+      );
+    },
+  );
 
   it("records dbt test assertions as pass and fail results", { skip }, async () => {
     const rows = await t.store.query<{ status: string; n: number }>(

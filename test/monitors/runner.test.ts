@@ -51,58 +51,64 @@ describeEachStore("runMonitors", (kind) => {
   });
 });
 
-describe("runMonitors across replicas (postgres)", {
-  skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL",
-}, () => {
-  let store: TestStore;
-  let others: Store[] = [];
-  before(async () => {
-    store = await openTestStore("postgres");
-    others = [
-      await openStore({ databaseUrl: store.url!, maxConnections: 2 }),
-      await openStore({ databaseUrl: store.url!, maxConnections: 2 }),
-    ];
-  });
-  after(async () => {
-    for (const o of others) await o.close();
-    await store.dispose();
-  });
+describe(
+  "runMonitors across replicas (postgres)",
+  {
+    skip: TEST_DATABASE_URL ? false : "needs TEST_DATABASE_URL",
+  },
+  () => {
+    let store: TestStore;
+    let others: Store[] = [];
+    before(async () => {
+      store = await openTestStore("postgres");
+      others = [
+        await openStore({ databaseUrl: store.url!, maxConnections: 2 }),
+        await openStore({ databaseUrl: store.url!, maxConnections: 2 }),
+      ];
+    });
+    after(async () => {
+      for (const o of others) await o.close();
+      await store.dispose();
+    });
 
-  it("evaluates a minute exactly once when three replicas race for it, with one incident and one page per breach", async () => {
-    const w = new World(store);
-    await fiveMissed(w);
-    const config = configOf();
-    const stores = [store, ...others];
-    const results = await Promise.all(
-      stores.map((s, i) => runMonitors(s, plus(DUE, i * 1000), config, { replicaId: `replica-${i}` })),
-    );
-    assert.equal(results.filter((r) => r.claimed).length, 1);
-    assert.equal(results.find((r) => r.claimed)!.breaches, 5);
-    const incidents = await w.incidents();
-    assert.equal(incidents.length, 5);
-    assert.equal(new Set(incidents.map((i) => i.key)).size, 5);
-    const out = await w.outbox();
-    assert.equal(out.filter((o) => o.target === "pagerduty").length, 5, "one page per breach");
-    assert.equal(out.filter((o) => o.target === "slack").length, 1, "one post for the group");
-    // The next minute, raced again: still one incident per breach, nothing new to send.
-    const next = await Promise.all(
-      stores.map((s, i) => runMonitors(s, plus(DUE, MIN + i * 1000), config, { replicaId: `replica-${i}` })),
-    );
-    assert.equal(next.filter((r) => r.claimed).length, 1);
-    assert.equal((await w.incidents()).length, 5);
-    assert.equal((await w.outbox()).length, out.length);
-  });
+    it("evaluates a minute exactly once when three replicas race for it, with one incident and one page per breach", async () => {
+      const w = new World(store);
+      await fiveMissed(w);
+      const config = configOf();
+      const stores = [store, ...others];
+      const results = await Promise.all(
+        stores.map((s, i) => runMonitors(s, plus(DUE, i * 1000), config, { replicaId: `replica-${i}` })),
+      );
+      assert.equal(results.filter((r) => r.claimed).length, 1);
+      assert.equal(results.find((r) => r.claimed)!.breaches, 5);
+      const incidents = await w.incidents();
+      assert.equal(incidents.length, 5);
+      assert.equal(new Set(incidents.map((i) => i.key)).size, 5);
+      const out = await w.outbox();
+      assert.equal(out.filter((o) => o.target === "pagerduty").length, 5, "one page per breach");
+      assert.equal(out.filter((o) => o.target === "slack").length, 1, "one post for the group");
+      // The next minute, raced again: still one incident per breach, nothing new to send.
+      const next = await Promise.all(
+        stores.map((s, i) =>
+          runMonitors(s, plus(DUE, MIN + i * 1000), config, { replicaId: `replica-${i}` }),
+        ),
+      );
+      assert.equal(next.filter((r) => r.claimed).length, 1);
+      assert.equal((await w.incidents()).length, 5);
+      assert.equal((await w.outbox()).length, out.length);
+    });
 
-  it("keeps one incident per key even when evaluations of two minutes overlap", async () => {
-    const config = configOf();
-    await Promise.all(
-      [store, ...others].map((s, i) =>
-        runMonitors(s, plus(DUE, 10 * MIN + i * MIN), config, { replicaId: `replica-${i}` }),
-      ),
-    );
-    assert.equal((await store.query(sql`SELECT key FROM incidents`)).length, 5);
-  });
-});
+    it("keeps one incident per key even when evaluations of two minutes overlap", async () => {
+      const config = configOf();
+      await Promise.all(
+        [store, ...others].map((s, i) =>
+          runMonitors(s, plus(DUE, 10 * MIN + i * MIN), config, { replicaId: `replica-${i}` }),
+        ),
+      );
+      assert.equal((await store.query(sql`SELECT key FROM incidents`)).length, 5);
+    });
+  },
+);
 
 describeEachStore("monitors over the demo fleet", (kind) => {
   let store: TestStore;
