@@ -11,10 +11,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
-import { formatDuration } from "../src/questions/format.ts";
-import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDateTime, formatTime } from "../src/questions/time.ts";
-import type { AskContext, Command, Question } from "../src/questions/types.ts";
+import { formatDuration, scopeOf } from "../src/questions/format.ts";
+import { during, formatDateTime, formatTime } from "../src/questions/time.ts";
+import type { Command } from "../src/questions/types.ts";
 
 const HOUR_MS = 3_600_000;
 
@@ -42,27 +41,6 @@ interface SlotRow {
   slot_at: string;
   due_at: string;
   started_at?: string;
-}
-
-/** "the last 7 days" reads "in the last 7 days"; "yesterday (Sat 21 Nov)" stays as is. */
-function during(label: string): string {
-  return label.startsWith("the ") ? `in ${label}` : label;
-}
-
-/** The group or job a fleet question is narrowed to, if it names one; an unknown name raises did-you-mean. */
-async function scopeOf(
-  ctx: AskContext,
-  q: Question,
-): Promise<{ kind: "group" | "job"; name: string } | undefined> {
-  if (!q.names.length) return undefined;
-  const job = await findKnown(ctx.store, "job", q.names);
-  if (job) return { kind: "job", name: job };
-  const group = await findKnown(ctx.store, "group", q.names);
-  if (group) return { kind: "group", name: group };
-  const given = q.names[0]!;
-  const jobs = closest(given, await knownNames(ctx.store, "job"));
-  if (jobs.length) throw new UnknownNameError("job", given, jobs);
-  throw new UnknownNameError("group", given, closest(given, await knownNames(ctx.store, "group")));
 }
 
 const command: Command = {

@@ -14,7 +14,7 @@ import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration, subject } from "../src/questions/format.ts";
 import { findKnown, resolveName, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDateTime, formatDay, localDay } from "../src/questions/time.ts";
+import { during, formatDateTime, formatDay, localDay } from "../src/questions/time.ts";
 import type { Command, Question } from "../src/questions/types.ts";
 
 const AFTER_ALL =
@@ -49,11 +49,6 @@ interface YRow {
   started_at: string | null;
   ended_at: string | null;
   run_at: string | null;
-}
-
-/** "the last 7 days" reads "in the last 7 days"; "yesterday (Sat 21 Nov)" stays as is. */
-function during(label: string): string {
-  return label.startsWith("the ") ? `in ${label}` : label;
 }
 
 /** The group the question compares against, and the job it asks about (never the group's own token). */

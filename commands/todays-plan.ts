@@ -10,10 +10,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code } from "../src/questions/answer.ts";
-import { formatDuration } from "../src/questions/format.ts";
-import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDateTime, formatDay, formatTime, localDay } from "../src/questions/time.ts";
-import type { AskContext, Command, Question } from "../src/questions/types.ts";
+import { formatDuration, scopeOf } from "../src/questions/format.ts";
+import { during, formatDateTime, formatDay, formatTime, localDay } from "../src/questions/time.ts";
+import type { Command } from "../src/questions/types.ts";
 
 const DAY_MS = 86_400_000;
 /** Days of history behind a job's typical duration. */
@@ -51,27 +50,6 @@ interface Slot {
   started_at: string | null;
   typical_ms: number | null;
   expected_end: string | null;
-}
-
-/** "the last 7 days" reads "in the last 7 days"; "today (Sun 22 Nov)" stays as is. */
-function during(label: string): string {
-  return label.startsWith("the ") ? `in ${label}` : label;
-}
-
-/** The group or job a fleet question is narrowed to, if it names one; an unknown name raises did-you-mean. */
-async function scopeOf(
-  ctx: AskContext,
-  q: Question,
-): Promise<{ kind: "group" | "job"; name: string } | undefined> {
-  if (!q.names.length) return undefined;
-  const group = await findKnown(ctx.store, "group", q.names);
-  if (group) return { kind: "group", name: group };
-  const job = await findKnown(ctx.store, "job", q.names);
-  if (job) return { kind: "job", name: job };
-  const given = q.names[0]!;
-  const groups = closest(given, await knownNames(ctx.store, "group"));
-  if (groups.length) throw new UnknownNameError("group", given, groups);
-  throw new UnknownNameError("job", given, closest(given, await knownNames(ctx.store, "job")));
 }
 
 const command: Command = {

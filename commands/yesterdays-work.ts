@@ -12,10 +12,9 @@
 import { type SQL, sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code } from "../src/questions/answer.ts";
-import { formatDuration } from "../src/questions/format.ts";
-import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDateTime, parseTimeWindow } from "../src/questions/time.ts";
-import type { AskContext, Command, Question } from "../src/questions/types.ts";
+import { formatDuration, scopeOf } from "../src/questions/format.ts";
+import { during, formatDateTime, parseTimeWindow } from "../src/questions/time.ts";
+import type { Command } from "../src/questions/types.ts";
 
 const DAY_MS = 86_400_000;
 /** Longest window whose p50/p95 are computed exactly from raw runs (a week, plus DST slack). */
@@ -43,27 +42,6 @@ interface Totals {
   p50: number | null;
   p95: number | null;
   timed: number;
-}
-
-/** "the last 7 days" reads "in the last 7 days"; "yesterday (Sat 21 Nov)" stays as is. */
-function during(label: string): string {
-  return label.startsWith("the ") ? `in ${label}` : label;
-}
-
-/** The group or job a fleet question is narrowed to, if it names one; an unknown name raises did-you-mean. */
-async function scopeOf(
-  ctx: AskContext,
-  q: Question,
-): Promise<{ kind: "group" | "job"; name: string } | undefined> {
-  if (!q.names.length) return undefined;
-  const group = await findKnown(ctx.store, "group", q.names);
-  if (group) return { kind: "group", name: group };
-  const job = await findKnown(ctx.store, "job", q.names);
-  if (job) return { kind: "job", name: job };
-  const given = q.names[0]!;
-  const groups = closest(given, await knownNames(ctx.store, "group"));
-  if (groups.length) throw new UnknownNameError("group", given, groups);
-  throw new UnknownNameError("job", given, closest(given, await knownNames(ctx.store, "job")));
 }
 
 const dayOf = (d: Date) => d.toISOString().slice(0, 10);

@@ -1,8 +1,8 @@
 // Small shared pieces of answers: durations, status icons, percentages, and picking the
 // subject (job, dataset, …) a question is about.
 import type { Store } from "../db/client.ts";
-import { findKnown, type NameKind, resolveName, UnknownNameError } from "./resolve.ts";
-import type { Question } from "./types.ts";
+import { closest, findKnown, knownNames, type NameKind, resolveName, UnknownNameError } from "./resolve.ts";
+import type { AskContext, Question } from "./types.ts";
 
 /** 52 min, 1h 05m, 3.2 s, 2d 4h. */
 export function formatDuration(ms: number): string {
@@ -63,3 +63,19 @@ export async function subject(store: Store, q: Question, kind: NameKind): Promis
 }
 
 export const jobSubject = (store: Store, q: Question) => subject(store, q, "job");
+
+/** The group or job a fleet question is narrowed to, if it names one; an unknown name raises did-you-mean. */
+export async function scopeOf(
+  ctx: AskContext,
+  q: Question,
+): Promise<{ kind: "group" | "job"; name: string } | undefined> {
+  if (!q.names.length) return undefined;
+  const job = await findKnown(ctx.store, "job", q.names);
+  if (job) return { kind: "job", name: job };
+  const group = await findKnown(ctx.store, "group", q.names);
+  if (group) return { kind: "group", name: group };
+  const given = q.names[0]!;
+  const jobs = closest(given, await knownNames(ctx.store, "job"));
+  if (jobs.length) throw new UnknownNameError("job", given, jobs);
+  throw new UnknownNameError("group", given, closest(given, await knownNames(ctx.store, "group")));
+}

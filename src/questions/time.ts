@@ -249,6 +249,6 @@ export function parseTimeWindow(text: string, now: Date, tz: string): TimeWindow
 }
 
 /** The window as it reads after a verb: "in the last 7 days", but "yesterday (Sat 21 Nov)". */
-export function during(w: { label: string }): string {
-  return /^(the |this |last )/.test(w.label) ? `in ${w.label}` : w.label;
+export function during(label: string): string {
+  return label.startsWith("the ") ? `in ${label}` : label;
 }
