@@ -5,136 +5,25 @@
 // artifact, (project, at) for one project, (at) for a period, and the partial index on
 // non-successes for failure questions.
 //
-// The small period/environment helpers at the top are exported for the sibling families
-// (projects, schema-changes, environments) so that all deploy questions read words alike.
-import { TZDate } from "@date-fns/tz";
-import { format, startOfMonth, subDays, subMonths } from "date-fns";
+// Periods and environments come from src/questions/scope.ts, shared with the sibling
+// families (projects, schema-changes, environments).
 import { type SQL, sql } from "drizzle-orm";
 import type { DeployKind } from "../src/db/schema.ts";
 import { json, ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
-import { pct, statusIcon } from "../src/questions/format.ts";
+import {
+  Period,
+  canonicalEnv,
+  envIn,
+  envRank,
+  environmentOf,
+  periodDays,
+  periodOf,
+} from "../src/questions/scope.ts";
+import { pct, plainWords, statusIcon } from "../src/questions/format.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
-import { formatDateTime, formatDay } from "../src/questions/time.ts";
+import { during, formatDateTime } from "../src/questions/time.ts";
 import type { AskContext, Command, Question } from "../src/questions/types.ts";
-
-// ---------------------------------------------------------------------------------------
-// Shared by the deploy-related families.
-
-export interface Period {
-  from: Date;
-  to: Date;
-  /** As time.ts labels windows: "the last 30 days", "this week", "yesterday (Sat 21 Nov)". */
-  label: string;
-  /** The question named the period (else it is the family's default). */
-  given: boolean;
-}
-
-const DAY_MS = 86_400_000;
-
-/**
- * The question's window, else "this month" / "last month" (which time.ts does not read),
- * else the family's default of the last `defaultDays` days.
- */
-export function periodOf(q: Question, now: Date, tz: string, defaultDays: number): Period {
-  if (q.window) return { from: q.window.from, to: q.window.to, label: q.window.label, given: true };
-  const local = new TZDate(now.getTime(), tz);
-  if (/\bthis month\b/.test(q.text)) {
-    const from = startOfMonth(local);
-    return {
-      from: new Date(from.getTime()),
-      to: now,
-      label: `this month (since ${formatDay(from, tz)})`,
-      given: true,
-    };
-  }
-  if (/\b(?:last|previous) month\b/.test(q.text)) {
-    const to = startOfMonth(local);
-    const from = startOfMonth(subMonths(local, 1));
-    return {
-      from: new Date(from.getTime()),
-      to: new Date(to.getTime()),
-      label: `last month (${format(from, "MMMM")})`,
-      given: true,
-    };
-  }
-  if (/\b(?:past|recent) month\b/.test(q.text)) {
-    return { from: subDays(now, 30), to: now, label: "the last 30 days", given: true };
-  }
-  return { from: subDays(now, defaultDays), to: now, label: `the last ${defaultDays} days`, given: false };
-}
-
-/** A window label as it reads inside a sentence: "in the last 7 days", "this week", "on Fri 20 Nov". */
-export function during(label: string): string {
-  return /^the (?:last|past)\b/.test(label) ? `in ${label}` : label;
-}
-
-/** Days (fractional) in a period, for rates. */
-export function periodDays(p: Period): number {
-  return Math.max((p.to.getTime() - p.from.getTime()) / DAY_MS, 1 / 24);
-}
-
-/** Words people use for environments → the canonical name parse.ts uses. */
-export const ENV_WORDS: Record<string, string> = {
-  prod: "prod",
-  production: "prod",
-  prd: "prod",
-  live: "prod",
-  staging: "staging",
-  stage: "staging",
-  stg: "staging",
-  dev: "dev",
-  development: "dev",
-  sandbox: "dev",
-  qa: "qa",
-  test: "qa",
-  uat: "qa",
-};
-const ENV_ALTERNATION = "prod|production|prd|staging|stage|stg|dev|development|qa|uat";
-
-/** Stored values that mean an environment: sources write "production" as often as "prod". */
-export function envValues(env: string): string[] {
-  const vals = Object.entries(ENV_WORDS)
-    .filter(([word, canon]) => canon === env && word !== "live" && word !== "sandbox" && word !== "test")
-    .map(([word]) => word);
-  return vals.length ? vals : [env.toLowerCase()];
-}
-
-/** The canonical environment of a stored value ("Production" → "prod"); unknown values as given. */
-export function canonicalEnv(value: string | null): string | null {
-  if (value === null || value === "") return null;
-  return ENV_WORDS[value.toLowerCase()] ?? value;
-}
-
-/** A condition "column holds environment `env`" (any of its spellings), as bound parameters. */
-export function envIn(column: SQL, env: string): SQL {
-  return sql`lower(${column}) IN (SELECT jsonb_array_elements_text(${json(envValues(env))}))`;
-}
-
-/**
- * The environment a question is about: "in prod" (parse.ts), else "to prod" / "into staging"
- * (where a deploy went), else "prod deploys" / "production schema" (an environment before
- * one of `nouns`).
- */
-export function environmentOf(q: Question, nouns: string[] = []): string | undefined {
-  if (q.environment) return q.environment;
-  const to = new RegExp(`\\b(?:to|into)\\s+(${ENV_ALTERNATION})\\b`).exec(q.text);
-  if (to) return ENV_WORDS[to[1]!];
-  if (nouns.length) {
-    const before = new RegExp(`\\b(${ENV_ALTERNATION})\\s+(?:${nouns.join("|")})\\b`).exec(q.text);
-    if (before) return ENV_WORDS[before[1]!];
-  }
-  return undefined;
-}
-
-const ENV_ORDER = ["prod", "staging", "qa", "dev"];
-
-/** prod first, then staging, qa, dev, then anything else alphabetically. */
-export function envRank(env: string | null): string {
-  const c = canonicalEnv(env);
-  const i = c === null ? -1 : ENV_ORDER.indexOf(c);
-  return i >= 0 ? `${i}` : `9${c ?? "~"}`;
-}
 
 export interface DeployRow {
   id: number;
@@ -178,11 +67,6 @@ export function deployLine(d: DeployRow, tz: string, now: Date, withArtifact = t
 export const TICKET = /^[A-Z][A-Z0-9]*-\d+$/;
 /** Semver-like versions (v1.8.0, 2.4): a filter, not a name. A commit sha cannot be told from a name. */
 const VERSION = /^v?\d+(?:\.\d+)+(?:[-+][\w.]+)?$/i;
-
-/** Words of the question that could be a name (as format.ts reads them). */
-export function plainWords(q: Question): string[] {
-  return q.text.split(/\s+/).filter((w) => w.length > 2);
-}
 
 // ---------------------------------------------------------------------------------------
 // This family.
@@ -290,7 +174,7 @@ const command: Command = {
 async function artifactStatus(ctx: AskContext, q: Question, f: Filters) {
   const tz = ctx.timezone;
   const artifact = f.artifact!;
-  const period = periodOf(q, ctx.now, tz, 30);
+  const period = periodOf(q, ctx.now, 30);
   const inPeriod = period.given ? period : undefined;
   const rows = await ctx.store.query<DeployRow>(
     sql`SELECT ${DEPLOY_COLUMNS} FROM deploys d WHERE ${where(f, inPeriod)}
@@ -387,7 +271,7 @@ async function versions(ctx: AskContext, q: Question, f: Filters) {
   const b = new AnswerBuilder();
   if (!f.artifact) {
     // No artifact named: what is deployed, for everything deployed in the period.
-    const period = periodOf(q, ctx.now, tz, 30);
+    const period = periodOf(q, ctx.now, 30);
     const rows = await ctx.store.query<DeployRow>(
       sql`SELECT DISTINCT ON (d.artifact, coalesce(d.environment, '')) ${DEPLOY_COLUMNS}
           FROM deploys d WHERE ${where(f, period)} AND d.status = 'success'
@@ -473,7 +357,7 @@ async function versions(ctx: AskContext, q: Question, f: Filters) {
 /** "How many deploys …", "failed deploys …": counts by status, kind and environment, and the list. */
 async function counts(ctx: AskContext, q: Question, f: Filters) {
   const tz = ctx.timezone;
-  const period = periodOf(q, ctx.now, tz, 30);
+  const period = periodOf(q, ctx.now, 30);
   const kinds = KIND_WORDS.filter(([re]) => re.test(q.text)).map(([, k]) => k);
   const status: StatusClass = ROLLED_BACK.test(q.text)
     ? "rolled_back"

@@ -6,9 +6,10 @@
 // Deploys add the release view: which pipeline artifacts reached each environment.
 import { sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
+import { during } from "../src/questions/time.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import type { Command } from "../src/questions/types.ts";
-import { canonicalEnv, during, ENV_WORDS, envRank, periodOf } from "./deploys.ts";
+import { canonicalEnv, ENV_WORDS, envRank, periodOf } from "../src/questions/scope.ts";
 
 const COUNTABLE = /\b(?:pipelines?|jobs?|dags?|workflows?|groups?)\b/;
 const HOW_MANY = /\bhow many\b|\bnumber of\b|\bcount\b|\bwhich\b|\bwhat\b|\blist\b|\bshow\b/;
@@ -66,7 +67,7 @@ const command: Command = {
     return 0;
   },
   async run(ctx, q) {
-    const period = periodOf(q, ctx.now, ctx.timezone, 30);
+    const period = periodOf(q, ctx.now, 30);
     const fromDay = period.from.toISOString().slice(0, 10);
     const toDay = period.to.toISOString().slice(0, 10);
     // The jobs table is one row per job (thousands at most); activity is a primary-key probe

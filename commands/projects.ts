@@ -9,25 +9,14 @@
 // artifact; and the tests of those jobs or on those datasets.
 import { type SQL, sql } from "drizzle-orm";
 import { json, ts } from "../src/db/sql.ts";
+import { during } from "../src/questions/time.ts";
+import { plainWords } from "../src/questions/format.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { statusIcon } from "../src/questions/format.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
 import type { AskContext, Command, Question } from "../src/questions/types.ts";
-import {
-  DEPLOY_COLUMNS,
-  type DeployRow,
-  deployLine,
-  during,
-  envIn,
-  environmentOf,
-  envRank,
-  envValues,
-  periodOf,
-  plainWords,
-  statusWord,
-  TICKET,
-  when,
-} from "./deploys.ts";
+import { DEPLOY_COLUMNS, type DeployRow, deployLine, statusWord, TICKET, when } from "./deploys.ts";
+import { envIn, environmentOf, envRank, envValues, periodOf } from "../src/questions/scope.ts";
 
 const TICKET_WORDS = /\btickets?\b|\bjira\b|\bissues?\b|\bstories\b/;
 const PROJECT_WORDS = /\bprojects?\b/;
@@ -103,7 +92,7 @@ async function released(
   artifact: string | undefined,
 ) {
   const tz = ctx.timezone;
-  const period = periodOf(q, ctx.now, tz, 30);
+  const period = periodOf(q, ctx.now, 30);
   const env = environmentOf(q, ENV_NOUNS) ?? "prod";
   const scope: SQL[] = [sql`d.at >= ${ts(period.from)} AND d.at < ${ts(period.to)}`];
   if (project) scope.push(sql`d.project = ${project}`);
@@ -210,7 +199,7 @@ function sameEnv(value: string | null, env: string): boolean {
 /** "Was DATA-1252 released?": every deploy that carried the ticket, and whether it reached prod. */
 async function ticketStatus(ctx: AskContext, q: Question, ticket: string) {
   const tz = ctx.timezone;
-  const period = periodOf(q, ctx.now, tz, TICKET_LOOKBACK_DAYS);
+  const period = periodOf(q, ctx.now, TICKET_LOOKBACK_DAYS);
   const env = environmentOf(q, ENV_NOUNS) ?? "prod";
   const rows = await ctx.store.query<DeployRow>(
     sql`SELECT ${DEPLOY_COLUMNS} FROM deploys d
@@ -272,7 +261,7 @@ interface TestRow {
 /** "What's happening in project P?" (or in every project when none is named). */
 async function overview(ctx: AskContext, q: Question, project: string | undefined, note?: string) {
   const tz = ctx.timezone;
-  const period = periodOf(q, ctx.now, tz, 30);
+  const period = periodOf(q, ctx.now, 30);
   const env = environmentOf(q, ENV_NOUNS);
   const span = during(period.label);
   const scope: SQL[] = [sql`d.at >= ${ts(period.from)} AND d.at < ${ts(period.to)}`];

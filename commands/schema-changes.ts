@@ -13,21 +13,13 @@
 // both readings agree there.
 import { sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
+import { plainWords } from "../src/questions/format.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
-import { formatDateTime } from "../src/questions/time.ts";
+import { during, formatDateTime } from "../src/questions/time.ts";
 import type { Command } from "../src/questions/types.ts";
-import {
-  canonicalEnv,
-  during,
-  ENV_WORDS,
-  environmentOf,
-  periodDays,
-  periodOf,
-  plainWords,
-  TICKET,
-  when,
-} from "./deploys.ts";
+import { TICKET, when } from "./deploys.ts";
+import { canonicalEnv, ENV_WORDS, environmentOf, periodDays, periodOf } from "../src/questions/scope.ts";
 
 interface Field {
   name: string;
@@ -113,7 +105,7 @@ const command: Command = {
   },
   async run(ctx, q) {
     const tz = ctx.timezone;
-    const period = periodOf(q, ctx.now, tz, 30);
+    const period = periodOf(q, ctx.now, 30);
     const allEnvs = ALL_ENVS.test(q.text);
     const env = allEnvs ? undefined : (environmentOf(q, ["schemas?", "tables?", "datasets?"]) ?? "prod");
     const names = q.names.filter((n) => !TICKET.test(n));

@@ -271,6 +271,25 @@ export function parseHoustonFile(text: string, file: string, defaultTimezone: st
   return out;
 }
 
+/** severity, owner, channel and routing_key: the alerting fields jobs and datasets share. */
+function readAlerting(
+  str: Reader,
+  path: string,
+  at: At,
+  fields: { severity?: Severity; owner?: string; channel?: string; routingKey?: string },
+): void {
+  const severity = readSeverity(str, path, at);
+  if (severity) fields.severity = severity;
+  for (const [k, field] of [
+    ["owner", "owner"],
+    ["channel", "channel"],
+    ["routing_key", "routingKey"],
+  ] as const) {
+    const v = str(k);
+    if (v.value) fields[field] = v.value;
+  }
+}
+
 function scalarReader(map: YAMLMap, path: string, at: At): Reader {
   return (k: string): { value?: string; node?: Node } => {
     const n = map.get(k, true) as Node | undefined;
@@ -382,16 +401,7 @@ function readJob(node: Node, path: string, defaultTimezone: string, at: At): Job
   if (maxDuration) fields.maxDuration = maxDuration;
   const streak = readStreak(str, path, at);
   if (streak !== undefined) fields.failureStreak = streak;
-  const severity = readSeverity(str, path, at);
-  if (severity) fields.severity = severity;
-  for (const [k, field] of [
-    ["owner", "owner"],
-    ["channel", "channel"],
-    ["routing_key", "routingKey"],
-  ] as const) {
-    const v = str(k);
-    if (v.value) fields[field] = v.value;
-  }
+  readAlerting(str, path, at, fields);
   const ns = str("namespace");
   if ("match" in identity) {
     refuseOnRule(map, path, JOB_NAME_ONLY, "job", at);
@@ -443,16 +453,7 @@ function readDataset(
   const fields: DatasetMonitorFields = {};
   const grace = readGraceLike(str, "arrival_grace", path, at, 86400);
   if (grace !== undefined) fields.arrivalGraceSeconds = grace;
-  const severity = readSeverity(str, path, at);
-  if (severity) fields.severity = severity;
-  for (const [k, field] of [
-    ["owner", "owner"],
-    ["channel", "channel"],
-    ["routing_key", "routingKey"],
-  ] as const) {
-    const v = str(k);
-    if (v.value) fields[field] = v.value;
-  }
+  readAlerting(str, path, at, fields);
   const ns = str("namespace");
   if ("match" in identity) {
     refuseOnRule(map, path, DATASET_NAME_ONLY, "dataset", at);

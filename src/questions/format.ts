@@ -44,7 +44,7 @@ export function pct(part: number, whole: number): string {
 }
 
 /** Words of the question that could be a name (for questions that use no quotes or underscores). */
-function plainWords(q: Question): string[] {
+export function plainWords(q: Question): string[] {
   return q.text.split(/\s+/).filter((w) => w.length > 2);
 }
 
