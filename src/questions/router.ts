@@ -21,24 +21,29 @@ const HELP = /^(?:help|\?|what can you do|what do you (?:know|answer)|how do i u
 export async function ask(commands: Command[], ctx: AskContext, input: string): Promise<AskResult> {
   const q = parseQuestion(input, ctx.now, ctx.timezone);
   if (q.text === "" || HELP.test(q.text)) return { answer: help(commands), family: "help", question: q };
+  const best = bestCommand(commands, q);
+  if (!best) return { answer: notUnderstood(commands, q), family: "not-understood", question: q };
+  try {
+    return { answer: await best.run(ctx, q), family: best.id, question: q };
+  } catch (err) {
+    if (err instanceof UnknownNameError)
+      return { answer: didYouMean(err), family: "did-you-mean", question: q };
+    ctx.log?.error({ err, family: best.id }, "question failed");
+    const b = new AnswerBuilder().section(
+      `:warning: Something went wrong answering that (${best.title}). The error is in Houston's log; try again or rephrase.`,
+    );
+    return { answer: b.build(), family: "error", question: q };
+  }
+}
+
+/** The family that answers a question: the highest score, first loaded on a tie; none below MIN_SCORE. */
+export function bestCommand(commands: Command[], q: Question): Command | undefined {
   let best: { c: Command; score: number } | undefined;
   for (const c of commands) {
     const score = c.match(q);
     if (score > (best?.score ?? 0)) best = { c, score };
   }
-  if (!best || best.score < MIN_SCORE)
-    return { answer: notUnderstood(commands, q), family: "not-understood", question: q };
-  try {
-    return { answer: await best.c.run(ctx, q), family: best.c.id, question: q };
-  } catch (err) {
-    if (err instanceof UnknownNameError)
-      return { answer: didYouMean(err), family: "did-you-mean", question: q };
-    ctx.log?.error({ err, family: best.c.id }, "question failed");
-    const b = new AnswerBuilder().section(
-      `:warning: Something went wrong answering that (${best.c.title}). The error is in Houston's log; try again or rephrase.`,
-    );
-    return { answer: b.build(), family: "error", question: q };
-  }
+  return best && best.score >= MIN_SCORE ? best.c : undefined;
 }
 
 export function help(commands: Command[]): Answer {

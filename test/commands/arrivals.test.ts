@@ -4,13 +4,12 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { TZDate } from "@date-fns/tz";
 import type { DatasetEvent } from "../../src/ingest/events.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { formatDuration } from "../../src/questions/format.ts";
 import { parseQuestion } from "../../src/questions/parse.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
-import { ask } from "../../src/questions/router.ts";
+import { bestCommand } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const MIN = 60_000;
@@ -68,11 +67,7 @@ describeEachStore("arrivals family", (kind) => {
   });
   after(() => store.dispose());
 
-  const q = async (text: string, tz = "UTC") => {
-    const r = await ask(commands, demoContext(store, tz), text);
-    const out = toTerminal(r.answer);
-    return { family: r.family, out, head: out.split("\n")[0]! };
-  };
+  const q = (text: string, tz = "UTC") => askDemo(commands, store, text, tz);
   const last7 = expectedDeliveries(new Date(DEMO_NOW.getTime() - 7 * DAY), DEMO_NOW);
 
   it("the demo plants shipfast_logistics ~3.5 h late on each of the last 3 days", () => {
@@ -98,8 +93,7 @@ describeEachStore("arrivals family", (kind) => {
       ...commands.find((c) => c.id === "arrivals")!.examples,
     ]) {
       const pq = parseQuestion(text, DEMO_NOW, "UTC");
-      const best = commands.reduce((a, c) => (c.match(pq) > a.match(pq) ? c : a));
-      assert.equal(best.id, "arrivals", text);
+      assert.equal(bestCommand(commands, pq)?.id, "arrivals", text);
     }
   });
 

@@ -3,11 +3,9 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import type { DeployEvent } from "../../src/ingest/events.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
-import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const DAY = 86_400_000;
@@ -31,10 +29,7 @@ describeEachStore("deploys family", (kind) => {
   });
   after(() => store.dispose());
 
-  const q = async (text: string, tz = "UTC") => {
-    const r = await ask(commands, demoContext(store, tz), text);
-    return { family: r.family, out: toTerminal(r.answer), head: toTerminal(r.answer).split("\n")[0]! };
-  };
+  const q = (text: string, tz = "UTC") => askDemo(commands, store, text, tz);
 
   it("the demo plants the deploys these tests rely on", () => {
     assert.equal(failedProd.version, "v1.8.0");

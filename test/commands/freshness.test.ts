@@ -3,13 +3,12 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import type { DatasetEvent } from "../../src/ingest/events.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { formatDuration } from "../../src/questions/format.ts";
 import { parseQuestion } from "../../src/questions/parse.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
-import { ask } from "../../src/questions/router.ts";
+import { bestCommand } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { DEMO_NOW, DEMO_UNTIL, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, DEMO_UNTIL, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const HOUR = 3_600_000;
@@ -32,11 +31,7 @@ describeEachStore("freshness family", (kind) => {
   });
   after(() => store.dispose());
 
-  const q = async (text: string, tz = "UTC") => {
-    const r = await ask(commands, demoContext(store, tz), text);
-    const out = toTerminal(r.answer);
-    return { family: r.family, out, head: out.split("\n")[0]! };
-  };
+  const q = (text: string, tz = "UTC") => askDemo(commands, store, text, tz);
 
   it("the demo plants a stale analytics.dim_customers: 92 h old at midnight, SLA 26 h", () => {
     assert.equal(stale.subject, "analytics.dim_customers");
@@ -56,8 +51,7 @@ describeEachStore("freshness family", (kind) => {
       ...commands.find((c) => c.id === "freshness")!.examples,
     ]) {
       const pq = parseQuestion(text, DEMO_NOW, "UTC");
-      const best = commands.reduce((a, c) => (c.match(pq) > a.match(pq) ? c : a));
-      assert.equal(best.id, "freshness", text);
+      assert.equal(bestCommand(commands, pq)?.id, "freshness", text);
     }
   });
 

@@ -3,13 +3,12 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import type { RunEvent } from "../../src/ingest/events.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { formatDuration } from "../../src/questions/format.ts";
 import { parseQuestion } from "../../src/questions/parse.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
-import { ask } from "../../src/questions/router.ts";
+import { bestCommand } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const DAY = 86_400_000;
@@ -43,11 +42,7 @@ describeEachStore("root-cause family", (kind) => {
   });
   after(() => store.dispose());
 
-  const q = async (text: string, tz = "UTC") => {
-    const r = await ask(commands, demoContext(store, tz), text);
-    const out = toTerminal(r.answer);
-    return { family: r.family, out, head: out.split("\n")[0]! };
-  };
+  const q = (text: string, tz = "UTC") => askDemo(commands, store, text, tz);
 
   it("routes 'why was X late' and 'where did it start' here, not to did-it-run or freshness", () => {
     for (const text of [
@@ -61,8 +56,7 @@ describeEachStore("root-cause family", (kind) => {
       ...commands.find((c) => c.id === "root-cause")!.examples,
     ]) {
       const pq = parseQuestion(text, DEMO_NOW, "UTC");
-      const best = commands.reduce((a, c) => (c.match(pq) > a.match(pq) ? c : a));
-      assert.equal(best.id, "root-cause", text);
+      assert.equal(bestCommand(commands, pq)?.id, "root-cause", text);
     }
     const mine = commands.find((c) => c.id === "root-cause")!;
     for (const text of [

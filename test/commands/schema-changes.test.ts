@@ -11,7 +11,7 @@ import { toTerminal } from "../../src/questions/answer.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, openTestStore, type TestStore } from "../helpers/store.ts";
 
 const DAY = 86_400_000;
@@ -26,10 +26,7 @@ describeEachStore("schema-changes family", (kind) => {
   });
   after(() => store.dispose());
 
-  const q = async (text: string, tz = "UTC") => {
-    const r = await ask(commands, demoContext(store, tz), text);
-    return { family: r.family, out: toTerminal(r.answer), head: toTerminal(r.answer).split("\n")[0]! };
-  };
+  const q = (text: string, tz = "UTC") => askDemo(commands, store, text, tz);
 
   it("the demo plants exactly one schema change, in production", async () => {
     assert.equal(story.subject, "analytics.fct_orders");

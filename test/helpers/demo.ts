@@ -2,7 +2,9 @@
 // digest tests: the planted stories (see src/demo/fleet.ts) are on known days.
 import { seedDemo } from "../../src/cli/demo.ts";
 import { generateDemoFleet } from "../../src/demo/fleet.ts";
-import type { AskContext } from "../../src/questions/types.ts";
+import { toTerminal } from "../../src/questions/answer.ts";
+import { ask } from "../../src/questions/router.ts";
+import type { AskContext, Command } from "../../src/questions/types.ts";
 import { openTestStore, type StoreKind, type TestStore } from "./store.ts";
 
 /** The demo history ends at this UTC midnight; "yesterday" is 2026-11-21. */
@@ -20,4 +22,11 @@ export async function openDemoStore(kind: StoreKind): Promise<TestStore> {
 
 export function demoContext(store: TestStore, timezone = "UTC", now = DEMO_NOW): AskContext {
   return { store, now, timezone };
+}
+
+/** Asks through the real router as of DEMO_NOW; the answer as the terminal shows it, and its first line. */
+export async function askDemo(commands: Command[], store: TestStore, text: string, timezone = "UTC") {
+  const r = await ask(commands, demoContext(store, timezone), text);
+  const out = toTerminal(r.answer);
+  return { family: r.family, out, head: out.split("\n")[0]! };
 }
