@@ -39,6 +39,12 @@ export interface AskContext {
   /** The asker's IANA time zone (Slack profile, else HOUSTON_TIMEZONE). */
   timezone: string;
   log?: Logger;
+  /**
+   * Who asked and where, when the question came through Slack: families that change
+   * something (silence, subscribe) record the user and act on the channel. Undefined in
+   * the terminal (`houston ask`), where such families say they need Slack or a flag.
+   */
+  asker?: { userId: string; channelId?: string; teamId?: string };
 }
 
 export interface Answer {

@@ -68,7 +68,17 @@ export class Answerer {
     try {
       ready = await ask(
         this.deps.commands,
-        { store: this.deps.store, now: this.deps.now(), timezone: tz.timezone, log: qlog },
+        {
+          store: this.deps.store,
+          now: this.deps.now(),
+          timezone: tz.timezone,
+          log: qlog,
+          asker: {
+            userId: q.userId,
+            ...(q.channelId ? { channelId: q.channelId } : {}),
+            ...(q.teamId ? { teamId: q.teamId } : {}),
+          },
+        },
         q.text,
       );
     } catch (err) {
