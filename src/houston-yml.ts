@@ -9,6 +9,12 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import { isValidTimeZone } from "./config.ts";
 import { SEVERITIES, type Severity } from "./db/schema.ts";
 import { validateSchedule } from "./db/slots.ts";
+import {
+  type ConfigSubscription,
+  parseSubscription,
+  SubscriptionSyntaxError,
+} from "./digests/subscriptions.ts";
+import type { AnomalySettings } from "./digests/types.ts";
 
 export class HoustonFileError extends Error {
   override name = "HoustonFileError";
@@ -40,6 +46,8 @@ export interface JobSpec extends JobMonitorFields {
   timezone: string;
   graceSeconds: number;
   group?: string;
+  /** Anomaly detection settings for this job in the anomalies digest (win over the subscription's). */
+  anomalies?: Partial<AnomalySettings>;
 }
 
 /** A `jobs:` entry with `match:` instead of `name:`: alerting settings for every job it matches. */
@@ -101,6 +109,8 @@ export interface MonitorDefaults {
   maxDuration?: MaxDuration;
   failureStreak?: number;
   arrivalGraceSeconds?: number;
+  /** Anomaly settings every anomalies digest starts from (a subscription's own, then a job's, win). */
+  anomalies?: Partial<AnomalySettings>;
 }
 
 export interface HoustonFile {
@@ -112,6 +122,8 @@ export interface HoustonFile {
   jobRules?: JobRule[];
   datasetRules?: DatasetRule[];
   defaults?: MonitorDefaults;
+  /** `subscriptions:` digests to post (synced at start like jobs; removed entries end). */
+  subscriptions?: ConfigSubscription[];
 }
 
 const DURATION = /^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?\s*(?:(\d+)s)?$/;
@@ -137,7 +149,7 @@ export function parseMaxDuration(text: string): MaxDuration | undefined {
   return secs ? { seconds: secs } : undefined;
 }
 
-const SECTIONS = ["jobs", "datasets", "defaults"];
+const SECTIONS = ["jobs", "datasets", "defaults", "subscriptions"];
 const JOB_KEYS = [
   "name",
   "match",
@@ -153,9 +165,10 @@ const JOB_KEYS = [
   "routing_key",
   "severity",
   "group",
+  "anomalies",
 ];
 /** Fields that describe one job's schedule or identity: a `match:` rule cannot set them. */
-const JOB_NAME_ONLY = ["schedule", "every", "timezone", "grace", "group"];
+const JOB_NAME_ONLY = ["schedule", "every", "timezone", "grace", "group", "anomalies"];
 const DATASET_KEYS = [
   "name",
   "match",
@@ -181,6 +194,7 @@ const DEFAULT_KEYS = [
   "max_duration",
   "failure_streak",
   "arrival_grace",
+  "anomalies",
 ];
 const MAINTENANCE_KEYS = ["start", "end", "duration", "subject", "timezone"];
 
@@ -244,6 +258,40 @@ export function parseHoustonFile(text: string, file: string, defaultTimezone: st
         if (seen.has(id)) at(item as Node, `jobs[${i}].name`, `job "${spec.name}" is declared twice`);
         seen.add(id);
         out.jobs.push(spec);
+      });
+    }
+  }
+  const subsNode = root.get("subscriptions", true) as Node | undefined;
+  if (!isNull(subsNode)) {
+    out.subscriptions = [];
+    if (!isSeq(subsNode))
+      at(
+        subsNode,
+        "subscriptions",
+        "expected a list of digests (each item starts with `- channel:`, then report and schedule)",
+      );
+    else {
+      const seen = new Set<string>();
+      subsNode.items.forEach((item, i) => {
+        const sub = readSubscription(item as Node, `subscriptions[${i}]`, defaultTimezone, at);
+        if (!sub) return;
+        const id = [
+          sub.channel,
+          sub.report,
+          sub.cadence,
+          sub.weekday,
+          sub.localTime,
+          sub.environment,
+          sub.group,
+        ].join("|");
+        if (seen.has(id))
+          at(
+            item as Node,
+            `subscriptions[${i}]`,
+            `the ${sub.report} digest for ${sub.channel} at this time is declared twice`,
+          );
+        seen.add(id);
+        out.subscriptions!.push(sub);
       });
     }
   }
@@ -432,6 +480,11 @@ function readJob(node: Node, path: string, defaultTimezone: string, at: At): Job
   if (grace !== undefined) spec.graceSeconds = grace;
   const group = str("group");
   if (group.value) spec.group = group.value;
+  const anomalies = map.get("anomalies", true) as Node | undefined;
+  if (!isNull(anomalies)) {
+    const a = readAnomalies(anomalies!, `${path}.anomalies`, at);
+    if (a) spec.anomalies = a;
+  }
   return { ...spec, ...fields };
 }
 
@@ -530,6 +583,11 @@ function readDefaults(node: Node, defaultTimezone: string, at: At): MonitorDefau
   if (streak !== undefined) out.failureStreak = streak;
   const grace = readGraceLike(str, "arrival_grace", "defaults", at, 86400);
   if (grace !== undefined) out.arrivalGraceSeconds = grace;
+  const anomalies = map.get("anomalies", true) as Node | undefined;
+  if (!isNull(anomalies)) {
+    const a = readAnomalies(anomalies!, "defaults.anomalies", at);
+    if (a) out.anomalies = a;
+  }
   const quiet = map.get("quiet_hours", true) as Node | undefined;
   if (!isNull(quiet)) {
     const q = readQuietHours(quiet!, defaultTimezone, at);
@@ -666,6 +724,182 @@ function readMaintenance(
     return undefined;
   }
   return { subject, cron: start.value, timezone, durationSeconds };
+}
+
+const ANOMALY_KEYS = ["training_days", "min_points", "sensitivity", "seasonality"];
+
+/** `anomalies: { training_days: 14, min_points: 7, sensitivity: 3, seasonality: false }`. */
+function readAnomalies(node: Node, path: string, at: At): Partial<AnomalySettings> | undefined {
+  if (!isMap(node)) {
+    at(
+      node,
+      path,
+      "expected a mapping like `{ training_days: 14, min_points: 7, sensitivity: 3, seasonality: false }`",
+    );
+    return undefined;
+  }
+  const map = node as YAMLMap;
+  checkKeys(map, path, ANOMALY_KEYS, at);
+  const str = scalarReader(map, path, at);
+  const out: Partial<AnomalySettings> = {};
+  const training = str("training_days");
+  if (training.value) {
+    const m = /^(\d+)\s*d?$/.exec(training.value);
+    const n = m ? Number(m[1]) : NaN;
+    if (!(n >= 3 && n <= 365))
+      at(
+        training.node,
+        `${path}.training_days`,
+        `"${training.value}" is not a number of days from 3 to 365 (e.g. 14)`,
+      );
+    else out.trainingDays = n;
+  }
+  const minPoints = str("min_points");
+  if (minPoints.value) {
+    const n = /^\d+$/.test(minPoints.value) ? Number(minPoints.value) : NaN;
+    if (!(n >= 3 && n <= 365))
+      at(
+        minPoints.node,
+        `${path}.min_points`,
+        `"${minPoints.value}" is not a whole number from 3 to 365 (e.g. 7)`,
+      );
+    else out.minPoints = n;
+  }
+  const sensitivity = str("sensitivity");
+  if (sensitivity.value) {
+    const n = /^\d+(\.\d+)?$/.test(sensitivity.value) ? Number(sensitivity.value) : NaN;
+    if (!(n >= 1 && n <= 10))
+      at(
+        sensitivity.node,
+        `${path}.sensitivity`,
+        `"${sensitivity.value}" is not a number from 1 to 10 (e.g. 3 = 3σ)`,
+      );
+    else out.sensitivity = n;
+  }
+  const seasonality = str("seasonality");
+  if (seasonality.value) {
+    if (/^(true|yes|on|weekday|weekly)$/i.test(seasonality.value)) out.seasonality = true;
+    else if (/^(false|no|off|none)$/i.test(seasonality.value)) out.seasonality = false;
+    else at(seasonality.node, `${path}.seasonality`, `"${seasonality.value}" is not true or false`);
+  }
+  if (out.trainingDays !== undefined && out.minPoints !== undefined && out.minPoints > out.trainingDays)
+    at(
+      minPoints.node,
+      `${path}.min_points`,
+      `is more than training_days (${out.trainingDays}): no series could ever qualify`,
+    );
+  return out;
+}
+
+const SUBSCRIPTION_KEYS = [
+  "channel",
+  "report",
+  "schedule",
+  "timezone",
+  "env",
+  "environment",
+  "group",
+  "anomalies",
+];
+
+function readSubscription(
+  node: Node,
+  path: string,
+  defaultTimezone: string,
+  at: At,
+): ConfigSubscription | undefined {
+  if (!isMap(node)) {
+    at(
+      node,
+      path,
+      'expected a mapping like `{ channel: "#data-digests", report: sla, schedule: "daily 09:00" }`',
+    );
+    return undefined;
+  }
+  const map = node as YAMLMap;
+  checkKeys(map, path, SUBSCRIPTION_KEYS, at);
+  const str = scalarReader(map, path, at);
+  const channel = str("channel");
+  const report = str("report");
+  const schedule = str("schedule");
+  let ok = true;
+  if (!channel.value) {
+    at(
+      channel.node ?? node,
+      `${path}.channel`,
+      'is required: a channel id (C0123…) or "#name" the bot is in',
+    );
+    ok = false;
+  }
+  if (!report.value) {
+    at(report.node ?? node, `${path}.report`, "is required: sla, anomalies or resources");
+    ok = false;
+  }
+  if (!schedule.value) {
+    at(schedule.node ?? node, `${path}.schedule`, 'is required: "daily 09:00" or "weekly mon 09:00"');
+    ok = false;
+  }
+  const timezone = readTimezone(str, path, at);
+  if (str("timezone").value && !timezone) ok = false;
+  const anomaliesNode = map.get("anomalies", true) as Node | undefined;
+  let anomalies: Partial<AnomalySettings> | undefined;
+  if (!isNull(anomaliesNode)) {
+    anomalies = readAnomalies(anomaliesNode!, `${path}.anomalies`, at);
+    if (!anomalies) ok = false;
+  }
+  if (!ok) return undefined;
+  let spec;
+  try {
+    spec = parseSubscription(`${report.value} ${schedule.value}`, timezone ?? defaultTimezone);
+  } catch (err) {
+    if (!(err instanceof SubscriptionSyntaxError)) throw err;
+    const bad = /is not a digest|Which digest/.test(err.message);
+    // The Slack grammar's example would mislead here: say it in houston.yml's terms.
+    at(
+      bad ? report.node : schedule.node,
+      `${path}.${bad ? "report" : "schedule"}`,
+      bad
+        ? `"${report.value}" is not a digest (one of: sla, anomalies, resources)`
+        : `"${schedule.value}" is not a schedule: ${err.message.replace(/ Write it as.*$/s, "")} ` +
+            '(write "daily 09:00" or "weekly mon 09:00"; zone, env and group are fields of their own)',
+    );
+    return undefined;
+  }
+  if (spec.environment || spec.group || spec.settings || spec.timezone !== (timezone ?? defaultTimezone)) {
+    at(
+      schedule.node,
+      `${path}.schedule`,
+      "holds more than a schedule: put timezone, env, group and anomalies in their own fields",
+    );
+    return undefined;
+  }
+  const env = str("env").value ?? str("environment").value;
+  const group = str("group").value;
+  if (anomalies && spec.report !== "anomalies") {
+    at(
+      anomaliesNode,
+      `${path}.anomalies`,
+      `the ${spec.report} digest has no anomaly settings (only report: anomalies)`,
+    );
+    return undefined;
+  }
+  return {
+    ...spec,
+    channel: channel.value!,
+    ...(env ? { environment: env.toLowerCase() } : {}),
+    ...(group ? { group } : {}),
+    ...(anomalies && Object.keys(anomalies).length ? { settings: anomalies } : {}),
+  };
+}
+
+/** Per-job anomaly settings by job name (DigestRequest.jobAnomalies) and the file-wide defaults. */
+export function digestAnomalySettings(file: Pick<HoustonFile, "jobs" | "defaults">): {
+  defaults?: Partial<AnomalySettings>;
+  jobs: Record<string, Partial<AnomalySettings>>;
+} {
+  const jobs: Record<string, Partial<AnomalySettings>> = {};
+  for (const j of file.jobs) if (j.anomalies) jobs[j.name] = { ...jobs[j.name], ...j.anomalies };
+  return { ...(file.defaults?.anomalies ? { defaults: file.defaults.anomalies } : {}), jobs };
 }
 
 export function loadHoustonFile(file: string | undefined, defaultTimezone: string): HoustonFile {

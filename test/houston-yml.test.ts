@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import {
+  digestAnomalySettings,
   HoustonFileError,
   inMaintenance,
   loadHoustonFile,
@@ -140,7 +141,7 @@ describe("parseHoustonFile", () => {
     const p = problemOf('jobs:\n  - name: a\n    schedul: "0 2 * * *"\n');
     assert.equal(
       p,
-      "conf/houston.yml:3:5: jobs[0].schedul: unknown field (fields: name, match, namespace, schedule, every, timezone, grace, max_duration, failure_streak, owner, channel, routing_key, severity, group)",
+      "conf/houston.yml:3:5: jobs[0].schedul: unknown field (fields: name, match, namespace, schedule, every, timezone, grace, max_duration, failure_streak, owner, channel, routing_key, severity, group, anomalies)",
     );
   });
 
@@ -438,7 +439,7 @@ describe("houston.yml monitors", () => {
       "",
     ].join("\n");
     assert.deepEqual(problemsOf(text), [
-      "conf/houston.yml:9:3: defaults.page_everyone: unknown field (fields: alert_channel, routing_key, severity, reminder, quiet_hours, maintenance, max_duration, failure_streak, arrival_grace)",
+      "conf/houston.yml:9:3: defaults.page_everyone: unknown field (fields: alert_channel, routing_key, severity, reminder, quiet_hours, maintenance, max_duration, failure_streak, arrival_grace, anomalies)",
       'conf/houston.yml:2:13: defaults.severity: "loud" is not a severity (one of: critical, error, warning, info)',
       'conf/houston.yml:3:13: defaults.reminder: "1m" is not a duration of at least 5m (e.g. 1h) or off',
       'conf/houston.yml:4:16: defaults.quiet_hours: "late" is not a range of local times like "22:00-07:00" (or { hours: "22:00-07:00", timezone: Europe/Berlin })',
@@ -595,5 +596,132 @@ describe("monitorConfig", () => {
     assert.equal(m.maintenanceFor(new Date("2026-12-06T00:30:00Z"), ["anything"]), weekly);
     assert.equal(inMaintenance(weekly!, new Date("2026-12-06T01:29:59Z")), true);
     assert.equal(inMaintenance(weekly!, new Date("2026-12-06T01:30:00Z")), false);
+  });
+});
+
+describe("houston.yml digests", () => {
+  const DIGESTS = [
+    "defaults:", // 1
+    "  anomalies:", // 2
+    "    training_days: 21", // 3
+    "jobs:", // 4
+    "  - name: nightly_orders", // 5
+    "    anomalies: { sensitivity: 4, min_points: 10, seasonality: true }", // 6
+    "subscriptions:", // 7
+    '  - channel: "#data-digests"', // 8
+    "    report: sla", // 9
+    '    schedule: "daily 09:00"', // 10
+    "    timezone: Europe/Berlin", // 11
+    "    env: prod", // 12
+    "  - channel: C0FINANCE", // 13
+    "    report: anomalies", // 14
+    '    schedule: "weekly mon 08:30"', // 15
+    "    group: finance_close", // 16
+    "    anomalies:", // 17
+    "      sensitivity: 2.5", // 18
+    "      training_days: 28d", // 19
+    "",
+  ].join("\n");
+
+  it("reads subscriptions, per-job anomaly settings and default anomaly settings", () => {
+    const file = parseHoustonFile(DIGESTS, FILE, "UTC");
+    assert.deepEqual(file.subscriptions, [
+      {
+        report: "sla",
+        cadence: "daily",
+        localTime: "09:00",
+        timezone: "Europe/Berlin",
+        channel: "#data-digests",
+        environment: "prod",
+      },
+      {
+        report: "anomalies",
+        cadence: "weekly",
+        weekday: 1,
+        localTime: "08:30",
+        timezone: "UTC",
+        channel: "C0FINANCE",
+        group: "finance_close",
+        settings: { sensitivity: 2.5, trainingDays: 28 },
+      },
+    ]);
+    assert.deepEqual(file.jobs[0]!.anomalies, { sensitivity: 4, minPoints: 10, seasonality: true });
+    assert.deepEqual(digestAnomalySettings(file), {
+      defaults: { trainingDays: 21 },
+      jobs: { nightly_orders: { sensitivity: 4, minPoints: 10, seasonality: true } },
+    });
+  });
+
+  it("refuses bad subscriptions and anomaly settings, naming file:line:col and the field", () => {
+    const text = [
+      "jobs:", // 1
+      "  - name: a", // 2
+      "    anomalies: { sensitivity: high, training_days: 5, min_points: 9 }", // 3
+      '  - match: "b*"', // 4
+      "    anomalies: { sensitivity: 2 }", // 5
+      "subscriptions:", // 6
+      "  - channel: C1", // 7
+      "    report: costs", // 8
+      '    schedule: "daily 09:00"', // 9
+      "  - channel: C1", // 10
+      "    report: sla", // 11
+      '    schedule: "weekly 09:00"', // 12
+      "  - report: sla", // 13
+      '    schedule: "daily 9am"', // 14
+      "  - channel: C2", // 15
+      "    report: sla", // 16
+      '    schedule: "daily 09:00"', // 17
+      "    anomalies: { sensitivity: 2 }", // 18
+      "    colour: blue", // 19
+      "  - channel: C3", // 20
+      "    report: resources", // 21
+      '    schedule: "daily 07:00 env prod"', // 22
+      "",
+    ].join("\n");
+    const problems = problemsOf(text);
+    const expect = [
+      /^conf\/houston\.yml:3:31: jobs\[0\]\.anomalies\.sensitivity: "high" is not a number from 1 to 10/,
+      /^conf\/houston\.yml:3:67: jobs\[0\]\.anomalies\.min_points: is more than training_days \(5\)/,
+      /^conf\/houston\.yml:5:16: jobs\[1\]\.anomalies: a `match:` entry cannot set anomalies/,
+      /^conf\/houston\.yml:8:13: subscriptions\[0\]\.report: "costs" is not a digest \(one of: sla, anomalies, resources\)/,
+      /^conf\/houston\.yml:12:15: subscriptions\[1\]\.schedule: "weekly 09:00" is not a schedule: weekly needs a weekday/,
+      /^conf\/houston\.yml:13:5: subscriptions\[2\]\.channel: is required/,
+      /^conf\/houston\.yml:19:5: subscriptions\[3\]\.colour: unknown field \(fields: channel, report, schedule/,
+      /^conf\/houston\.yml:18:16: subscriptions\[3\]\.anomalies: the sla digest has no anomaly settings/,
+      /^conf\/houston\.yml:22:15: subscriptions\[4\]\.schedule: holds more than a schedule/,
+    ];
+    for (const re of expect)
+      assert.ok(
+        problems.some((p) => re.test(p)),
+        `${re} in\n${problems.join("\n")}`,
+      );
+    assert.equal(problems.length, expect.length, problems.join("\n"));
+  });
+
+  it("accepts houston.example.yml, digests included", () => {
+    const file = loadHoustonFile(path.resolve(import.meta.dirname, "../houston.example.yml"), "UTC");
+    assert.deepEqual(
+      file.subscriptions!.map((s) => [s.channel, s.report, s.cadence, s.localTime]),
+      [
+        ["#data-digests", "sla", "daily", "09:00"],
+        ["#data-digests", "anomalies", "daily", "09:05"],
+        ["#finops", "resources", "weekly", "08:00"],
+      ],
+    );
+    assert.equal(digestAnomalySettings(file).jobs["nightly_orders"]!.sensitivity, 4);
+  });
+
+  it("refuses a subscription declared twice and a subscriptions section that is not a list", () => {
+    const twice = [
+      "subscriptions:",
+      "  - { channel: C1, report: sla, schedule: daily 09:00 }",
+      "  - { channel: C1, report: sla, schedule: daily 09:00, timezone: Europe/Berlin }",
+      "",
+    ].join("\n");
+    assert.match(
+      problemOf(twice),
+      /:3:5: subscriptions\[1\]: the sla digest for C1 at this time is declared twice/,
+    );
+    assert.match(problemOf("subscriptions: sla daily\n"), /:1:16: subscriptions: expected a list of digests/);
   });
 });

@@ -5,13 +5,16 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Config, ConfigError, loadConfig } from "../config.ts";
 import { openStore, type Store, StoreLockedError } from "../db/client.ts";
-import { HoustonFileError, loadHoustonFile, monitorConfig } from "../houston-yml.ts";
+import { digestAnomalySettings, HoustonFileError, loadHoustonFile, monitorConfig } from "../houston-yml.ts";
+import { digestSlackClient } from "../digests/deliver.ts";
 import { Ingestor } from "../ingest/apply.ts";
+import { createLogger } from "../log.ts";
 import type { HoustonEvent, IngestResult } from "../ingest/events.ts";
 import { toNativeEvent } from "../ingest/serialize.ts";
 import { evaluate } from "../monitors/evaluate.ts";
 import { runMonitors } from "../monitors/runner.ts";
 import { askCommand } from "./ask.ts";
+import { digestCommand, parseDigestArgs } from "./digest.ts";
 import { seedDemo } from "./demo.ts";
 import { BadRecordError, type BatchSink, ingestFile } from "./ingest.ts";
 import { httpSink, parseRunArgs, type RunSink, runWrapped, UsageError } from "./run.ts";
@@ -29,6 +32,10 @@ Usage:
   houston monitors run [--at ISO] [--dry-run]
                                         evaluate every monitor at an instant (default now); --dry-run
                                         prints the breaches without opening incidents
+  houston digest <sla|anomalies|resources> [--date YYYY-MM-DD] [--tz TZ] [--env E] [--group G]
+                 [--weekly] [--print | --channel C] [--png FILE]
+                                        print any day's digest (default: yesterday), post it now to a
+                                        channel, or write its chart PNG
   houston migrate                       apply database migrations and exit
   houston config check                  validate houston.yml (HOUSTON_CONFIG) and the environment
 
@@ -199,6 +206,24 @@ export async function main(argv: string[]): Promise<number> {
         );
       });
       return 0;
+    }
+    case "digest": {
+      const parsed = parseDigestArgs(args);
+      const file = loadHoustonFile(config.houstonConfigPath, config.timezone);
+      const anomalies = digestAnomalySettings(file);
+      return withStore(config, (store) =>
+        digestCommand(parsed, {
+          store,
+          now: new Date(),
+          timezone: config.timezone,
+          // Logs go to stderr: stdout is the digest.
+          log: createLogger(config.logLevel, process.stderr),
+          out: (line) => console.log(line),
+          ...(config.slack ? { client: digestSlackClient(config.slack.botToken, config.slack.apiUrl) } : {}),
+          jobAnomalies: anomalies.jobs,
+          ...(anomalies.defaults ? { anomalyDefaults: anomalies.defaults } : {}),
+        }),
+      );
     }
     case "demo": {
       const untilArg = flag(args, "--until");

@@ -419,3 +419,104 @@ export const cronClaims = pgTable(
   },
   (t) => [primaryKey({ columns: [t.task, t.slot] })],
 );
+
+// ---------------------------------------------------------------------------------------
+// Scheduled digests: who gets which report where, and every (subscription, slot) delivery.
+
+export const DIGEST_CADENCES = ["daily", "weekly"] as const;
+export type DigestCadence = (typeof DIGEST_CADENCES)[number];
+// "cli": a one-off `houston digest --channel` post, recorded as a subscription that ended as it began.
+export const SUBSCRIPTION_SOURCES = ["slack", "config", "cli"] as const;
+export type SubscriptionSource = (typeof SUBSCRIPTION_SOURCES)[number];
+export const DELIVERY_STATES = [
+  "claimed",
+  "sending",
+  "delivered",
+  "failed",
+  "skipped",
+  "channel_gone",
+] as const;
+export type DeliveryState = (typeof DELIVERY_STATES)[number];
+
+// A channel's standing order for a digest. Unsubscribing ends a row (ended_at) rather than
+// deleting it, so past deliveries keep their subscription; a channel the bot was removed
+// from is marked (channel_gone_at) and no longer scheduled until someone subscribes again.
+export const subscriptions = pgTable(
+  "subscriptions",
+  {
+    id: serial("id").primaryKey(),
+    channel: text("channel").notNull(),
+    report: text("report").notNull(),
+    cadence: text("cadence").$type<DigestCadence>().notNull(),
+    // 0 = Sunday … 6 = Saturday for weekly digests; -1 for daily ones (so the unique index,
+    // which treats NULLs as distinct, holds for daily subscriptions too).
+    weekday: integer("weekday").notNull().default(-1),
+    // Local wall-clock time "HH:MM" in `timezone`.
+    localTime: text("local_time").notNull(),
+    timezone: text("timezone").notNull(),
+    // '' = every environment / every group (NULL would defeat the unique index).
+    environment: text("environment").notNull().default(""),
+    groupName: text("group_name").notNull().default(""),
+    settings: jsonb("settings")
+      .notNull()
+      .default(sql`'{}'::jsonb`),
+    source: text("source").$type<SubscriptionSource>().notNull(),
+    createdBy: text("created_by"),
+    createdAt: tz("created_at").notNull().defaultNow(),
+    endedAt: tz("ended_at"),
+    channelGoneAt: tz("channel_gone_at"),
+    channelGoneError: text("channel_gone_error"),
+  },
+  (t) => [
+    uniqueIndex("subscriptions_active_uq")
+      .on(t.channel, t.report, t.cadence, t.weekday, t.localTime, t.environment, t.groupName)
+      .where(sql`ended_at IS NULL`),
+    index("subscriptions_channel_idx").on(t.channel),
+    check("subscriptions_report_ck", sql`report IN ('sla','anomalies','resources')`),
+    check("subscriptions_cadence_ck", sql`cadence IN ('daily','weekly')`),
+    check("subscriptions_source_ck", sql`source IN ('slack','config','cli')`),
+    check(
+      "subscriptions_weekday_ck",
+      sql`(cadence = 'daily' AND weekday = -1) OR (cadence = 'weekly' AND weekday BETWEEN 0 AND 6)`,
+    ),
+  ],
+);
+
+// One row per (subscription, slot): inserting it is the claim (ON CONFLICT DO NOTHING), so
+// one replica sends each digest; the row then records how the delivery went.
+export const digestDeliveries = pgTable(
+  "digest_deliveries",
+  {
+    subscriptionId: integer("subscription_id")
+      .notNull()
+      .references(() => subscriptions.id),
+    slotAt: tz("slot_at").notNull(),
+    report: text("report").notNull(),
+    channel: text("channel").notNull(),
+    // The last local day the digest covers (YYYY-MM-DD in the subscription's zone).
+    reportedDate: date("reported_date", { mode: "string" }).notNull(),
+    state: text("state").$type<DeliveryState>().notNull(),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: tz("next_attempt_at"),
+    claimedBy: text("claimed_by").notNull(),
+    claimedAt: tz("claimed_at").notNull().defaultNow(),
+    error: text("error"),
+    startedAt: tz("started_at"),
+    finishedAt: tz("finished_at"),
+    durationMs: integer("duration_ms"),
+    slackTs: text("slack_ts"),
+    fileId: text("file_id"),
+  },
+  (t) => [
+    primaryKey({ columns: [t.subscriptionId, t.slotAt] }),
+    // Retries due: only the few rows waiting for another attempt.
+    index("digest_deliveries_retry_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`state IN ('claimed','sending')`),
+    index("digest_deliveries_slot_idx").on(t.slotAt),
+    check(
+      "digest_deliveries_state_ck",
+      sql`state IN ('claimed','sending','delivered','failed','skipped','channel_gone')`,
+    ),
+  ],
+);

@@ -59,7 +59,14 @@ export function help(commands: Command[]): Answer {
     "Times: _today, yesterday, last night, this week, last 7 days, last 12 hours, since Monday, on 2026-11-03_. " +
       "Environments: _in prod, in staging, in dev_. Add `--share` to post the answer to the channel.",
   );
-  return b.build();
+  // The blocks carry three examples per family; the plain-text fallback (notifications,
+  // screen readers) would outgrow Slack's text limit that way, so it names one each.
+  const answer = b.build();
+  const text = [
+    "Houston answers questions about your pipelines. Ask me:",
+    ...commands.map((c) => `• ${c.title}: ${c.examples[0] ?? c.summary}`),
+  ].join("\n");
+  return { ...answer, text };
 }
 
 function didYouMean(err: UnknownNameError): Answer {
