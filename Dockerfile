@@ -1,15 +1,22 @@
 # syntax=docker/dockerfile:1
 # Houston: multi-stage build, small runtime on Node 20, non-root, health-checked.
+# There is no build step (tsx runs the TypeScript sources), so the image is the sources plus
+# the production dependencies. test/ops/container.test.ts lints this file and runs its CMD
+# and HEALTHCHECK from the repository exactly as written.
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --no-audit --no-fund
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
 FROM node:20-bookworm-slim
+LABEL org.opencontainers.image.title="Houston" \
+      org.opencontainers.image.description="DataOps mission control in Slack" \
+      org.opencontainers.image.licenses="UNLICENSED"
 ENV NODE_ENV=production \
     PORT=3000 \
     HOUSTON_DATA_DIR=/data
 WORKDIR /app
+# Owned by root and read-only for the node user: the process can write only to /data.
 COPY --from=deps /app/node_modules ./node_modules
 COPY package.json ./
 COPY bin ./bin
@@ -21,6 +28,8 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME ["/data"]
 USER node
 EXPOSE 3000
+# SIGTERM drains (readiness 503, in-flight deliveries finish) and exits within 10 s.
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # Migrations run at start, under an advisory lock, so several replicas can start together.

@@ -26,6 +26,10 @@ export interface Config {
   /** For the CLI talking to a remote Houston. */
   houstonUrl?: string;
   houstonToken?: string;
+  /** HOUSTON_DIGEST_CATCHUP: a digest slot missed while Houston was down is still sent if at most this old (ms). */
+  digestCatchupMs: number;
+  /** Set → GET /metrics requires `Authorization: Bearer <token>`; unset → /metrics is open. */
+  metricsToken?: string;
 }
 
 export interface SlackConfig {
@@ -72,6 +76,24 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name}=${raw} is not valid: expected a whole number between ${min} and ${max}`);
   }
   return n;
+}
+
+/** "6h", "90m", "1h30m", "45s", "0" → ms; the fallback when unset. */
+function durationMs(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const m = /^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$/.exec(raw);
+  const ms = m
+    ? ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) *
+      1000
+    : Number.NaN;
+  if (raw.trim() === "0") return 0;
+  if (!m || !/\d/.test(raw) || ms > max) {
+    throw new ConfigError(
+      `${name}=${raw} is not valid: expected a duration like 6h, 90m or 1h30m (at most ${max / 86_400_000} days; 0 = never catch up)`,
+    );
+  }
+  return ms;
 }
 
 export function isValidTimeZone(tz: string): boolean {
@@ -122,7 +144,14 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   }
   const slack = slackConfig(env);
   const alertChannel = env["HOUSTON_ALERT_CHANNEL"] || undefined;
+  const metricsToken = secret(env, "HOUSTON_METRICS_TOKEN");
+  if (metricsToken !== undefined && metricsToken.length < 8) {
+    throw new ConfigError("HOUSTON_METRICS_TOKEN is shorter than 8 characters; use a long random token");
+  }
+  const digestCatchupMs = durationMs(env, "HOUSTON_DIGEST_CATCHUP", 6 * 3_600_000, 7 * 86_400_000);
   return {
+    digestCatchupMs,
+    ...(metricsToken ? { metricsToken } : {}),
     ...(slack ? { slack } : {}),
     ...(alertChannel ? { alertChannel } : {}),
     pagerduty: pagerDutyConfig(env),

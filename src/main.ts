@@ -33,7 +33,8 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log.info({ signal }, "shutting down: finishing in-flight requests");
+    const started = performance.now();
+    log.info({ signal }, "shutting down: not ready, finishing requests, answers and deliveries in flight");
     const hard = setTimeout(() => {
       log.error("shutdown took over 10 s; exiting anyway");
       process.exit(1);
@@ -41,7 +42,7 @@ async function main(): Promise<void> {
     hard.unref();
     app.stop().then(
       () => {
-        log.info("stopped");
+        log.info({ ms: Math.round(performance.now() - started) }, "stopped");
         process.exit(0);
       },
       (err: unknown) => {

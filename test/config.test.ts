@@ -45,7 +45,19 @@ describe("loadConfig", () => {
       logLevel: "info",
       houstonUrl: undefined,
       houstonToken: undefined,
+      digestCatchupMs: 6 * 3_600_000,
     });
+  });
+
+  it("reads HOUSTON_DIGEST_CATCHUP as a duration and refuses nonsense, naming the variable", () => {
+    assert.equal(loadConfig({ HOUSTON_DIGEST_CATCHUP: "90m" }, empty).digestCatchupMs, 90 * 60_000);
+    assert.equal(loadConfig({ HOUSTON_DIGEST_CATCHUP: "1h30m" }, empty).digestCatchupMs, 90 * 60_000);
+    assert.equal(loadConfig({ HOUSTON_DIGEST_CATCHUP: "12h" }, empty).digestCatchupMs, 12 * 3_600_000);
+    assert.equal(loadConfig({ HOUSTON_DIGEST_CATCHUP: "0" }, empty).digestCatchupMs, 0);
+    for (const bad of ["6 hours", "soon", "-1h", "30d"]) {
+      const err = refuses({ HOUSTON_DIGEST_CATCHUP: bad }, "HOUSTON_DIGEST_CATCHUP", empty);
+      assert.match(err.message, /like 6h, 90m or 1h30m/);
+    }
   });
 
   it("treats empty variables as unset", () => {
@@ -100,6 +112,7 @@ describe("loadConfig", () => {
         LOG_LEVEL: "debug",
         HOUSTON_URL: "https://houston.example.com",
         HOUSTON_TOKEN: "cli-token-123",
+        HOUSTON_DIGEST_CATCHUP: "2h",
       },
       empty,
     );
@@ -116,6 +129,7 @@ describe("loadConfig", () => {
       logLevel: "debug",
       houstonUrl: "https://houston.example.com",
       houstonToken: "cli-token-123",
+      digestCatchupMs: 2 * 3_600_000,
     });
   });
 
@@ -167,6 +181,22 @@ describe("loadConfig", () => {
     assert.ok(err.message.includes(missing), "names the path");
     refuses({ DATABASE_URL_FILE: missing }, "DATABASE_URL_FILE", empty);
     refuses({ HOUSTON_TOKEN_FILE: missing }, "HOUSTON_TOKEN_FILE", empty);
+  });
+
+  it("reads HOUSTON_METRICS_TOKEN or HOUSTON_METRICS_TOKEN_FILE, and refuses a short one", () => {
+    assert.equal(loadConfig({}, empty).metricsToken, undefined);
+    assert.equal(
+      loadConfig({ HOUSTON_METRICS_TOKEN: "scrape-token-1234" }, empty).metricsToken,
+      "scrape-token-1234",
+    );
+    const file = path.join(dir, "metrics-token");
+    writeFileSync(file, "scrape-token-from-file\n");
+    assert.equal(
+      loadConfig({ HOUSTON_METRICS_TOKEN_FILE: file }, empty).metricsToken,
+      "scrape-token-from-file",
+    );
+    refuses({ HOUSTON_METRICS_TOKEN: "short" }, "HOUSTON_METRICS_TOKEN", empty);
+    refuses({ HOUSTON_METRICS_TOKEN_FILE: path.join(dir, "nope") }, "HOUSTON_METRICS_TOKEN_FILE", empty);
   });
 
   it("names the variable when a *_FILE is a directory", () => {

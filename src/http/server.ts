@@ -17,27 +17,72 @@ export type Handler = (ctx: RequestContext) => Promise<void>;
 export interface HoustonServer {
   server: Server;
   route(method: string, path: string, handler: Handler): void;
-  /** Stop taking work: /readyz turns 503 and the listener closes; in-flight requests finish. */
-  drain(): Promise<void>;
+  /**
+   * Stop taking work: /readyz and every new request are answered 503 (the listener stays
+   * open, so probes see "not ready" rather than a refused connection). Resolves true once
+   * the requests already running have finished, false if some still run after timeoutMs.
+   */
+  quiesce(timeoutMs?: number): Promise<boolean>;
+  /** quiesce(), then close the listener and cut whatever connection is left. */
+  drain(timeoutMs?: number): Promise<void>;
   readonly draining: boolean;
 }
 
-export function createHttpServer(log: Logger, ready: () => Promise<boolean>): HoustonServer {
+export interface HttpServerOptions {
+  /** Called once per finished request (metrics); route is the registered path or "unmatched". */
+  observe?: (method: string, route: string, status: number, seconds: number) => void;
+}
+
+/** How long drain() lets in-flight requests run before cutting their connections. */
+const DRAIN_TIMEOUT_MS = 5_000;
+/** Probes and scrapes arrive every few seconds: logged at debug so they don't drown the log. */
+const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
+
+/**
+ * The caller's X-Request-Id when it is a sane token (so a proxy's id follows the request
+ * through Houston's log), else a fresh one. Anything else is replaced rather than echoed:
+ * it goes back out in a response header and into every log line of the request.
+ */
+export function correlationId(header: string | string[] | undefined): string {
+  const given = Array.isArray(header) ? header[0] : header;
+  return given && /^[A-Za-z0-9._:@/+=-]{1,128}$/.test(given) ? given : randomUUID();
+}
+
+export function createHttpServer(
+  log: Logger,
+  ready: () => Promise<boolean>,
+  opts: HttpServerOptions = {},
+): HoustonServer {
   const routes = new Map<string, Handler>();
   let draining = false;
+  /** Requests taken on (not refused) and not yet answered; quiesce() waits for them. */
+  let working = 0;
+  let idle: (() => void) | undefined;
   const server = createServer((req, res) => {
-    const requestId = (req.headers["x-request-id"] as string | undefined)?.slice(0, 100) || randomUUID();
+    const requestId = correlationId(req.headers["x-request-id"]);
     const started = performance.now();
     const path = (req.url ?? "/").split("?")[0]!;
     const rlog = log.child({ requestId, method: req.method, path });
     res.setHeader("x-request-id", requestId);
+    const key = `${req.method} ${path}`;
     res.on("finish", () => {
-      const ms = Math.round((performance.now() - started) * 10) / 10;
-      // Health probes every few seconds would drown the log.
-      if (path === "/healthz" || path === "/readyz") return;
-      rlog.info({ status: res.statusCode, ms }, "request");
+      const seconds = (performance.now() - started) / 1000;
+      opts.observe?.(req.method ?? "?", routes.has(key) ? path : "unmatched", res.statusCode, seconds);
+      const line = { status: res.statusCode, ms: Math.round(seconds * 10_000) / 10 };
+      if (QUIET_PATHS.has(path) && res.statusCode < 400) rlog.debug(line, "request");
+      else rlog.info(line, "request");
     });
-    const handler = routes.get(`${req.method} ${path}`);
+    if (draining) {
+      // A request on a kept-alive connection after SIGTERM: refuse new work, close the connection.
+      res.setHeader("connection", "close");
+      if (path === "/readyz") return sendJson(res, 503, { ready: false, reason: "draining (shutting down)" });
+      if (path !== "/healthz") return sendJson(res, 503, { error: "Houston is shutting down; retry" });
+    }
+    working++;
+    res.once("close", () => {
+      if (--working === 0) idle?.();
+    });
+    const handler = routes.get(key);
     if (!handler) {
       const allowed = [...routes.keys()].filter((k) => k.endsWith(` ${path}`)).map((k) => k.split(" ")[0]);
       if (allowed.length) {
@@ -68,11 +113,27 @@ export function createHttpServer(log: Logger, ready: () => Promise<boolean>): Ho
     route(method, path, handler) {
       routes.set(`${method} ${path}`, handler);
     },
-    async drain() {
+    async quiesce(timeoutMs = DRAIN_TIMEOUT_MS) {
       draining = true;
+      // Kept-alive connections with nothing running would otherwise carry new work in.
+      server.closeIdleConnections();
+      if (working === 0) return true;
+      let timer: NodeJS.Timeout | undefined;
+      const done = await new Promise<boolean>((resolve) => {
+        idle = () => resolve(true);
+        timer = setTimeout(() => resolve(false), timeoutMs);
+      });
+      clearTimeout(timer);
+      idle = undefined;
+      if (!done) log.warn({ timeoutMs, running: working }, "shutdown: HTTP requests still running");
+      return done;
+    },
+    async drain(timeoutMs = DRAIN_TIMEOUT_MS) {
+      await hs.quiesce(timeoutMs);
+      if (!server.listening) return;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
-        server.closeIdleConnections();
+        server.closeAllConnections();
       });
     },
     get draining() {

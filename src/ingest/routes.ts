@@ -3,7 +3,8 @@
 import { timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { HttpError, readBody, sendJson } from "../http/body.ts";
-import type { HoustonServer, RequestContext } from "../http/server.ts";
+import type { Handler, HoustonServer, RequestContext } from "../http/server.ts";
+import { ingestErrorReason, type Metrics } from "../metrics.ts";
 import type { Ingestor } from "./apply.ts";
 import type { FieldError, HoustonEvent } from "./events.ts";
 import { parseBody, validateNativeEvent } from "./native.ts";
@@ -13,7 +14,10 @@ export interface IngestDeps {
   tokens: string[];
   maxBodyBytes: number;
   ingestor: Ingestor;
+  metrics?: Metrics;
 }
+
+type IngestSource = "events" | "openlineage";
 
 /** At most this many problems are listed in a 400; the count says how many there were. */
 const MAX_LISTED_ERRORS = 100;
@@ -45,8 +49,24 @@ function refuse(errors: FieldError[]): never {
   });
 }
 
+/** Counts a refused request by reason, then lets the server answer it as before. */
+function counted(deps: IngestDeps, source: IngestSource, handler: Handler): Handler {
+  if (!deps.metrics) return handler;
+  const errors = deps.metrics.ingestErrors;
+  return async (ctx) => {
+    try {
+      await handler(ctx);
+    } catch (err) {
+      errors.inc({ reason: ingestErrorReason(err instanceof HttpError ? err.status : undefined), source });
+      throw err;
+    }
+  };
+}
+
 export function registerIngestRoutes(server: HoustonServer, deps: IngestDeps): void {
-  server.route("POST", "/api/v1/events", async (ctx) => {
+  const route = (path: string, source: IngestSource, handler: Handler) =>
+    server.route("POST", path, counted(deps, source, handler));
+  route("/api/v1/events", "events", async (ctx) => {
     checkToken(ctx.req, deps.tokens);
     const parsed = parseBody(await readBody(ctx.req, deps.maxBodyBytes));
     if (!parsed.ok) refuse(parsed.errors);
@@ -58,10 +78,10 @@ export function registerIngestRoutes(server: HoustonServer, deps: IngestDeps): v
       else errors.push(...r.errors);
     });
     if (errors.length) refuse(errors);
-    await accept(ctx, deps, events, 200, []);
+    await accept(ctx, deps, events, 200, [], "events");
   });
 
-  server.route("POST", "/api/v1/lineage", async (ctx) => {
+  route("/api/v1/lineage", "openlineage", async (ctx) => {
     checkToken(ctx.req, deps.tokens);
     let text = await readBody(ctx.req, deps.maxBodyBytes);
     // Postgres text cannot hold NUL; facets from arbitrary producers sometimes do.
@@ -82,7 +102,7 @@ export function registerIngestRoutes(server: HoustonServer, deps: IngestDeps): v
     if (warnings.length)
       ctx.log.warn({ warnings: warnings.slice(0, 20) }, "openlineage event accepted with warnings");
     // Marquez answers 201 Created; OpenLineage transports accept any 2xx.
-    await accept(ctx, deps, events, 201, warnings);
+    await accept(ctx, deps, events, 201, warnings, "openlineage");
   });
 }
 
@@ -92,8 +112,15 @@ async function accept(
   events: HoustonEvent[],
   status: number,
   warnings: string[],
+  source: IngestSource,
 ): Promise<void> {
   const result = await deps.ingestor.apply(events);
+  if (deps.metrics) {
+    const byType = new Map<string, number>();
+    for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);
+    for (const [type, n] of byType) deps.metrics.eventsIngested.inc({ type, source }, n);
+    if (result.duplicates > 0) deps.metrics.eventsDuplicate.inc({ source }, result.duplicates);
+  }
   const body: Record<string, unknown> = { ...result };
   if (warnings.length) body["warnings"] = warnings.slice(0, MAX_LISTED_ERRORS);
   sendJson(ctx.res, status, body);

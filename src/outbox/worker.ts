@@ -24,6 +24,7 @@ import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Store } from "../db/client.ts";
 import { json, ts } from "../db/sql.ts";
+import type { DeliveryOutcome, Metrics } from "../metrics.ts";
 import {
   type BackoffOptions,
   backoffMs,
@@ -97,6 +98,8 @@ export interface OutboxWorkerOptions {
   batchSize?: number;
   /** For jitter (tests pass a fixed value). */
   random?: () => number;
+  /** Call latency and errors per target (GET /metrics). */
+  metrics?: Metrics;
 }
 
 export interface DrainReport {
@@ -137,11 +140,14 @@ export class OutboxWorker {
   private readonly concurrency: number;
   private readonly batchSize: number;
   private readonly random: () => number;
+  private readonly metrics: Metrics | undefined;
   private readonly limits = new Map<OutboxTarget, { rule: TargetRateLimit; buckets: TokenBuckets }>();
   private readonly inflight = new Set<Promise<unknown>>();
   private abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  /** stop() was called: claimed rows not yet started are released, not delivered. */
+  private stopping = false;
   /** wake() arrived while a drain was running: drain again straight after. */
   private woken = false;
   /** Drains in a row that failed (database unreachable). */
@@ -161,6 +167,7 @@ export class OutboxWorker {
     this.concurrency = Math.max(1, opts.concurrency ?? 8);
     this.batchSize = Math.max(1, opts.batchSize ?? 50);
     this.random = opts.random ?? Math.random;
+    this.metrics = opts.metrics;
     const rules: Partial<Record<OutboxTarget, TargetRateLimit | null>> = {
       pagerduty: PAGERDUTY_RATE_LIMIT,
       ...opts.rateLimits,
@@ -188,6 +195,7 @@ export class OutboxWorker {
   start(intervalMs = 1_000): void {
     if (this.running) return;
     this.running = true;
+    this.stopping = false;
     this.intervalMs = intervalMs;
     if (this.abort.signal.aborted) this.abort = new AbortController();
     this.schedule(0);
@@ -207,6 +215,7 @@ export class OutboxWorker {
    */
   async stop(graceMs = 10_000): Promise<void> {
     this.running = false;
+    this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     if (!(await this.settle(graceMs))) {
@@ -276,6 +285,12 @@ export class OutboxWorker {
       for (let row = queue.shift(); row; row = queue.shift()) {
         // Checked just before sending (synchronously, so parallel lanes cannot overspend),
         // so a 429 seen by one lane pauses the rest of the batch for that key.
+        // Stopping: rows claimed but not started go back at once (their claim released, the
+        // attempt not counted) instead of waiting out their lease or delaying the shutdown.
+        if (this.stopping) {
+          report[await this.defer(row, 0)]++;
+          continue;
+        }
         const wait = this.rateWait(row);
         const outcome = wait > 0 ? await this.defer(row, wait) : await this.deliver(row);
         report[outcome]++;
@@ -341,9 +356,16 @@ export class OutboxWorker {
   }
 
   private async deliver(row: Claimed): Promise<"delivered" | "retried" | "failed" | "unrecorded"> {
-    const log = this.log.child({ outboxId: row.id, target: row.target, attempt: row.attempts });
+    // The ordering key (an incident key) ties this line to the incident's and the monitor's.
+    const log = this.log.child({
+      outboxId: row.id,
+      target: row.target,
+      attempt: row.attempts,
+      orderingKey: row.ordering_key,
+    });
     const handler = this.handlers[row.target];
     let result: HandlerResult;
+    let callMs: number | undefined;
     if (!handler) {
       result = { ok: false, retry: true, error: `no handler for target ${row.target}` };
     } else {
@@ -352,6 +374,8 @@ export class OutboxWorker {
         this.abort.signal,
         AbortSignal.timeout(this.leaseMs - LEASE_MARGIN_MS),
       ]);
+      const started = performance.now();
+      let outcome: DeliveryOutcome = "threw";
       try {
         result = await handler(row.payload, {
           id: row.id,
@@ -361,14 +385,19 @@ export class OutboxWorker {
           signal,
           log,
         });
+        outcome = result.ok ? "delivered" : result.retry ? "retry" : "failed";
       } catch (err) {
         // A handler should return its failures; a throw is a bug or an unforeseen error.
         log.error({ err }, "outbox: handler threw; treating it as a transient failure");
         result = { ok: false, retry: true, error: `handler threw: ${(err as Error).message ?? String(err)}` };
       }
+      const seconds = (performance.now() - started) / 1000;
+      callMs = Math.round(seconds * 10_000) / 10;
+      this.metrics?.deliverySeconds.observe({ target: row.target, outcome }, seconds);
+      if (outcome !== "delivered") this.metrics?.deliveryErrors.inc({ target: row.target, outcome });
     }
     try {
-      return await this.record(row, result, log);
+      return await this.record(row, result, callMs === undefined ? log : log.child({ ms: callMs }));
     } catch (err) {
       log.error({ err }, "outbox: could not record a delivery outcome; the message will be retried");
       return "unrecorded";
@@ -395,7 +424,7 @@ export class OutboxWorker {
             WHERE ${fence} RETURNING id`,
       );
       if (done.length === 0) return lost();
-      log.debug("outbox: delivered");
+      log.info(`outbox: ${row.target} message delivered`);
       return "delivered";
     }
     const error = result.error.slice(0, MAX_ERROR_CHARS);
@@ -413,7 +442,7 @@ export class OutboxWorker {
       );
       if (done.length === 0) return lost();
       log.error(
-        { orderingKey: row.ordering_key, error: reason },
+        { error: reason },
         `outbox: ${row.target} message failed permanently and will not be retried`,
       );
       return "failed";

@@ -5,6 +5,7 @@
 import type { webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { Store } from "../db/client.ts";
+import type { Metrics } from "../metrics.ts";
 import { AnswerBuilder } from "../questions/answer.ts";
 import { ask } from "../questions/router.ts";
 import type { Answer, Command, Question } from "../questions/types.ts";
@@ -38,6 +39,7 @@ export interface AnswererDeps {
   log: Logger;
   timezones: UserTimezones;
   now: () => Date;
+  metrics?: Metrics;
 }
 
 /** How long an event id is remembered, to drop Slack's retries of an event already answered. */
@@ -93,6 +95,9 @@ export class Answerer {
     }
     ready = { ...ready, answer: fitForSlack(ready.answer) };
     const answeredMs = round(performance.now() - started);
+    this.deps.metrics?.questionSeconds.observe({ family: ready.family }, answeredMs / 1000);
+    const count = (outcome: "delivered" | "undelivered") =>
+      this.deps.metrics?.questions.inc({ family: ready.family, source: q.source, outcome });
     const line = {
       family: ready.family,
       timezone: tz.timezone,
@@ -104,8 +109,10 @@ export class Answerer {
     };
     try {
       await deliver(ready);
+      count("delivered");
       qlog.info({ ...line, ms: round(performance.now() - started) }, "question answered");
     } catch (err) {
+      count("undelivered");
       const { code, hint } = describeSlackError(err);
       qlog.error(
         { ...line, ms: round(performance.now() - started), err, code, ...(hint ? { hint } : {}) },

@@ -3,7 +3,6 @@
 // retries (429 with Retry-After, a failed chart upload), a channel the bot was removed from,
 // and Slack refusing a message for good.
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { digestRequest, digestSlackClient, reportLoader } from "../../src/digests/deliver.ts";
@@ -14,9 +13,9 @@ import {
   listSubscriptions,
   parseSubscription,
 } from "../../src/digests/subscriptions.ts";
-import { createLogger } from "../../src/log.ts";
 import { DEMO_NOW, openDemoStore } from "../helpers/demo.ts";
 import { FakeSlack } from "../helpers/fake-slack.ts";
+import { testLogger } from "../helpers/log.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const TOKEN = "xoxb-digest-test-token";
@@ -85,15 +84,9 @@ describeEachStore("digest delivery to Slack", (kind) => {
     slack.reset();
     logs = [];
     now = SLOT;
-    const sink = new Writable({
-      write(chunk, _enc, cb) {
-        logs.push(String(chunk));
-        cb();
-      },
-    });
     scheduler = new DigestScheduler({
       store,
-      log: createLogger("info", sink),
+      log: testLogger("info", { onLine: (line) => logs.push(line) }).log,
       now: () => now,
       replicaId: "test-replica",
       reports: reportLoader(),

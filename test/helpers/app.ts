@@ -1,9 +1,8 @@
 // Starts the real Houston HTTP app on 127.0.0.1 with a fresh store, for integration tests.
-import { Writable } from "node:stream";
 import { type App, createApp } from "../../src/app.ts";
 import { type Config, loadConfig } from "../../src/config.ts";
-import { createLogger } from "../../src/log.ts";
 import type { Command } from "../../src/questions/types.ts";
+import { testLogger } from "./log.ts";
 import { openTestStore, type StoreKind, type TestStore } from "./store.ts";
 
 export const TEST_TOKEN = "test-ingest-token-0123456789";
@@ -35,16 +34,10 @@ export async function startTestApp(
   const ownStore = !opts.store;
   const store = opts.store ?? (await openTestStore(kind));
   const config: Config = loadConfig({ HOUSTON_INGEST_TOKENS: TEST_TOKEN, LOG_LEVEL: "info", ...env });
-  const logs: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      logs.push(String(chunk));
-      cb();
-    },
-  });
+  const { log, raw: logs } = testLogger(process.env["TEST_LOG_LEVEL"] ?? "info");
   const app = await createApp({
     config,
-    log: createLogger(process.env["TEST_LOG_LEVEL"] ?? "info", sink),
+    log,
     store,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.commands ? { commands: opts.commands } : {}),

@@ -1,12 +1,11 @@
 // Shared bits for the outbox tests: a hand-driven clock, a log sink, and enqueueing with the
 // row's times set to the test clock (the table's defaults are the database's own now()).
-import { Writable } from "node:stream";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Store } from "../../src/db/client.ts";
 import { json, ts } from "../../src/db/sql.ts";
-import { createLogger } from "../../src/log.ts";
 import { enqueue, type OutboxMessage } from "../../src/outbox/enqueue.ts";
+import { testLogger } from "../helpers/log.ts";
 
 export interface Clock {
   now: () => Date;
@@ -31,14 +30,8 @@ export interface LogSink {
 }
 
 export function logSink(): LogSink {
-  const raw: string[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      raw.push(String(chunk));
-      cb();
-    },
-  });
-  return { log: createLogger("debug", sink), lines: () => raw.map((l) => JSON.parse(l)) };
+  const { log, lines } = testLogger("debug");
+  return { log, lines };
 }
 
 /** Enqueues in one transaction, then dates the rows at `at` (created and due). */

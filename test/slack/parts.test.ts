@@ -3,28 +3,22 @@
 // the app manifest.
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Writable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { webApi } from "@slack/bolt";
 import type { KnownBlock } from "@slack/types";
 import { parse } from "yaml";
-import { createLogger } from "../../src/log.ts";
 import { fitForSlack } from "../../src/slack/blocks.ts";
 import { describeSlackError } from "../../src/slack/errors.ts";
 import { stripMention } from "../../src/slack/listeners/events/app-mention.ts";
 import { boltLogger } from "../../src/slack/logger.ts";
 import { UserTimezones } from "../../src/slack/timezones.ts";
 import { FakeSlack, slackSignature } from "../helpers/fake-slack.ts";
+import { testLogger } from "../helpers/log.ts";
 
 function capture(level = "debug") {
   const lines: Record<string, any>[] = [];
-  const sink = new Writable({
-    write(chunk, _enc, cb) {
-      lines.push(JSON.parse(String(chunk)));
-      cb();
-    },
-  });
-  return { log: createLogger(level, sink), lines };
+  const { log } = testLogger(level, { onLine: (line) => lines.push(JSON.parse(line)) });
+  return { log, lines };
 }
 
 describe("fitting answers into Slack's limits", () => {
@@ -260,6 +254,7 @@ describe("the Slack app manifest", () => {
     ])
       assert.equal(new URL(url).pathname, "/slack/events");
     assert.deepEqual([...manifest.settings.event_subscriptions.bot_events].sort(), [
+      "app_home_opened",
       "app_mention",
       "message.im",
     ]);
@@ -280,6 +275,7 @@ describe("the Slack app manifest", () => {
       assert.ok(scopes.includes(s), `bot scope ${s}`);
     assert.equal(manifest.display_information.name, "Houston");
     assert.equal(manifest.features.bot_user.display_name, "Houston");
+    assert.equal(manifest.features.app_home.home_tab_enabled, true);
     assert.equal(manifest.features.app_home.messages_tab_enabled, true);
     assert.equal(manifest.features.app_home.messages_tab_read_only_enabled, false);
   });
