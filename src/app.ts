@@ -1,5 +1,6 @@
 // Builds a running Houston from a Config: store → migrations → houston.yml → HTTP routes →
 // periodic maintenance. main.ts calls it for production; tests call it with any config.
+import type { Agent } from "node:https";
 import { hostname } from "node:os";
 import cron from "node-cron";
 import type { Logger } from "pino";
@@ -8,29 +9,38 @@ import { openStore, type Store } from "./db/client.ts";
 import { pruneHistory } from "./db/retention.ts";
 import { flushAllRollups } from "./db/rollup.ts";
 import { extendSlots, syncConfigDatasets, syncConfigJobs } from "./db/schedules.ts";
-import { loadHoustonFile, monitorConfig } from "./houston-yml.ts";
+import { digestAnomalySettings, loadHoustonFile, monitorConfig } from "./houston-yml.ts";
 import { createHttpServer, type HoustonServer } from "./http/server.ts";
 import { Ingestor } from "./ingest/apply.ts";
 import { registerIngestRoutes } from "./ingest/routes.ts";
+import { createMetrics, type Metrics, registerMetricsRoute } from "./metrics.ts";
 import { applyPagerDutyChange } from "./monitors/incidents.ts";
 import { runMonitors } from "./monitors/runner.ts";
+import { digestSlackClient, reportLoader } from "./digests/deliver.ts";
+import { DigestScheduler } from "./digests/scheduler.ts";
+import { syncConfigSubscriptions } from "./digests/subscriptions.ts";
 import { OutboxWorker } from "./outbox/worker.ts";
 import { createPagerDutyHandler } from "./pagerduty/events.ts";
 import { registerPagerDutyWebhook, WEBHOOK_PATH } from "./pagerduty/webhook.ts";
 import { loadCommands } from "./questions/registry.ts";
 import type { Command } from "./questions/types.ts";
 import { createSlackApp, SLACK_EVENTS_PATH, type SlackApp } from "./slack/app.ts";
+import { createSlackIncidentHandler, incidentWebClient } from "./slack/incident-delivery.ts";
 
 export interface App {
   store: Store;
   http: HoustonServer;
   ingestor: Ingestor;
+  /** This app's Prometheus registry and instruments (GET /metrics). */
+  metrics: Metrics;
   /** The question families (commands/), loaded once. */
   commands: Command[];
   /** The Slack app, when SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set. */
   slack?: SlackApp;
-  /** Delivers outbox rows (PagerDuty events now; Slack incident messages once their handler lands). */
+  /** Delivers outbox rows: PagerDuty events, and Slack incident messages when Slack is configured. */
   outbox: OutboxWorker;
+  /** Scheduled digests: tick(at) claims due slots and delivers them (what the minute cron runs). */
+  digests: DigestScheduler;
   /** One monitor evaluation at an instant (what the minute tick runs; claims the minute). */
   monitor(at?: Date): ReturnType<typeof runMonitors>;
   /** Resolves with the bound port once listening. */
@@ -51,6 +61,8 @@ export interface AppOptions {
   store?: Store;
   /** Question families to use instead of loading commands/ (tests). */
   commands?: Command[];
+  /** TLS trust for PagerDuty's Events API beyond the system CAs (tests: the fake's CA). */
+  pagerdutyAgent?: Agent;
 }
 
 export async function createApp(opts: AppOptions): Promise<App> {
@@ -84,15 +96,40 @@ export async function createApp(opts: AppOptions): Promise<App> {
       "houston.yml applied",
     );
   }
+  if (houstonFile.path) {
+    // Like jobs: synced even when empty, so a digest removed from the file is unsubscribed.
+    const subs = await syncConfigSubscriptions(store, houstonFile.subscriptions ?? [], now());
+    log.info({ file: houstonFile.path, ...subs }, "houston.yml digest subscriptions applied");
+  }
   const ingestor = new Ingestor(store);
-  const http = createHttpServer(log, () => store.ready());
-  registerIngestRoutes(http, { tokens: config.ingestTokens, maxBodyBytes: config.maxBodyBytes, ingestor });
+  const metrics = createMetrics({ store, log, now });
+  const http = createHttpServer(log, () => store.ready(), {
+    observe: (method, route, status, seconds) =>
+      metrics.httpSeconds.observe({ method, route, status: String(status) }, seconds),
+  });
+  registerMetricsRoute(http, metrics, config.metricsToken);
+  registerIngestRoutes(http, {
+    tokens: config.ingestTokens,
+    maxBodyBytes: config.maxBodyBytes,
+    ingestor,
+    metrics,
+  });
   if (config.ingestTokens.length === 0) {
     log.warn("ingest API is off: set HOUSTON_INGEST_TOKENS=<long random token>[,<another>] to accept events");
   }
   let slack: SlackApp | undefined;
   if (config.slack) {
-    slack = createSlackApp({ config: config.slack, commands, store, log, timezone: config.timezone, now });
+    slack = createSlackApp({
+      config: config.slack,
+      commands,
+      store,
+      log,
+      timezone: config.timezone,
+      now,
+      metrics,
+      // A button click enqueues the message update: deliver it now, not at the next tick.
+      wakeOutbox: () => outbox.wake(),
+    });
     if (slack.mode === "http") {
       slack.mount(http);
       log.info({ path: SLACK_EVENTS_PATH }, `Slack: HTTP mode, requests at POST ${SLACK_EVENTS_PATH}`);
@@ -112,13 +149,30 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ...(config.alertChannel ? { alertChannel: config.alertChannel } : {}),
     ...(config.pagerduty.routingKey ? { routingKey: config.pagerduty.routingKey } : {}),
   });
-  // Slack incident messages have no handler yet: their outbox rows wait, recorded, until one exists.
+  // Without Slack configured, incident messages wait in the outbox, recorded, until it is.
   const outbox = new OutboxWorker({
     store,
     log,
     now,
     replicaId,
-    handlers: { pagerduty: createPagerDutyHandler({ server: config.pagerduty.eventsServer }) },
+    metrics,
+    handlers: {
+      pagerduty: createPagerDutyHandler({
+        server: config.pagerduty.eventsServer,
+        ...(opts.pagerdutyAgent ? { agent: opts.pagerdutyAgent } : {}),
+      }),
+      // Incident posts, updates and reminders (src/monitors/incidents.ts enqueues them).
+      ...(config.slack
+        ? {
+            slack: createSlackIncidentHandler({
+              client: incidentWebClient(config.slack, log),
+              store,
+              timezone: config.timezone,
+              now,
+            }),
+          }
+        : {}),
+    },
   });
   if (config.pagerduty.webhookSecrets.length > 0) {
     registerPagerDutyWebhook(http, {
@@ -140,8 +194,36 @@ export async function createApp(opts: AppOptions): Promise<App> {
   }
   const monitor = async (at = now()) => {
     const summary = await runMonitors(store, at, monitors, { replicaId });
-    if (summary.outbox > 0) outbox.wake();
+    // Reminders are outbox rows too (counted apart from the evaluation's own).
+    if (summary.outbox > 0 || summary.reminders > 0) outbox.wake();
     return summary;
+  };
+
+  const anomalySettings = digestAnomalySettings(houstonFile);
+  const digests = new DigestScheduler({
+    store,
+    log,
+    now,
+    replicaId,
+    reports: reportLoader(),
+    catchupMs: config.digestCatchupMs,
+    jobAnomalies: anomalySettings.jobs,
+    ...(anomalySettings.defaults ? { anomalyDefaults: anomalySettings.defaults } : {}),
+    // Its own client: digest retries are recorded in digest_deliveries, not hidden in the client.
+    ...(config.slack ? { client: digestSlackClient(config.slack.botToken, config.slack.apiUrl) } : {}),
+  });
+  let digestsInflight: Promise<void> | undefined;
+  const tickDigests = () => {
+    if (digestsInflight || !config.slack) return;
+    digestsInflight = digests
+      .tick()
+      .then((s) => {
+        if (s.claimed || s.skipped || s.deliveries.length) log.info({ digests: s }, "digests: tick");
+      })
+      .catch((err: unknown) => log.error({ err }, "digests failed; the next minute retries"))
+      .finally(() => {
+        digestsInflight = undefined;
+      });
   };
 
   let lastPrune = 0;
@@ -159,14 +241,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
   let monitorsInflight: Promise<void> | undefined;
   if (opts.schedule) {
     outbox.start(1_000);
+    // At start: digests missed while Houston was down are sent (within HOUSTON_DIGEST_CATCHUP) or skipped.
+    tickDigests();
     // Every replica ticks; runMonitors claims the minute in the database, so one evaluates.
     tasks.push(
       cron.schedule("* * * * *", () => {
+        tickDigests();
         if (monitorsInflight) return;
         monitorsInflight = monitor()
           .then((s) => {
-            if (s.claimed && (s.opened || s.resolved))
-              log.info({ monitors: s }, "monitors: incidents changed");
+            // One line per evaluation, by the replica that claimed the minute; the minute is
+            // the correlation id that its incidents' and deliveries' lines can be matched on.
+            if (!s.claimed) log.debug({ at: s.at }, "monitors: minute claimed by another replica");
+            else
+              log.info(
+                { correlationId: `monitors:${s.at}`, monitors: s },
+                s.opened || s.resolved ? "monitors: evaluated; incidents changed" : "monitors: evaluated",
+              );
           })
           .catch((err: unknown) => log.error({ err }, "monitors failed; the next minute retries"))
           .finally(() => {
@@ -191,9 +282,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     store,
     http,
     ingestor,
+    metrics,
     commands,
     ...(slack ? { slack } : {}),
     outbox,
+    digests,
     monitor,
     maintain,
     listen(port = config.port) {
@@ -207,12 +300,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     async stop() {
       for (const t of tasks) t.stop();
-      if (http.server.listening) await http.drain();
-      // After the drain no question arrives; answers already acked finish before the store closes.
-      if (slack) await slack.stop();
-      if (inflight) await inflight;
-      if (monitorsInflight) await monitorsInflight;
-      await outbox.stop(5_000);
+      // The parts wind down side by side, so the slowest, not their sum, bounds the shutdown
+      // (main.ts exits hard after 10 s): HTTP requests get 2.5 s and then the Slack answers
+      // they started up to 7 s; outbox deliveries in flight 5 s (claimed rows not yet started
+      // are released at once); ticks in progress finish. Then the store closes.
+      // /readyz answers 503 until the very end, so probes see the replica leave.
+      const httpThenSlack = async () => {
+        if (http.server.listening) await http.quiesce(2_500);
+        // After the drain no question arrives; answers already acked finish before the store closes.
+        if (slack) await slack.stop();
+      };
+      await Promise.all([httpThenSlack(), outbox.stop(5_000), inflight, monitorsInflight, digestsInflight]);
+      if (http.server.listening) await http.drain(0);
       if (!opts.store) await store.close();
     },
   };

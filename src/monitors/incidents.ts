@@ -282,12 +282,22 @@ export async function silence(store: Store, input: SilenceInput): Promise<Silenc
     if (from.getTime() <= input.at.getTime()) {
       const open = await openWithNames(store, tx);
       const covered = open.filter((o) => silencedBy([created], o)).map((o) => o.id);
-      if (covered.length)
-        await store.query(
+      if (covered.length) {
+        const rows = await store.query<Record<string, unknown>>(
           sql`UPDATE incidents SET silenced = true, next_reminder_at = NULL
-              WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(${json(covered)}))`,
+              WHERE id IN (SELECT value::bigint FROM jsonb_array_elements_text(${json(covered)}))
+              RETURNING id::float8 AS id, details`,
           tx,
         );
+        // Their Slack messages show the silence (and drop the Silence button).
+        const updates = new SlackUpdates("update");
+        for (const r of rows) {
+          const details =
+            typeof r["details"] === "string" ? JSON.parse(r["details"] as string) : r["details"];
+          updates.add({ id: Number(r["id"]), details } as IncidentRecord);
+        }
+        await enqueue(store, tx, updates.messages());
+      }
     }
     return created;
   });

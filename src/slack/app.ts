@@ -9,6 +9,7 @@ import type { Logger } from "pino";
 import type { SlackConfig } from "../config.ts";
 import type { Store } from "../db/client.ts";
 import type { HoustonServer } from "../http/server.ts";
+import type { Metrics } from "../metrics.ts";
 import type { Command } from "../questions/types.ts";
 import { Answerer } from "./answer.ts";
 import { describeSlackError } from "./errors.ts";
@@ -48,6 +49,9 @@ export interface SlackAppOptions {
   processBeforeResponse?: boolean;
   /** How long an answer waits for users.info before using `timezone`. */
   userLookupTimeoutMs?: number;
+  /** Called after an incident button enqueued outbox messages (the outbox worker's wake). */
+  wakeOutbox?: () => void;
+  metrics?: Metrics;
 }
 
 export interface SlackApp {
@@ -126,8 +130,19 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
     log,
     timezones,
     now: opts.now ?? (() => new Date()),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
   });
-  registerListeners(app, { answerer });
+  registerListeners(
+    app,
+    { answerer, home: { store: opts.store, now: opts.now ?? (() => new Date()), timezones, log } },
+    {
+      store: opts.store,
+      now: opts.now ?? (() => new Date()),
+      log,
+      timezone: opts.timezone,
+      wake: opts.wakeOutbox ?? (() => {}),
+    },
+  );
 
   let stopping = false;
   let connected = false;

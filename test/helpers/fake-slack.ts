@@ -33,6 +33,18 @@ export interface UploadPost {
   at: number;
 }
 
+/** A message as the fake keeps it (chat.postMessage, then chat.update), for conversations.history. */
+export interface StoredMessage {
+  channel: string;
+  ts: string;
+  text?: string;
+  blocks?: any[];
+  metadata?: { event_type: string; event_payload?: Record<string, unknown> };
+  thread_ts?: string;
+  /** How many times chat.update changed it. */
+  edits: number;
+}
+
 export interface FakeReply {
   /** Answer this much later (a slow Slack). */
   delayMs?: number;
@@ -61,6 +73,8 @@ export class FakeSlack {
   readonly responses: ResponseUrlPost[] = [];
   readonly uploads: UploadPost[] = [];
   readonly users = new Map<string, FakeUser>();
+  /** Messages posted with the default answer, per channel, oldest first (updated by chat.update). */
+  readonly messages = new Map<string, StoredMessage[]>();
   /** What apps.connections.open hands out (a ws:// URL of the test's WebSocket server). */
   socketUrl?: string;
   /** Status the response_url receiver answers with (Slack answers 404 for an expired one). */
@@ -186,6 +200,7 @@ export class FakeSlack {
     this.calls.length = 0;
     this.responses.length = 0;
     this.uploads.length = 0;
+    this.messages.clear();
     this.overrides.clear();
     this.responseUrlStatus = 200;
   }
@@ -282,6 +297,19 @@ export class FakeSlack {
       }
       case "chat.postMessage": {
         const ts = this.nextTs();
+        const channel = String(p["channel"]);
+        this.messages.set(channel, [
+          ...(this.messages.get(channel) ?? []),
+          {
+            channel,
+            ts,
+            text: p["text"],
+            blocks: p["blocks"],
+            ...(p["metadata"] ? { metadata: p["metadata"] } : {}),
+            ...(p["thread_ts"] ? { thread_ts: String(p["thread_ts"]) } : {}),
+            edits: 0,
+          },
+        ]);
         return {
           ok: true,
           channel: p["channel"],
@@ -289,8 +317,35 @@ export class FakeSlack {
           message: { type: "message", text: p["text"], ts, bot_id: FAKE_BOT.botId, user: FAKE_BOT.userId },
         };
       }
-      case "chat.update":
+      case "chat.update": {
+        const m = this.messages.get(String(p["channel"]))?.find((x) => x.ts === String(p["ts"]));
+        if (m) Object.assign(m, { text: p["text"], blocks: p["blocks"], edits: m.edits + 1 });
         return { ok: true, channel: p["channel"], ts: p["ts"], text: p["text"] };
+      }
+      case "conversations.history": {
+        // Top-level messages, newest first; metadata only when asked for, as Slack does.
+        const all = (this.messages.get(String(p["channel"])) ?? []).filter(
+          (m) => !m.thread_ts || m.thread_ts === m.ts,
+        );
+        const withMeta = p["include_all_metadata"] === true || p["include_all_metadata"] === "true";
+        const limit = Number(p["limit"] ?? 100);
+        return {
+          ok: true,
+          messages: [...all]
+            .reverse()
+            .slice(0, limit)
+            .map((m) => ({
+              type: "message",
+              ts: m.ts,
+              text: m.text,
+              blocks: m.blocks,
+              bot_id: FAKE_BOT.botId,
+              user: FAKE_BOT.userId,
+              ...(withMeta && m.metadata ? { metadata: m.metadata } : {}),
+            })),
+          has_more: all.length > limit,
+        };
+      }
       case "views.publish":
         return { ok: true, view: { id: `V${randomBytes(4).toString("hex").toUpperCase()}`, type: "home" } };
       case "files.getUploadURLExternal": {
@@ -472,4 +527,47 @@ let tsSeq = 0;
 export function messageTs(): string {
   tsSeq++;
   return `${Math.floor(Date.now() / 1000)}.${String(tsSeq).padStart(6, "0")}`;
+}
+
+export interface BlockActionFields {
+  actionId: string;
+  value: string;
+  userId?: string;
+  channelId: string;
+  /** The message the button is on. */
+  messageTs: string;
+  responseUrl: string;
+  blockId?: string;
+  triggerId?: string;
+}
+
+/** An interactivity request as Slack sends a button click: form-encoded `payload` JSON. */
+export function blockActions(f: BlockActionFields): URLSearchParams {
+  const userId = f.userId ?? "U0ASKER";
+  const payload = {
+    type: "block_actions",
+    user: { id: userId, username: userId.toLowerCase(), name: userId.toLowerCase(), team_id: FAKE_TEAM.id },
+    api_app_id: FAKE_BOT.appId,
+    token: "legacy-verification-token",
+    container: { type: "message", message_ts: f.messageTs, channel_id: f.channelId, is_ephemeral: false },
+    trigger_id: f.triggerId ?? `${Date.now()}.${randomBytes(4).toString("hex")}`,
+    team: { id: FAKE_TEAM.id, domain: "houston-test" },
+    enterprise: null,
+    is_enterprise_install: false,
+    channel: { id: f.channelId, name: "alerts" },
+    message: { type: "message", ts: f.messageTs, bot_id: FAKE_BOT.botId, user: FAKE_BOT.userId, text: "" },
+    state: { values: {} },
+    response_url: f.responseUrl,
+    actions: [
+      {
+        type: "button",
+        action_id: f.actionId,
+        block_id: f.blockId ?? "incident",
+        text: { type: "plain_text", text: f.actionId, emoji: true },
+        value: f.value,
+        action_ts: `${Math.floor(Date.now() / 1000)}.000100`,
+      },
+    ],
+  };
+  return new URLSearchParams({ payload: JSON.stringify(payload) });
 }

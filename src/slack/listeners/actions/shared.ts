@@ -1,0 +1,40 @@
+// Shared by the three incident buttons: which incident a click is about, and the ephemeral
+// note a click gets when there is nothing to do (only the clicker sees it; the message itself
+// is updated through the outbox).
+import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
+import type { IncidentRecord } from "../../../monitors/incidents.ts";
+import { formatAt } from "../../../monitors/format.ts";
+import { who } from "../../incident-message.ts";
+
+export type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
+
+/** The incident id a button carries (its value), or undefined for a malformed one. */
+export function incidentIdOf(args: ButtonArgs): number | undefined {
+  const v = args.action.value;
+  return v !== undefined && /^\d{1,15}$/.test(v) ? Number(v) : undefined;
+}
+
+/** A note to the clicker only; a failure to send it is logged, never thrown. */
+export async function note(args: ButtonArgs, text: string): Promise<void> {
+  try {
+    await args.respond({ response_type: "ephemeral", replace_original: false, text });
+  } catch (err) {
+    args.logger.warn(`could not send an ephemeral note about an incident button: ${(err as Error).message}`);
+  }
+}
+
+/** Why a click changed nothing: the incident is already past that state. */
+export function alreadyNote(i: IncidentRecord, tz: string): string {
+  if (i.state === "resolved")
+    return i.resolvedBy === "houston"
+      ? `This incident already resolved itself at ${formatAt(i.resolvedAt ?? i.lastSeenAt, tz)} (the condition cleared). Nothing to do.`
+      : `This incident was already resolved by ${who(i.resolvedBy)} at ${formatAt(i.resolvedAt ?? i.lastSeenAt, tz)}. Nothing to do.`;
+  if (i.state === "acknowledged")
+    return `Already acknowledged by ${who(i.acknowledgedBy)} at ${formatAt(i.acknowledgedAt ?? i.lastSeenAt, tz)}.`;
+  return "Nothing changed.";
+}
+
+export const BROKEN_BUTTON =
+  ":warning: That button does not name an incident Houston knows. Try `/houston incidents`.";
+export const FAILED =
+  ":warning: Houston could not record that (the error is in its log). Try again in a moment.";
