@@ -5,9 +5,9 @@
 // within 12 hours either side of that expected time; it is on time when it lands by the
 // expected time plus GRACE, late after that, and missing when nothing lands at all.
 // Each dataset is one range scan on dataset_updates (dataset_id, updated_at).
-import { TZDate } from "@date-fns/tz";
 import { sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
+import { DELIVERY_GRACE_MS, DELIVERY_REACH_MS, expectedTimes } from "../src/digests/deliveries.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
@@ -17,10 +17,10 @@ import type { AskContext, Command, Question, TimeWindow } from "../src/questions
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-/** A delivery this long after the expected time still counts as on time. */
-const GRACE_MS = 30 * MINUTE;
-/** A delivery belongs to the expected time it is within this distance of. */
-const REACH_MS = 12 * HOUR;
+// The delivery rule (grace, reach, one expected time per local day) is shared with the SLA
+// and anomaly digests, so a question and a digest never disagree about a late delivery.
+const GRACE_MS = DELIVERY_GRACE_MS;
+const REACH_MS = DELIVERY_REACH_MS;
 
 const ARRIVE = /\b(?:arriv\w*|deliver\w*|landed|received)\b/;
 const SUPPLIER = /\b(?:suppliers?|vendors?|providers?|source files?|source data|feeds?|partners?)\b/;
@@ -67,28 +67,12 @@ const during = (label: string) => (label.startsWith("the ") ? `in ${label}` : la
 const plural = (n: number, word: string) =>
   n === 1 ? `1 ${word}` : `${n} ${word.endsWith("y") ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 
-/** The expected instants of a feed with from ≤ t < to (one per local calendar day). */
-function expectedTimes(feed: FeedRow, from: Date, to: Date): Date[] {
-  const m = /^(\d{1,2}):(\d{2})$/.exec(feed.expected_arrival.trim());
-  if (!m) return [];
-  const tz = feed.arrival_timezone || "UTC";
-  const out: Date[] = [];
-  const first = new TZDate(from.getTime() - DAY, tz);
-  // Walk calendar days in UTC arithmetic so a DST change never skips or repeats a day.
-  let day = Date.UTC(first.getFullYear(), first.getMonth(), first.getDate());
-  for (; day <= to.getTime() + DAY; day += DAY) {
-    const d = new Date(day);
-    const t = new TZDate(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), Number(m[1]), Number(m[2]), tz);
-    if (t.getTime() >= from.getTime() && t.getTime() < to.getTime()) out.push(new Date(t.getTime()));
-  }
-  return out;
-}
-
 function deliveries(feeds: FeedRow[], w: TimeWindow, now: Date): Delivery[] {
   const out: Delivery[] = [];
   for (const feed of feeds) {
     const updates = (feed.updates ?? []).map((u) => new Date(u).getTime()).sort((a, b) => a - b);
-    for (const expected of expectedTimes(feed, w.from, w.to)) {
+    const schedule = { expectedArrival: feed.expected_arrival, timezone: feed.arrival_timezone || "UTC" };
+    for (const expected of expectedTimes(schedule, w.from, w.to)) {
       const e = expected.getTime();
       const first = updates.find((u) => u >= e - REACH_MS && u < e + REACH_MS && u <= now.getTime());
       if (first !== undefined) {

@@ -1,4 +1,4 @@
-// Supplier deliveries for a span, with the rules of `/houston arrivals` (commands/arrivals.ts):
+// Supplier deliveries for a span, with the rules `/houston arrivals` (commands/arrivals.ts) uses too:
 // a feed (datasets.expected_arrival "HH:MM" in arrival_timezone) is due once per local
 // calendar day; its delivery is the first update within 12 h either side of the expected
 // time; on time when it lands by expected + 30 min, late after that, missing when nothing
@@ -32,7 +32,11 @@ export interface Delivery {
 }
 
 /** Expected instants of a feed with from ≤ t < to, one per local calendar day. */
-export function expectedTimes(feed: Feed, from: Date, to: Date): Date[] {
+export function expectedTimes(
+  feed: Pick<Feed, "expectedArrival" | "timezone">,
+  from: Date,
+  to: Date,
+): Date[] {
   const m = /^(\d{1,2}):(\d{2})$/.exec(feed.expectedArrival.trim());
   if (!m) return [];
   const out: Date[] = [];
