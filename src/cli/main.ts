@@ -103,7 +103,8 @@ export async function main(argv: string[]): Promise<number> {
       const file = loadHoustonFile(config.houstonConfigPath, config.timezone);
       console.log(
         file.path
-          ? `${file.path}: ok (${file.jobs.length} job(s), ${file.jobs.filter((j) => j.schedule).length} with a schedule)`
+          ? `${file.path}: ok (${file.jobs.length} job(s), ${file.jobs.filter((j) => j.schedule).length} with a schedule, ` +
+              `${file.datasets.length} dataset(s), ${file.subscriptions?.length ?? 0} digest subscription(s))`
           : "no houston.yml found (set HOUSTON_CONFIG); environment ok",
       );
       return 0;
