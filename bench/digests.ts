@@ -67,7 +67,7 @@ async function child(report: ReportName, date: string): Promise<void> {
   }
 }
 
-function runChild(report: ReportName, date: string): Promise<ChildResult> {
+function runChild(report: ReportName, date: string, url: string): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const p = spawn(
       process.execPath,
@@ -80,7 +80,7 @@ function runChild(report: ReportName, date: string): Promise<ChildResult> {
         "--date",
         date,
         "--db",
-        db,
+        url,
         "--tz",
         tz,
         "--builds",
@@ -99,16 +99,16 @@ function runChild(report: ReportName, date: string): Promise<ChildResult> {
   });
 }
 
-export async function digestBenchmark(date?: string): Promise<ChildResult[]> {
+export async function digestBenchmark(url = db, date?: string): Promise<ChildResult[]> {
   let day = date;
   if (!day) {
-    const store = await openStore({ databaseUrl: db });
+    const store = await openStore({ databaseUrl: url });
     try {
       // The last full day: the store's last rollup day is usually still in progress.
       const [row] = await store.query<{ d: string | null }>(
         sql`SELECT (max(day) - 1)::text AS d FROM run_daily`,
       );
-      if (!row?.d) throw new Error(`${db} holds no runs: run npm run bench first`);
+      if (!row?.d) throw new Error(`${url} holds no runs: run npm run bench first`);
       day = row.d;
     } finally {
       await store.close();
@@ -117,7 +117,7 @@ export async function digestBenchmark(date?: string): Promise<ChildResult[]> {
   console.log(`\nDigests for ${day} (${tz}), ${builds} builds each in a fresh process, chart included`);
   const results: ChildResult[] = [];
   for (const report of REPORT_NAMES) {
-    const r = await runChild(report, day);
+    const r = await runChild(report, day, url);
     results.push(r);
     const warm = r.ms.slice(1);
     const best = warm.length ? Math.min(...warm) : r.ms[0]!;
@@ -133,7 +133,9 @@ export async function digestBenchmark(date?: string): Promise<ChildResult[]> {
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const report = arg("--child") as ReportName | undefined;
-  const run = report ? child(report, arg("--date")!) : digestBenchmark(arg("--date")).then(() => undefined);
+  const run = report
+    ? child(report, arg("--date")!)
+    : digestBenchmark(db, arg("--date")).then(() => undefined);
   run.catch((err: unknown) => {
     console.error(err);
     process.exit(1);

@@ -1,24 +1,27 @@
 // `npm run bench`: loads a realistic fleet (default 10M runs, 5,000 jobs, ~400 days) into
 // PostgreSQL, then measures what Houston's hot paths cost at that size: raw COPY, HTTP batch
-// ingest, OpenLineage ingest, `houston ingest`, and the core read queries (also on PGlite).
-// It prints figures (stdout; progress on stderr) and writes nothing else.
+// ingest (the service in its own process, its RSS sampled), OpenLineage ingest, `houston
+// ingest`, the core read queries (also on PGlite) and one monitor pass over the whole fleet.
+// It prints figures (stdout; progress on stderr); besides the fleet it writes only what
+// those steps write (ingested runs, dataset SLAs, incidents; see bench/monitors.ts).
 //
 //   npm run bench -- [--runs N] [--jobs N] [--pglite-runs N] [--pglite-jobs N] [--skip-pglite]
 //                    [--skip-load] [--db URL] [--seed N]
-//                    [--http-batches N] [--lineage-events N] [--cli-events N]   (smaller runs while developing)
+//                    [--http-batches N] [--lineage-events N] [--cli-events N] [--monitor-instants N]
+//                    (smaller runs while developing) [--load-only] (load the fleet, measure nothing)
+//                    [--steps copy,http,lineage,cli,queries,monitors,digests,pglite] (only these measurements)
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { createServer } from "node:net";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import path from "node:path";
-import { Readable, Writable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
-import { createApp } from "../src/app.ts";
-import { loadConfig } from "../src/config.ts";
 import { openStore, type Store } from "../src/db/client.ts";
 import {
   failedDeploys,
@@ -33,7 +36,6 @@ import {
 } from "../src/db/queries.ts";
 import { flushAllRollups } from "../src/db/rollup.ts";
 import { expandSlots, loadSchedules } from "../src/db/slots.ts";
-import { createLogger } from "../src/log.ts";
 import {
   DATASET_COLUMNS,
   DEPLOY_COLUMNS,
@@ -55,6 +57,8 @@ import {
   testResultChunks,
   UPDATE_COLUMNS,
 } from "./generate.ts";
+import { digestBenchmark } from "./digests.ts";
+import { monitorBench, monitorLines } from "./monitors.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/houston_bench";
@@ -76,12 +80,18 @@ interface Options {
   pgliteJobs?: number;
   skipPglite: boolean;
   skipLoad: boolean;
+  loadOnly: boolean;
   db: string;
   seed: number;
   httpBatches: number;
   lineageEvents: number;
   cliEvents: number;
+  monitorInstants: number;
+  /** Which measurements to take (all by default). */
+  steps: Set<string>;
 }
+
+const STEPS = ["copy", "http", "lineage", "cli", "queries", "monitors", "digests", "pglite"];
 
 function count(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.replaceAll("_", "").replaceAll(",", ""));
@@ -97,11 +107,14 @@ function parseArgs(argv: string[]): Options {
     pgliteRuns: 1_000_000,
     skipPglite: false,
     skipLoad: false,
+    loadOnly: false,
     db: process.env["DATABASE_URL"] || DEFAULT_DB,
     seed: 20261122,
     httpBatches: 200,
     lineageEvents: 20_000,
     cliEvents: 100_000,
+    monitorInstants: 12,
+    steps: new Set(STEPS),
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -116,11 +129,17 @@ function parseArgs(argv: string[]): Options {
     else if (a === "--pglite-jobs") o.pgliteJobs = count(val(), a);
     else if (a === "--skip-pglite") o.skipPglite = true;
     else if (a === "--skip-load") o.skipLoad = true;
-    else if (a === "--db") o.db = val();
+    else if (a === "--load-only") o.loadOnly = true;
+    else if (a === "--steps") {
+      o.steps = new Set(val().split(","));
+      for (const st of o.steps)
+        if (!STEPS.includes(st)) throw new Error(`--steps: unknown step ${st}; steps are ${STEPS.join(",")}`);
+    } else if (a === "--db") o.db = val();
     else if (a === "--seed") o.seed = count(val(), a);
     else if (a === "--http-batches") o.httpBatches = count(val(), a);
     else if (a === "--lineage-events") o.lineageEvents = count(val(), a);
     else if (a === "--cli-events") o.cliEvents = count(val(), a);
+    else if (a === "--monitor-instants") o.monitorInstants = Math.max(2, count(val(), a));
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -571,15 +590,109 @@ async function workers(
   return done;
 }
 
-function rssSampler(): { stop(): number } {
-  let max = process.memoryUsage().rss;
+/** VmRSS / VmHWM of a process, from /proc (Linux), in bytes; undefined when unreadable. */
+function procMemory(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
+    const rss = kb("VmRSS") * 1024;
+    const hwm = kb("VmHWM") * 1024;
+    return Number.isFinite(rss) ? { rss, hwm } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples the service process's RSS every 50 ms; stop() returns the peak seen (and VmHWM). */
+function rssSampler(pid: number): { stop(): { max: number; hwm: number; samples: number } } {
+  let max = procMemory(pid)?.rss ?? 0;
+  let samples = 0;
   const timer = setInterval(() => {
-    max = Math.max(max, process.memoryUsage().rss);
+    const m = procMemory(pid);
+    if (!m) return;
+    samples++;
+    max = Math.max(max, m.rss);
   }, 50);
   return {
     stop() {
       clearInterval(timer);
-      return Math.max(max, process.memoryUsage().rss);
+      const m = procMemory(pid);
+      return { max: Math.max(max, m?.rss ?? 0), hwm: m?.hwm ?? 0, samples };
+    },
+  };
+}
+
+/** A free TCP port on 127.0.0.1 (bound and released at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once("error", reject);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+interface Service {
+  pid: number;
+  base: string;
+  /** SIGTERM, then waits for the exit (the service drains in-flight requests first). */
+  stop(): Promise<number | null>;
+}
+
+/**
+ * Houston as users run it (`npm start`: src/main.ts) in its own process, so its memory is
+ * measured without the benchmark's client and generator. Resolves once /readyz answers 200.
+ */
+async function startService(url: string, token: string): Promise<Service> {
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), "houston-bench-app-"));
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/main.ts")], {
+    // cwd ROOT, as `npm start` runs: tsx resolves from the project's node_modules.
+    cwd: ROOT,
+    env: {
+      PATH: process.env["PATH"] ?? "",
+      HOUSTON_DATA_DIR: dir,
+      DATABASE_URL: url,
+      HOUSTON_INGEST_TOKENS: token,
+      PORT: String(port),
+      LOG_LEVEL: "warn",
+    },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d) => {
+    stderr = (stderr + String(d)).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+  let gone = false;
+  void exited.then(() => {
+    gone = true;
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = performance.now() + 120_000;
+  for (;;) {
+    if (gone) throw new Error(`houston (src/main.ts) exited during start-up: ${stderr.trim().slice(-1000)}`);
+    if (performance.now() > deadline) {
+      child.kill("SIGKILL");
+      throw new Error(`houston (src/main.ts) not ready after 120 s: ${stderr.trim().slice(-1000)}`);
+    }
+    const ok = await fetch(`${base}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return {
+    pid: child.pid!,
+    base,
+    async stop() {
+      if (!gone) child.kill("SIGTERM");
+      const code = await exited;
+      rmSync(dir, { recursive: true, force: true });
+      return code;
     },
   };
 }
@@ -591,8 +704,11 @@ interface HttpFigures {
   runs: number;
   ms: number;
   clients: number;
-  maxRss: number;
+  /** The service process: RSS before the load, peak RSS sampled during it, VmHWM after. */
   rssBefore: number;
+  maxRss: number;
+  hwm: number;
+  samples: number;
 }
 
 /**
@@ -602,6 +718,7 @@ interface HttpFigures {
  */
 async function httpBatches(
   client: Client,
+  servicePid: number,
   facts: Facts,
   batches: number,
   clients: number,
@@ -695,8 +812,8 @@ async function httpBatches(
   // Bodies are planned in order (ends refer to the previous batch's starts), sent by
   // `clients` concurrent loops, so an end may overtake its start: ingest is order-free.
   const bodies: { body: string; runs: number }[] = [];
-  const rssBefore = process.memoryUsage().rss;
-  const sampler = rssSampler();
+  const rssBefore = procMemory(servicePid)?.rss ?? 0;
+  const sampler = rssSampler(servicePid);
   let events = 0;
   let runs = 0;
   const [done, ms] = await timed(() =>
@@ -712,8 +829,19 @@ async function httpBatches(
       runs += batch.runs;
     }),
   );
-  const maxRss = sampler.stop();
-  return { planned: batches, batches: done, events, runs, ms, clients, maxRss, rssBefore };
+  const rss = sampler.stop();
+  return {
+    planned: batches,
+    batches: done,
+    events,
+    runs,
+    ms,
+    clients,
+    rssBefore,
+    maxRss: rss.max,
+    hwm: rss.hwm,
+    samples: rss.samples,
+  };
 }
 
 /** One OpenLineage RunEvent per request: START, then COMPLETE of the same run. */
@@ -1106,102 +1234,150 @@ async function main(): Promise<void> {
       `  database size ${size!["s"]} (runs with indexes ${size!["r"]}); ${fmt(facts.runs)} runs, days ${facts.firstDay} … ${facts.lastDay}`,
     );
     out();
+    if (o.loadOnly) {
+      out("--load-only: the fleet is loaded; nothing measured.");
+      return;
+    }
 
     // 2. Raw COPY baseline
-    out("2. Raw COPY baseline: 100,000 new runs into the loaded, indexed runs table");
-    const copyN = 100_000;
-    const copyMs = await copyBaseline(client, store, facts, copyN);
-    const copyRate = copyN / (copyMs / 1000);
-    out(`  ${fmt(copyN)} rows in ${secs(copyMs)}: ${fmt(copyRate)} rows/s (all indexes and FK checks on)`);
-    record("raw COPY into indexed runs", `${fmt(copyRate)} rows/s`);
-    out();
+    let copyRate: number | undefined;
+    if (o.steps.has("copy")) {
+      out("2. Raw COPY baseline: 100,000 new runs into the loaded, indexed runs table");
+      const copyN = 100_000;
+      const copyMs = await copyBaseline(client, store, facts, copyN);
+      copyRate = copyN / (copyMs / 1000);
+      out(`  ${fmt(copyN)} rows in ${secs(copyMs)}: ${fmt(copyRate)} rows/s (all indexes and FK checks on)`);
+      record("raw COPY into indexed runs", `${fmt(copyRate)} rows/s`);
+      out();
+    }
+    const ofCopy = (r: number) =>
+      copyRate ? `${((100 * r) / copyRate).toFixed(1)}% of COPY` : "COPY not measured";
 
     // 3 + 4. The real app over HTTP
     const token = `bench-${randomUUID()}`;
-    const devNull = new Writable({
-      write(_c, _e, cb) {
-        cb();
-      },
-    });
-    const appDir = mkdtempSync(path.join(tmpdir(), "houston-bench-app-"));
-    const app = await createApp({
-      config: loadConfig({ DATABASE_URL: o.db, HOUSTON_INGEST_TOKENS: token }, appDir),
-      log: createLogger("info", devNull),
-    });
+    // The service runs as its own process (src/main.ts, as `npm start` runs it), so its
+    // memory is measured alone, without this process's generator and HTTP client.
+    const service =
+      o.steps.has("http") || o.steps.has("lineage") ? await startService(o.db, token) : undefined;
     try {
-      const port = await app.listen(0);
-      const http = httpClient(`http://127.0.0.1:${port}`, token);
-      out(`3. HTTP batch ingest: POST /api/v1/events, ${o.httpBatches} batches × 1,000 native run events`);
-      const h = await httpBatches(http, facts, o.httpBatches, 4, HTTP_BUDGET_MS);
-      const httpRate = h.runs / (h.ms / 1000);
-      if (h.batches < h.planned) {
-        out(`  time budget (${secs(HTTP_BUDGET_MS)}) spent: ${h.batches} of ${h.planned} batches sent`);
-      }
-      out(
-        `  ${fmt(h.events)} events = ${fmt(h.runs)} runs (one-event runs + start/end pairs) in ${secs(h.ms)} with ${h.clients} concurrent clients`,
-      );
-      out(
-        `  ${fmt(h.events / (h.ms / 1000))} events/s, ${fmt(httpRate)} runs/s, ${(h.ms / h.batches).toFixed(0)} ms per batch on average`,
-      );
-      out(`  HTTP/COPY: ${((100 * httpRate) / copyRate).toFixed(1)}% of raw COPY's rows/s`);
-      out(
-        `  max RSS ${mb(h.maxRss)} (before: ${mb(h.rssBefore)}); bench process incl. client: server, HTTP client and generator share one process`,
-      );
-      record(
-        "HTTP /api/v1/events, 1,000-event batches",
-        `${fmt(httpRate)} runs/s (${((100 * httpRate) / copyRate).toFixed(1)}% of COPY)`,
-      );
-      record("max RSS during HTTP ingest", `${mb(h.maxRss)} (bench process incl. client)`);
-      out();
-
-      out("4. OpenLineage: POST /api/v1/lineage, one event per request (START then COMPLETE)");
-      const l = await lineageEvents(http, facts, Math.ceil(o.lineageEvents / 2), 4, LINEAGE_BUDGET_MS);
-      if (l.events < l.planned) {
+      const http = service ? httpClient(service.base, token) : undefined;
+      if (service && http && o.steps.has("http")) {
+        out(`3. HTTP batch ingest: POST /api/v1/events, ${o.httpBatches} batches × 1,000 native run events`);
+        const h = await httpBatches(http, service.pid, facts, o.httpBatches, 4, HTTP_BUDGET_MS);
+        const httpRate = h.runs / (h.ms / 1000);
+        if (h.batches < h.planned) {
+          out(`  time budget (${secs(HTTP_BUDGET_MS)}) spent: ${h.batches} of ${h.planned} batches sent`);
+        }
         out(
-          `  time budget (${secs(LINEAGE_BUDGET_MS)}) spent: ${fmt(l.events)} of ${fmt(l.planned)} events sent`,
+          `  ${fmt(h.events)} events = ${fmt(h.runs)} runs (one-event runs + start/end pairs) in ${secs(h.ms)} with ${h.clients} concurrent clients`,
         );
+        out(
+          `  ${fmt(h.events / (h.ms / 1000))} events/s, ${fmt(httpRate)} runs/s, ${(h.ms / h.batches).toFixed(0)} ms per batch on average`,
+        );
+        out(`  HTTP/COPY: ${ofCopy(httpRate)} (rows/s)`);
+        out(
+          `  service RSS (src/main.ts in its own process, pid ${service.pid}): ${mb(h.rssBefore)} before the load, ` +
+            `peak ${mb(h.maxRss)} during it (${fmt(h.samples)} samples of /proc VmRSS, every 50 ms), VmHWM ${mb(h.hwm)}; target ≤ 300 MB (${h.hwm <= 300 * 1024 * 1024 ? "ok" : "MISSED"})`,
+        );
+        record("HTTP /api/v1/events, 1,000-event batches", `${fmt(httpRate)} runs/s (${ofCopy(httpRate)})`);
+        record(
+          "service RSS during HTTP ingest (own process)",
+          `peak ${mb(h.maxRss)}, VmHWM ${mb(h.hwm)}`,
+          `≤ 300 MB: ${h.hwm <= 300 * 1024 * 1024 ? "ok" : "MISSED"}`,
+        );
+        out();
       }
-      out(
-        `  ${fmt(l.events)} events in ${secs(l.ms)} with 4 concurrent clients: ${fmt(l.events / (l.ms / 1000))} events/s`,
-      );
-      record("OpenLineage, one event per request", `${fmt(l.events / (l.ms / 1000))} events/s`);
-      out();
+
+      if (http && o.steps.has("lineage")) {
+        out("4. OpenLineage: POST /api/v1/lineage, one event per request (START then COMPLETE)");
+        const l = await lineageEvents(http, facts, Math.ceil(o.lineageEvents / 2), 4, LINEAGE_BUDGET_MS);
+        if (l.events < l.planned) {
+          out(
+            `  time budget (${secs(LINEAGE_BUDGET_MS)}) spent: ${fmt(l.events)} of ${fmt(l.planned)} events sent`,
+          );
+        }
+        out(
+          `  ${fmt(l.events)} events in ${secs(l.ms)} with 4 concurrent clients: ${fmt(l.events / (l.ms / 1000))} events/s`,
+        );
+        record("OpenLineage, one event per request", `${fmt(l.events / (l.ms / 1000))} events/s`);
+        out();
+      }
     } finally {
-      await app.stop();
-      rmSync(appDir, { recursive: true, force: true });
+      const code = await service?.stop();
+      if (service && code !== 0) out(`  (the service exited with code ${code} on SIGTERM)`);
     }
 
     // 5. houston ingest
-    out(`5. houston ingest FILE (NDJSON, ${fmt(o.cliEvents)} run events, local store via DATABASE_URL)`);
-    const c = await cliIngest(o.db, facts, o.cliEvents);
-    if (typeof c === "string") {
-      out(`  houston ingest: not measured (${c})`);
-      record("houston ingest", `not measured (${c})`);
-    } else {
-      const r = o.cliEvents / (c.ms / 1000);
-      out(
-        `  ${mb(c.bytes)} file, ${secs(c.ms)} wall clock for the whole command (start-up, validation pass, writes)`,
-      );
-      out(`  ${fmt(r)} runs/s end to end; the CLI's own report: ${c.line}`);
-      record(`houston ingest (${fmt(o.cliEvents)} NDJSON runs, end to end)`, `${fmt(r)} runs/s`);
+    if (o.steps.has("cli")) {
+      out(`5. houston ingest FILE (NDJSON, ${fmt(o.cliEvents)} run events, local store via DATABASE_URL)`);
+      const c = await cliIngest(o.db, facts, o.cliEvents);
+      if (typeof c === "string") {
+        out(`  houston ingest: not measured (${c})`);
+        record("houston ingest", `not measured (${c})`);
+      } else {
+        const r = o.cliEvents / (c.ms / 1000);
+        out(
+          `  ${mb(c.bytes)} file, ${secs(c.ms)} wall clock for the whole command (start-up, validation pass, writes)`,
+        );
+        out(`  ${fmt(r)} runs/s end to end; the CLI's own report: ${c.line}`);
+        record(`houston ingest (${fmt(o.cliEvents)} NDJSON runs, end to end)`, `${fmt(r)} runs/s`);
+      }
+      out();
     }
-    out();
 
     // 6. Query latency
-    out("6. Query latency on PostgreSQL: 500 calls each, random jobs/datasets/days, after 50 warm-up calls");
-    const pgQueries = await queryLatencies(store, await readFacts(store), 500);
-    printQueries("postgres", pgQueries);
-    out();
+    if (o.steps.has("queries")) {
+      out(
+        "6. Query latency on PostgreSQL: 500 calls each, random jobs/datasets/days, after 50 warm-up calls",
+      );
+      const pgQueries = await queryLatencies(store, await readFacts(store), 500);
+      printQueries("postgres", pgQueries);
+      out();
+    }
+
+    // 7. Monitors
+    if (o.steps.has("monitors")) {
+      out(
+        `7. Monitor evaluation: ${o.monitorInstants} passes (evaluate + incidents + reminders, as the minute tick runs them)`,
+      );
+      const m = await monitorBench(store, o.monitorInstants);
+      for (const line of monitorLines(m)) out(`  ${line}`);
+      record(
+        "monitor pass (5,000 jobs, 2,000 dataset SLAs)",
+        `p50 ${m.p50.toFixed(0)} ms, p99 ${m.p99.toFixed(0)} ms (first ${m.first.totalMs.toFixed(0)} ms)`,
+        `p99 ≤ 1,000 ms: ${m.p99 <= 1000 ? "ok" : "MISSED"}`,
+      );
+      record(
+        "monitor memory (live heap after GC)",
+        `${mb(m.heapAfterFirst)} after pass 1 → ${mb(m.heapAfter)} after ${m.rest.length + 1}`,
+        "flat",
+      );
+      out();
+    }
+
+    // 7b. Digests: each in its own process (its peak RSS is the digest's, not the bench's).
+    if (o.steps.has("digests")) {
+      out("7b. Digests (SLA, anomalies, resources) for the last full day, chart included");
+      for (const d of await digestBenchmark(o.db)) {
+        const worst = Math.max(...d.ms);
+        record(
+          `digest ${d.report} (computed + rendered + PNG)`,
+          `cold ${d.ms[0]} ms, warm ${Math.min(...d.ms.slice(1))} ms, peak RSS ${d.hwmMb} MB`,
+          `≤ 2,000 ms, ≤ 300 MB: ${worst <= 2000 && d.hwmMb <= 300 ? "ok" : "MISSED"}`,
+        );
+      }
+      out();
+    }
   } finally {
     await store.close();
     await client.end({ timeout: 5 });
   }
 
-  // 7. PGlite
-  if (o.skipPglite) out("7. PGlite: skipped (--skip-pglite)");
+  // 8. PGlite
+  if (o.skipPglite || !o.steps.has("pglite")) out("8. PGlite: skipped");
   else {
     const jobs = o.pgliteJobs ?? Math.max(10, Math.round((o.jobs * o.pgliteRuns) / o.runs));
-    out(`7. PGlite (file-backed, temp dir): ${fmt(o.pgliteRuns)} runs, ${fmt(jobs)} jobs`);
+    out(`8. PGlite (file-backed, temp dir): ${fmt(o.pgliteRuns)} runs, ${fmt(jobs)} jobs`);
     const dir = mkdtempSync(path.join(tmpdir(), "houston-bench-pglite-"));
     const store = await openStore({ dataDir: dir });
     try {

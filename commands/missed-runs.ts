@@ -9,6 +9,7 @@
 // so its cost is the number of unmatched slots, not of all slots; the totals and the late
 // starts read the window's slots through expected_runs_slot_idx.
 import { type SQL, sql } from "drizzle-orm";
+import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration, scopeOf } from "../src/questions/format.ts";
@@ -98,34 +99,42 @@ const command: Command = {
     }
 
     const win = sql`e.slot_at >= ${ts(w.from)} AND e.slot_at < ${ts(to)}`;
-    const t = (
-      await ctx.store.query<Totals>(
-        sql`SELECT count(*) FILTER (WHERE e.due_at <= ${ts(now)})::int AS expected,
-              count(*) FILTER (WHERE e.due_at <= ${ts(now)} AND e.run_id IS NULL)::int AS missing,
-              count(*) FILTER (WHERE e.due_at <= ${ts(now)} AND coalesce(r.started_at, r.run_at) > e.due_at)::int AS late,
-              count(*) FILTER (WHERE e.due_at > ${ts(now)} AND e.run_id IS NULL)::int AS pending,
-              count(DISTINCT e.job_id) FILTER (WHERE e.due_at <= ${ts(now)})::int AS jobs
-            FROM expected_runs e JOIN jobs j ON j.id = e.job_id LEFT JOIN runs r ON r.id = e.run_id
-            WHERE ${win} ${envJ} ${scopeJ}`,
-      )
-    )[0]!;
-    const missing = await ctx.store.query<SlotRow>(
-      sql`SELECT j.name, j.owner, e.slot_at::text, e.due_at::text
-          FROM expected_runs e JOIN jobs j ON j.id = e.job_id
-          WHERE e.run_id IS NULL AND e.due_at >= ${ts(w.from)} AND e.due_at <= ${ts(now)} AND ${win}
-            ${envJ} ${scopeJ}
-          ORDER BY j.name, e.slot_at LIMIT 2000`,
-    );
-    const late = t.late
-      ? await ctx.store.query<SlotRow>(
-          sql`SELECT j.name, j.owner, e.slot_at::text, e.due_at::text,
-                coalesce(r.started_at, r.run_at)::text AS started_at
-              FROM expected_runs e JOIN jobs j ON j.id = e.job_id JOIN runs r ON r.id = e.run_id
-              WHERE ${win} AND e.due_at <= ${ts(now)} AND coalesce(r.started_at, r.run_at) > e.due_at
-                ${envJ} ${scopeJ}
-              ORDER BY e.slot_at, j.name LIMIT 100`,
-        )
-      : [];
+    // The window's slots are read once (with the start of each due slot's run, one primary-key
+    // probe each) for both the totals and the late starts; the missing ones come from the
+    // partial index on unmatched slots. JIT off: see fleetRead.
+    const { t, late, missing } = await fleetRead(ctx.store, async (read) => {
+      const [res] = await read<{ totals: Totals | string; late: SlotRow[] | string | null }>(
+        sql`WITH w AS MATERIALIZED (
+              SELECT e.job_id, e.slot_at, e.due_at, e.run_id, j.name, j.owner,
+                CASE WHEN e.run_id IS NOT NULL AND e.due_at <= ${ts(now)} THEN
+                  (SELECT coalesce(r.started_at, r.run_at) FROM runs r WHERE r.id = e.run_id) END AS started
+              FROM expected_runs e JOIN jobs j ON j.id = e.job_id
+              WHERE ${win} ${envJ} ${scopeJ}
+            )
+            SELECT
+              (SELECT row_to_json(a) FROM (
+                SELECT count(*) FILTER (WHERE w.due_at <= ${ts(now)})::int AS expected,
+                  count(*) FILTER (WHERE w.due_at <= ${ts(now)} AND w.run_id IS NULL)::int AS missing,
+                  count(*) FILTER (WHERE w.due_at <= ${ts(now)} AND w.started > w.due_at)::int AS late,
+                  count(*) FILTER (WHERE w.due_at > ${ts(now)} AND w.run_id IS NULL)::int AS pending,
+                  count(DISTINCT w.job_id) FILTER (WHERE w.due_at <= ${ts(now)})::int AS jobs
+                FROM w) a) AS totals,
+              (SELECT json_agg(l) FROM (
+                SELECT w.name, w.owner, w.slot_at::text AS slot_at, w.due_at::text AS due_at,
+                  w.started::text AS started_at
+                FROM w WHERE w.due_at <= ${ts(now)} AND w.started > w.due_at
+                ORDER BY w.slot_at, w.name LIMIT 100) l) AS late`,
+      );
+      const missing = await read<SlotRow>(
+        sql`SELECT j.name, j.owner, e.slot_at::text, e.due_at::text
+            FROM expected_runs e JOIN jobs j ON j.id = e.job_id
+            WHERE e.run_id IS NULL AND e.due_at >= ${ts(w.from)} AND e.due_at <= ${ts(now)} AND ${win}
+              ${envJ} ${scopeJ}
+            ORDER BY j.name, e.slot_at LIMIT 2000`,
+      );
+      const parse = <V>(v: V | string | null): V | null => (typeof v === "string" ? (JSON.parse(v) as V) : v);
+      return { t: parse(res!.totals)!, late: parse(res!.late) ?? [], missing };
+    });
 
     const n = (x: number) => x.toLocaleString("en-US");
     const lateText = t.late ? `${n(t.late)} ${t.late === 1 ? "run" : "runs"} started late` : "";

@@ -99,11 +99,17 @@ async function typicalDurations(
   to: Date,
 ): Promise<(jobId: number, at: Date) => number | undefined> {
   const rows = await ctx.store.query<{ job_id: number; day: string; p50: number }>(
+    // LATERAL per job: a range of run_daily's primary key (job_id, day) each. Written as
+    // IN (…), the planner misjudges the id list and scans the day index for every job;
+    // OFFSET 0 keeps it from flattening the LATERAL back into that join.
     sql`SELECT d.job_id, d.day::text AS day, d.duration_p50_ms::float8 AS p50
-        FROM run_daily d
-        WHERE d.job_id IN (SELECT (jsonb_array_elements_text(${json(jobIds)}))::int)
-          AND d.day >= ${utcDay(new Date(from.getTime() - TYPICAL_DAYS * DAY_MS))}::date
-          AND d.day <= ${utcDay(to)}::date AND d.duration_p50_ms IS NOT NULL`,
+        FROM (SELECT (jsonb_array_elements_text(${json(jobIds)}))::int AS job_id) k
+        CROSS JOIN LATERAL (
+          SELECT d.job_id, d.day, d.duration_p50_ms FROM run_daily d
+          WHERE d.job_id = k.job_id
+            AND d.day >= ${utcDay(new Date(from.getTime() - TYPICAL_DAYS * DAY_MS))}::date
+            AND d.day <= ${utcDay(to)}::date AND d.duration_p50_ms IS NOT NULL
+          OFFSET 0) d`,
   );
   const byJob = new Map<number, { day: number; p50: number }[]>();
   for (const r of rows) {

@@ -115,34 +115,6 @@ const command: Command = {
     const lateFrom = q.window ? ts(q.window.from) : since(LATE_LOOKBACK_H);
     const lateLabel = q.window ? q.window.label : `last ${LATE_LOOKBACK_H} h`;
 
-    const failing = await ctx.store.query<Failing>(
-      sql`WITH cand AS (
-            SELECT DISTINCT r.job_id FROM runs r
-            WHERE r.status = 'failed' AND r.run_at >= ${failFrom} AND r.run_at <= ${until} ${envR}
-          )
-          SELECT j.name, j.owner, lr.run_at::text, lr.error
-          FROM cand JOIN jobs j ON j.id = cand.job_id
-          CROSS JOIN LATERAL (
-            SELECT r.status, r.run_at, r.error FROM runs r
-            WHERE r.job_id = cand.job_id AND r.run_at >= ${failFrom} AND r.run_at <= ${until} ${envR}
-            ORDER BY r.run_at DESC, r.id DESC LIMIT 1) lr
-          WHERE lr.status = 'failed' ${scopeJ}
-          ORDER BY lr.run_at DESC, j.name`,
-    );
-    const running = await ctx.store.query<Running>(
-      sql`SELECT j.name, coalesce(r.started_at, r.run_at)::text AS started_at
-          FROM runs r JOIN jobs j ON j.id = r.job_id
-          WHERE r.status = 'running' AND r.run_at >= ${since(RUNNING_LOOKBACK_H)} AND r.run_at <= ${ts(now)}
-            ${envR} ${scopeJ}
-          ORDER BY r.run_at, j.name LIMIT 500`,
-    );
-    const late = await ctx.store.query<Late>(
-      sql`SELECT j.name, j.owner, e.slot_at::text
-          FROM expected_runs e JOIN jobs j ON j.id = e.job_id
-          WHERE e.run_id IS NULL AND e.due_at >= ${lateFrom} AND e.due_at <= ${until}
-            ${envJ} ${scopeJ}
-          ORDER BY e.slot_at, j.name LIMIT 2000`,
-    );
     // Datasets have no environment of their own: under "in prod" they are judged by the
     // run that last wrote them (supplier deliveries, written by no run, drop out).
     const envD: SQL = q.environment
@@ -152,24 +124,69 @@ const command: Command = {
     const scopeD: SQL = scope
       ? sql`AND EXISTS (SELECT 1 FROM runs r JOIN jobs j ON j.id = r.job_id WHERE r.id = u.run_id ${scopeJ})`
       : sql``;
-    const stale = await ctx.store.query<Stale>(
-      sql`SELECT d.name, d.namespace, d.owner, d.max_age_seconds, u.updated_at::text
-          FROM datasets d
-          LEFT JOIN LATERAL (
-            SELECT x.updated_at, x.run_id FROM dataset_updates x
-            WHERE x.dataset_id = d.id AND x.updated_at <= ${ts(now)}
-            ORDER BY x.updated_at DESC, x.id DESC LIMIT 1) u ON true
-          WHERE d.max_age_seconds IS NOT NULL
-            AND (u.updated_at IS NULL OR u.updated_at < ${ts(now)} - d.max_age_seconds * interval '1 second')
-            ${envD} ${scopeD}
-          ORDER BY u.updated_at NULLS FIRST, d.name`,
-    );
-    const total =
-      (
-        await ctx.store.query<{ n: number }>(
-          sql`SELECT count(*)::int AS n FROM jobs j WHERE true ${envJ} ${scopeJ}`,
-        )
-      )[0]?.n ?? 0;
+    const envN: SQL = q.environment ? sql`AND n.environment = ${q.environment}` : sql``;
+    // The five parts are independent reads: asked together, they cost the slowest, not the sum.
+    const [failing, running, late, stale, totalRows] = await Promise.all([
+      // A job is failing when its latest failed run in the window (partial index on failed
+      // runs) has no later run (one probe of runs_job_run_at_idx that stops at the first
+      // entry), which is "its latest run failed" without sorting each job's runs.
+      ctx.store.query<Failing>(
+        sql`WITH f AS (
+              SELECT DISTINCT ON (r.job_id) r.job_id, r.id, r.run_at, r.error FROM runs r
+              WHERE r.status = 'failed' AND r.run_at >= ${failFrom} AND r.run_at <= ${until} ${envR}
+              ORDER BY r.job_id, r.run_at DESC, r.id DESC
+            )
+            SELECT j.name, j.owner, f.run_at::text, f.error
+            FROM f JOIN jobs j ON j.id = f.job_id
+            -- LATERAL … LIMIT 1, not NOT EXISTS: an anti join lets the planner hash all runs.
+            LEFT JOIN LATERAL (
+              SELECT 1 AS later FROM runs n
+              WHERE n.job_id = f.job_id AND n.run_at >= f.run_at AND n.run_at <= ${until} ${envN}
+                AND (n.run_at > f.run_at OR n.id > f.id)
+              LIMIT 1) n ON true
+            WHERE n.later IS NULL ${scopeJ}
+            ORDER BY f.run_at DESC, j.name`,
+      ),
+      ctx.store.query<Running>(
+        sql`SELECT j.name, coalesce(r.started_at, r.run_at)::text AS started_at
+            FROM runs r JOIN jobs j ON j.id = r.job_id
+            WHERE r.status = 'running' AND r.run_at >= ${since(RUNNING_LOOKBACK_H)} AND r.run_at <= ${ts(now)}
+              ${envR} ${scopeJ}
+            ORDER BY r.run_at, j.name LIMIT 500`,
+      ),
+      // MATERIALIZED: read through the partial index on unmatched slots (a few dozen rows);
+      // left to itself the planner walks expected_runs_slot_idx for the ORDER BY instead and
+      // filters every slot of the horizon.
+      ctx.store.query<Late>(
+        sql`WITH e AS MATERIALIZED (
+              SELECT e.job_id, e.slot_at FROM expected_runs e
+              WHERE e.run_id IS NULL AND e.due_at >= ${lateFrom} AND e.due_at <= ${until}
+            )
+            SELECT j.name, j.owner, e.slot_at::text
+            FROM e JOIN jobs j ON j.id = e.job_id
+            WHERE true ${envJ} ${scopeJ}
+            ORDER BY e.slot_at, j.name LIMIT 2000`,
+      ),
+      // Stale = no update in (now − max age, now]: one probe that stops at the first recent
+      // update, for every dataset with an SLA; the latest update is read only for the stale.
+      ctx.store.query<Stale>(
+        sql`SELECT d.name, d.namespace, d.owner, d.max_age_seconds, u.updated_at::text
+            FROM datasets d
+            LEFT JOIN LATERAL (
+              SELECT x.updated_at, x.run_id FROM dataset_updates x
+              WHERE x.dataset_id = d.id AND x.updated_at <= ${ts(now)}
+              ORDER BY x.updated_at DESC, x.id DESC LIMIT 1) u ON true
+            WHERE d.max_age_seconds IS NOT NULL
+              AND NOT EXISTS (
+                SELECT 1 FROM dataset_updates y
+                WHERE y.dataset_id = d.id AND y.updated_at <= ${ts(now)}
+                  AND y.updated_at >= ${ts(now)} - d.max_age_seconds * interval '1 second')
+              ${envD} ${scopeD}
+            ORDER BY u.updated_at NULLS FIRST, d.name`,
+      ),
+      ctx.store.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM jobs j WHERE true ${envJ} ${scopeJ}`),
+    ]);
+    const total = totalRows[0]?.n ?? 0;
 
     const lateJobs = new Map<string, { owner: string | null; slots: Date[] }>();
     for (const l of late) {

@@ -8,6 +8,7 @@
 // the 14 UTC days before today: robust to one slow day, and a primary-key lookup per job,
 // never a scan of raw runs. The day's slots are read through expected_runs_slot_idx.
 import { type SQL, sql } from "drizzle-orm";
+import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code } from "../src/questions/answer.ts";
 import { formatDuration, scopeOf } from "../src/questions/format.ts";
@@ -130,32 +131,36 @@ const command: Command = {
           END AS expected_end
         FROM s LEFT JOIN t ON t.job_id = s.job_id
       )`;
-    const sum = (
-      await ctx.store.query<Summary>(
-        sql`${slots}
-            SELECT count(*)::int AS expected, count(DISTINCT job_id)::int AS jobs,
-              count(*) FILTER (WHERE state = 'done')::int AS done,
-              count(*) FILTER (WHERE state = 'done' AND status = 'failed')::int AS failed,
-              count(*) FILTER (WHERE state = 'running')::int AS running,
-              count(*) FILTER (WHERE state = 'missed')::int AS missed,
-              count(*) FILTER (WHERE state = 'upcoming')::int AS upcoming,
-              count(DISTINCT job_id) FILTER (WHERE state = 'upcoming')::int AS upcoming_jobs,
-              sum(typical_ms) FILTER (WHERE state = 'upcoming')::float8 AS upcoming_ms,
-              count(*) FILTER (WHERE state = 'upcoming' AND typical_ms IS NULL)::int AS no_history
-            FROM x`,
-      )
-    )[0]!;
     const cols = sql`name, slot_at::text, state, started_at::text, typical_ms::float8 AS typical_ms,
       expected_end::text`;
-    const next = await ctx.store.query<Slot>(
-      sql`${slots} SELECT ${cols} FROM x WHERE state = 'upcoming' ORDER BY slot_at, name LIMIT 10`,
+    // One statement: the window's slots (x) are computed once and read three times (the
+    // totals, the next ten, the last to finish), rather than once per question part.
+    const [res] = await fleetRead(ctx.store, (read) =>
+      read<{ summary: Summary; next: Slot[] | null; last: Slot | null }>(
+        sql`${slots}
+            SELECT
+              (SELECT row_to_json(a) FROM (
+                SELECT count(*)::int AS expected, count(DISTINCT job_id)::int AS jobs,
+                  count(*) FILTER (WHERE state = 'done')::int AS done,
+                  count(*) FILTER (WHERE state = 'done' AND status = 'failed')::int AS failed,
+                  count(*) FILTER (WHERE state = 'running')::int AS running,
+                  count(*) FILTER (WHERE state = 'missed')::int AS missed,
+                  count(*) FILTER (WHERE state = 'upcoming')::int AS upcoming,
+                  count(DISTINCT job_id) FILTER (WHERE state = 'upcoming')::int AS upcoming_jobs,
+                  sum(typical_ms) FILTER (WHERE state = 'upcoming')::float8 AS upcoming_ms,
+                  count(*) FILTER (WHERE state = 'upcoming' AND typical_ms IS NULL)::int AS no_history
+                FROM x) a) AS summary,
+              (SELECT json_agg(n) FROM (
+                SELECT ${cols} FROM x WHERE state = 'upcoming' ORDER BY slot_at, name LIMIT 10) n) AS next,
+              (SELECT row_to_json(l) FROM (
+                SELECT ${cols} FROM x WHERE expected_end IS NOT NULL
+                ORDER BY expected_end DESC, name LIMIT 1) l) AS last`,
+      ),
     );
-    const last = (
-      await ctx.store.query<Slot>(
-        sql`${slots} SELECT ${cols} FROM x WHERE expected_end IS NOT NULL
-            ORDER BY expected_end DESC, name LIMIT 1`,
-      )
-    )[0];
+    const parse = <V>(v: V | string | null): V | null => (typeof v === "string" ? (JSON.parse(v) as V) : v);
+    const sum = parse(res!.summary)!;
+    const next = parse(res!.next) ?? [];
+    const last = parse(res!.last) ?? undefined;
 
     const b = new AnswerBuilder();
     const n = (x: number) => x.toLocaleString("en-US");

@@ -121,9 +121,11 @@ const command: Command = {
 
     // One pass over the window's rollup rows: totals for the source line, and the failing jobs.
     const rows = await ctx.store.query<JobRow>(
+      // Joined to jobs only when a group or environment narrows the ranking: unfiltered, the
+      // window's rollup rows (5,000 a day) are summed per job before any join.
       sql`WITH per AS (
             SELECT d.job_id, sum(d.runs)::int AS runs, sum(d.failures)::int AS failures
-            FROM run_daily d JOIN jobs j ON j.id = d.job_id
+            FROM run_daily d ${q.environment || group ? sql`JOIN jobs j ON j.id = d.job_id` : sql``}
             WHERE d.day >= ${fromDay}::date AND d.day <= ${toDay}::date ${env}
             GROUP BY d.job_id
           ),
@@ -170,7 +172,7 @@ const command: Command = {
 
     // Flips (success ↔ failure switches) from the raw runs of the top candidates only.
     const candidates = failing.slice(0, FLIP_CANDIDATES);
-    const flips = await ctx.store.query<FlipRow>(
+    const flipsQuery = ctx.store.query<FlipRow>(
       sql`SELECT s.job_id, count(*) FILTER (WHERE s.prev IS NOT NULL AND s.prev <> s.status)::int AS flips,
             (array_agg(s.status ORDER BY s.run_at DESC, s.id DESC))[1:14] AS recent
           FROM (
@@ -183,6 +185,30 @@ const command: Command = {
           ) s
           GROUP BY s.job_id`,
     );
+    // Pipelines (only when asked by group): per job first, then per group, so "jobs" is a
+    // plain count and both steps hash instead of sorting the window's rows by group name.
+    // Asked alongside the flips: the two reads are independent.
+    const groupsQuery = byGroup
+      ? ctx.store.query<{
+          group_name: string;
+          runs: number;
+          failures: number;
+          jobs: number;
+        }>(
+          sql`SELECT j.group_name, sum(p.runs)::int AS runs, sum(p.failures)::int AS failures,
+                count(*)::int AS jobs
+              FROM (SELECT d.job_id, sum(d.runs)::int AS runs, sum(d.failures)::int AS failures
+                    FROM run_daily d
+                    WHERE d.day >= ${fromDay}::date AND d.day <= ${toDay}::date
+                    GROUP BY d.job_id) p
+              JOIN jobs j ON j.id = p.job_id
+              WHERE j.group_name IS NOT NULL ${env}
+              GROUP BY j.group_name
+              HAVING sum(p.failures) > 0
+              ORDER BY sum(p.failures) DESC, sum(p.failures)::float8 / greatest(sum(p.runs), 1) DESC, j.group_name`,
+        )
+      : Promise.resolve([]);
+    const [flips, groups] = await Promise.all([flipsQuery, groupsQuery]);
     for (const f of flips) {
       const c = candidates.find((x) => x.id === Number(f.job_id));
       if (c) {
@@ -215,20 +241,6 @@ const command: Command = {
     }
 
     if (byGroup) {
-      const groups = await ctx.store.query<{
-        group_name: string;
-        runs: number;
-        failures: number;
-        jobs: number;
-      }>(
-        sql`SELECT j.group_name, sum(d.runs)::int AS runs, sum(d.failures)::int AS failures,
-              count(DISTINCT d.job_id)::int AS jobs
-            FROM run_daily d JOIN jobs j ON j.id = d.job_id
-            WHERE d.day >= ${fromDay}::date AND d.day <= ${toDay}::date AND j.group_name IS NOT NULL ${env}
-            GROUP BY j.group_name
-            HAVING sum(d.failures) > 0
-            ORDER BY sum(d.failures) DESC, sum(d.failures)::float8 / greatest(sum(d.runs), 1) DESC, j.group_name`,
-      );
       if (groups.length) {
         const top = groups[0]!;
         const worst = failing.filter((f) => f.group === top.group_name);

@@ -10,6 +10,7 @@
 // percentiles. Longer windows read only the rollup and give percentiles of the per-job
 // daily p50/p95 instead, labelled as approximate.
 import { type SQL, sql } from "drizzle-orm";
+import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code } from "../src/questions/answer.ts";
 import { formatDuration, scopeOf } from "../src/questions/format.ts";
@@ -109,70 +110,89 @@ const command: Command = {
     const envJ: SQL = q.environment ? sql`AND j.environment = ${q.environment}` : sql``;
     const rawWindow = sql`r.run_at >= ${ts(lo)} AND r.run_at < ${ts(hi)}`;
 
+    // The exact percentiles sort every duration of the window (a day: 25k+ values): JIT off
+    // and sort memory up (fleetRead), and no join to jobs unless a group or job narrows it.
     const rawPct = async () =>
       (
-        await ctx.store.query<{ p50: number | null; p95: number | null; timed: number }>(
-          sql`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS p50,
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS p95,
-                count(r.duration_ms)::int AS timed
-              FROM runs r JOIN jobs j ON j.id = r.job_id
-              WHERE ${rawWindow} ${envR} ${scopeJ}`,
+        await fleetRead(ctx.store, (read) =>
+          read<{ p50: number | null; p95: number | null; timed: number }>(
+            sql`SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS p50,
+                  percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS p95,
+                  count(r.duration_ms)::int AS timed
+                FROM runs r ${scope ? sql`JOIN jobs j ON j.id = r.job_id` : sql``}
+                WHERE ${rawWindow} ${envR} ${scopeJ}`,
+          ),
         )
       )[0]!;
+    // Failures only ever touch the failing minority (partial index on failed runs).
+    const failedRuns = () =>
+      ctx.store.query<{ name: string; n: number; last_at: string }>(
+        sql`SELECT j.name, count(*)::int AS n, max(r.run_at)::text AS last_at
+            FROM runs r JOIN jobs j ON j.id = r.job_id
+            WHERE r.status = 'failed' AND ${rawWindow} ${envR} ${scopeJ}
+            GROUP BY j.id, j.name ORDER BY 2 DESC, 1 LIMIT 50`,
+      );
 
     let t: Totals;
     let slowest: { name: string; max_ms: number; runs: number }[];
+    let failed: { name: string; n: number; last_at: string }[];
+    // The parts are independent reads: asked together, they cost the slowest, not the sum.
     if (useRollup) {
       const fromDay = dayOf(lo);
       const toDay = dayOf(hi);
-      const rows = await ctx.store.query<Totals>(
-        sql`SELECT count(DISTINCT d.job_id)::int AS jobs, coalesce(sum(d.runs), 0)::int AS runs,
-              coalesce(sum(d.successes), 0)::int AS successes, coalesce(sum(d.failures), 0)::int AS failures,
-              coalesce(sum(d.running), 0)::int AS running,
-              coalesce(sum(d.duration_total_ms), 0)::float8 AS total_ms,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY d.duration_p50_ms)::float8 AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY d.duration_p95_ms)::float8 AS p95,
-              0 AS timed
-            FROM run_daily d JOIN jobs j ON j.id = d.job_id
-            WHERE d.day >= ${fromDay}::date AND d.day < ${toDay}::date ${envJ} ${scopeJ}`,
-      );
+      let rows: Totals[];
+      let pct: Awaited<ReturnType<typeof rawPct>> | undefined;
+      [rows, pct, slowest, failed] = await Promise.all([
+        ctx.store.query<Totals>(
+          sql`SELECT count(DISTINCT d.job_id)::int AS jobs, coalesce(sum(d.runs), 0)::int AS runs,
+                coalesce(sum(d.successes), 0)::int AS successes, coalesce(sum(d.failures), 0)::int AS failures,
+                coalesce(sum(d.running), 0)::int AS running,
+                coalesce(sum(d.duration_total_ms), 0)::float8 AS total_ms,
+                percentile_cont(0.5) WITHIN GROUP (ORDER BY d.duration_p50_ms)::float8 AS p50,
+                percentile_cont(0.95) WITHIN GROUP (ORDER BY d.duration_p95_ms)::float8 AS p95,
+                0 AS timed
+              FROM run_daily d JOIN jobs j ON j.id = d.job_id
+              WHERE d.day >= ${fromDay}::date AND d.day < ${toDay}::date ${envJ} ${scopeJ}`,
+        ),
+        exactPct ? rawPct() : Promise.resolve(undefined),
+        ctx.store.query<{ name: string; max_ms: number; runs: number }>(
+          sql`SELECT j.name, max(d.duration_max_ms)::float8 AS max_ms, sum(d.runs)::int AS runs
+              FROM run_daily d JOIN jobs j ON j.id = d.job_id
+              WHERE d.day >= ${fromDay}::date AND d.day < ${toDay}::date ${envJ} ${scopeJ}
+                AND d.duration_max_ms IS NOT NULL
+              GROUP BY j.id, j.name ORDER BY 2 DESC, 1 LIMIT 5`,
+        ),
+        failedRuns(),
+      ]);
       t = rows[0]!;
-      if (exactPct) Object.assign(t, await rawPct());
-      slowest = await ctx.store.query(
-        sql`SELECT j.name, max(d.duration_max_ms)::float8 AS max_ms, sum(d.runs)::int AS runs
-            FROM run_daily d JOIN jobs j ON j.id = d.job_id
-            WHERE d.day >= ${fromDay}::date AND d.day < ${toDay}::date ${envJ} ${scopeJ}
-              AND d.duration_max_ms IS NOT NULL
-            GROUP BY j.id, j.name ORDER BY 2 DESC, 1 LIMIT 5`,
-      );
+      if (pct) Object.assign(t, pct);
     } else {
-      const rows = await ctx.store.query<Totals>(
-        sql`SELECT count(DISTINCT r.job_id)::int AS jobs, count(*)::int AS runs,
-              count(*) FILTER (WHERE r.status = 'success')::int AS successes,
-              count(*) FILTER (WHERE r.status = 'failed')::int AS failures,
-              count(*) FILTER (WHERE r.status = 'running')::int AS running,
-              coalesce(sum(r.duration_ms), 0)::float8 AS total_ms,
-              percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS p50,
-              percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS p95,
-              count(r.duration_ms)::int AS timed
-            FROM runs r JOIN jobs j ON j.id = r.job_id
-            WHERE ${rawWindow} ${envR} ${scopeJ}`,
-      );
+      let rows: Totals[];
+      [rows, slowest, failed] = await Promise.all([
+        fleetRead(ctx.store, (read) =>
+          read<Totals>(
+            sql`SELECT count(DISTINCT r.job_id)::int AS jobs, count(*)::int AS runs,
+                  count(*) FILTER (WHERE r.status = 'success')::int AS successes,
+                  count(*) FILTER (WHERE r.status = 'failed')::int AS failures,
+                  count(*) FILTER (WHERE r.status = 'running')::int AS running,
+                  coalesce(sum(r.duration_ms), 0)::float8 AS total_ms,
+                  percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS p50,
+                  percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS p95,
+                  count(r.duration_ms)::int AS timed
+                FROM runs r JOIN jobs j ON j.id = r.job_id
+                WHERE ${rawWindow} ${envR} ${scopeJ}`,
+          ),
+        ),
+        ctx.store.query<{ name: string; max_ms: number; runs: number }>(
+          sql`SELECT j.name, max(r.duration_ms)::float8 AS max_ms, count(*)::int AS runs
+              FROM runs r JOIN jobs j ON j.id = r.job_id
+              WHERE ${rawWindow} ${envR} ${scopeJ} AND r.duration_ms IS NOT NULL
+              GROUP BY j.id, j.name ORDER BY 2 DESC, 1 LIMIT 5`,
+        ),
+        failedRuns(),
+      ]);
       t = rows[0]!;
-      slowest = await ctx.store.query(
-        sql`SELECT j.name, max(r.duration_ms)::float8 AS max_ms, count(*)::int AS runs
-            FROM runs r JOIN jobs j ON j.id = r.job_id
-            WHERE ${rawWindow} ${envR} ${scopeJ} AND r.duration_ms IS NOT NULL
-            GROUP BY j.id, j.name ORDER BY 2 DESC, 1 LIMIT 5`,
-      );
     }
-    // Failures only ever touch the failing minority (partial index on failed runs).
-    const failed = await ctx.store.query<{ name: string; n: number; last_at: string }>(
-      sql`SELECT j.name, count(*)::int AS n, max(r.run_at)::text AS last_at
-          FROM runs r JOIN jobs j ON j.id = r.job_id
-          WHERE r.status = 'failed' AND ${rawWindow} ${envR} ${scopeJ}
-          GROUP BY j.id, j.name ORDER BY 2 DESC, 1 LIMIT 50`,
-    );
 
     const span = widened
       ? ` (read as whole UTC days ${dayOf(lo)} to ${dayOf(new Date(hi.getTime() - 1))})`
