@@ -151,12 +151,16 @@ function score(subject: Subject, days: string[], out: AnomalyData): void {
   }
 }
 
-/** Per-job series from run_daily: one row per job with its days as JSON (rollup rows, never runs). */
-async function jobSubjects(
+/**
+ * Per-job series from run_daily: one row per job with its days as JSON (rollup rows, never
+ * runs). Each row becomes a Subject only when it is scored (jobSubject), so a 5,000-job
+ * fleet never holds every job's series maps at once: the digest's peak memory stays low.
+ */
+async function jobRows(
   req: DigestRequest,
   periods: DigestPeriods,
   maxTraining: number,
-): Promise<Subject[]> {
+): Promise<{ from: string; rows: Record<string, unknown>[] }> {
   const from = addDaysYmd(periods.period.firstDay, -maxTraining);
   const rows = await req.store.query<Record<string, unknown>>(
     sql`SELECT j.name, j.owner,
@@ -166,38 +170,43 @@ async function jobSubjects(
         WHERE d.day >= ${from}::date AND d.day <= ${periods.period.lastDay}::date AND ${jobScope(req)}
         GROUP BY j.id, j.name, j.owner`,
   );
-  const dayAt = dayOffsets(from);
-  return rows.map((r) => {
-    const name = String(r["name"]);
-    const series: Record<"duration" | "rows" | "cpu" | "memory", Series> = {
-      duration: new Map(),
-      rows: new Map(),
-      cpu: new Map(),
-      memory: new Map(),
+  return { from, rows };
+}
+
+function jobSubject(
+  req: DigestRequest,
+  r: Record<string, unknown>,
+  dayAt: (offset: number) => string,
+): Subject {
+  const name = String(r["name"]);
+  const series: Record<"duration" | "rows" | "cpu" | "memory", Series> = {
+    duration: new Map(),
+    rows: new Map(),
+    cpu: new Map(),
+    memory: new Map(),
+  };
+  const runs = new Map<string, number>();
+  const days = (typeof r["days"] === "string" ? JSON.parse(r["days"]) : r["days"]) as unknown[][];
+  for (const [offset, dur, rowsN, cpu, mem, n] of days) {
+    const d = dayAt(num0(offset));
+    const put = (m: Series, v: unknown) => {
+      const x = num(v);
+      if (x !== null) m.set(d, x);
     };
-    const runs = new Map<string, number>();
-    const days = (typeof r["days"] === "string" ? JSON.parse(r["days"]) : r["days"]) as unknown[][];
-    for (const [offset, dur, rowsN, cpu, mem, n] of days) {
-      const d = dayAt(num0(offset));
-      const put = (m: Series, v: unknown) => {
-        const x = num(v);
-        if (x !== null) m.set(d, x);
-      };
-      put(series.duration, dur);
-      put(series.rows, rowsN);
-      put(series.cpu, cpu);
-      put(series.memory, mem);
-      runs.set(d, num0(n));
-    }
-    return {
-      kind: "job" as const,
-      name,
-      owner: (r["owner"] as string | null) ?? null,
-      settings: settingsFor(req.anomalies, req.jobAnomalies?.[name]),
-      series,
-      runs,
-    };
-  });
+    put(series.duration, dur);
+    put(series.rows, rowsN);
+    put(series.cpu, cpu);
+    put(series.memory, mem);
+    runs.set(d, num0(n));
+  }
+  return {
+    kind: "job" as const,
+    name,
+    owner: (r["owner"] as string | null) ?? null,
+    settings: settingsFor(req.anomalies, req.jobAnomalies?.[name]),
+    series,
+    runs,
+  };
 }
 
 /**
@@ -270,7 +279,7 @@ export async function computeAnomalies(req: DigestRequest): Promise<AnomalyData>
     ...Object.values(req.jobAnomalies ?? {}).map((j) => settingsFor(req.anomalies, j).trainingDays),
   );
   const [jobs, datasets] = await Promise.all([
-    jobSubjects(req, periods, maxTraining),
+    jobRows(req, periods, maxTraining),
     datasetSubjects(req, periods, base.trainingDays),
   ]);
   const out: AnomalyData = {
@@ -279,11 +288,13 @@ export async function computeAnomalies(req: DigestRequest): Promise<AnomalyData>
     anomalies: [],
     scored: 0,
     insufficient: 0,
-    jobs: jobs.length,
+    jobs: jobs.rows.length,
     datasets: datasets.length,
   };
   const days = daysOf(periods.period, req.timezone).map((d) => d.firstDay);
-  for (const s of [...jobs, ...datasets]) score(s, days, out);
+  const dayAt = dayOffsets(jobs.from);
+  for (const r of jobs.rows) score(jobSubject(req, r, dayAt), days, out);
+  for (const s of datasets) score(s, days, out);
   out.anomalies.sort(
     (a, b) => b.verdict.severity - a.verdict.severity || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
   );
