@@ -14,6 +14,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { json, ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration, statusIcon } from "../src/questions/format.ts";
+import { LONG_FACTOR, ranLong, USUAL_DAYS } from "../src/questions/lateness.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
 import { formatDateTime, formatDay, formatTime, localDay } from "../src/questions/time.ts";
 import type { AskContext, Command, Question, TimeWindow } from "../src/questions/types.ts";
@@ -22,10 +23,7 @@ import arrivals from "./arrivals.ts";
 const MINUTE = 60_000;
 const DAY_MS = 86_400_000;
 const DEFAULT_GRACE_MS = 15 * MINUTE;
-const LONG_FACTOR = 1.5;
-const LONG_MIN_EXTRA_MS = 2 * MINUTE;
-/** Days of run_daily medians that make a job's usual duration. */
-const TYPICAL_DAYS = 14;
+const TYPICAL_DAYS = USUAL_DAYS;
 
 const NOT_MINE = /\b(?:deliver\w*|arriv\w*|suppliers?|tests?|deploy\w*|releases?)\b/;
 const WHY =
@@ -157,7 +155,7 @@ function judge(
   // A run still going is judged on how long it has been running so far.
   const dur = run.duration_ms ?? (running && start ? now.getTime() - start.getTime() : null);
   if (dur !== null) j.durMs = dur;
-  if (dur !== null && typ !== undefined) j.longRun = dur > LONG_FACTOR * typ && dur - typ > LONG_MIN_EXTRA_MS;
+  if (dur !== null && typ !== undefined) j.longRun = ranLong(dur, typ);
   return j;
 }
 

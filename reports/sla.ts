@@ -49,15 +49,9 @@ import { sparkline } from "../src/digests/sparkline.ts";
 import type { Digest, DigestRequest } from "../src/digests/types.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
+import { LONG_FACTOR, LONG_MIN_EXTRA_MS, USUAL_DAYS } from "../src/questions/lateness.ts";
 import { formatTime } from "../src/questions/time.ts";
 
-const MINUTE = 60_000;
-/** A run is long past this many times its usual duration… */
-export const LONG_FACTOR = 1.5;
-/** …and at least this much longer. */
-export const LONG_MIN_EXTRA_MS = 2 * MINUTE;
-/** Days of run_daily medians that make a job's usual duration. */
-export const USUAL_DAYS = 14;
 /** Days of attainment in the chart, and of the sparklines. */
 const CHART_DAYS = 30;
 const SPARK_DAYS = 14;

@@ -131,7 +131,7 @@ describe("the log leak check", () => {
       offenders,
       [],
       "these tests build their own logger, which the leak check never sees: use " +
-        "`testLogger(level)` from test/helpers/log.ts instead of `createLogger(level, sink)` " +
+        "`testLogger(level)` from test/helpers/log.ts instead of building one with createLogger and a sink " +
         "(its .log, .lines() and .raw, or { onLine } to collect lines yourself)",
     );
   });
