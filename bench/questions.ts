@@ -1,15 +1,18 @@
 // Question benchmark: every question family asked N times (default 200) over a loaded
 // store (run `npm run bench` first; it leaves the houston_bench database in place), timed
 // from question text to rendered blocks — server side, no Slack round trip — with the
-// p50 of the raw SQL behind each family for the ratio. Prints figures; not a test.
+// p50 of the raw SQL behind each family for the ratio; then the Slack ack figures
+// (bench/slack-ack.ts: the HTTP ack while slow questions are computed). Prints figures;
+// not a test.
 //
-//   node --import tsx bench/questions.ts [--db URL] [--calls 200]
+//   node --import tsx bench/questions.ts [--db URL] [--calls 200] [--only a,b] [--no-ack]
 import { sql } from "drizzle-orm";
 import { openStore, type Store } from "../src/db/client.ts";
 import { ts } from "../src/db/sql.ts";
 import { loadCommands } from "../src/questions/registry.ts";
 import { ask } from "../src/questions/router.ts";
 import type { Command } from "../src/questions/types.ts";
+import { measureSlackAck, printAck } from "./slack-ack.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string) => {
@@ -18,6 +21,8 @@ const arg = (name: string) => {
 };
 const db = arg("--db") ?? process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/houston_bench";
 const calls = Number(arg("--calls") ?? 200);
+/** --only a,b: just these families (comparing a change without the whole run). */
+const only = arg("--only")?.split(",");
 
 /** Small seeded PRNG so the question mix is the same every run. */
 function rng(seed: number) {
@@ -160,7 +165,7 @@ async function main(): Promise<void> {
       "family               scope        answer p50   p99 ms   raw SQL p50 ms   answer/SQL  target p99",
     );
     for (const [family, t] of Object.entries(kinds)) {
-      if (!byId.has(family)) continue;
+      if (!byId.has(family) || (only && !only.includes(family))) continue;
       const answerMs: number[] = [];
       let wrong = 0;
       for (let i = 0; i < 10; i++) await ask(commands, { store, now, timezone: "UTC" }, t.make()); // warm
@@ -187,6 +192,7 @@ async function main(): Promise<void> {
   } finally {
     await store.close();
   }
+  if (!args.includes("--no-ack")) printAck(await measureSlackAck({ db }));
 }
 
 main().catch((err: unknown) => {

@@ -8,7 +8,7 @@
 import { sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
 import { DELIVERY_GRACE_MS, DELIVERY_REACH_MS, expectedTimes } from "../src/digests/deliveries.ts";
-import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
+import { AnswerBuilder, code, DEFAULT_LIST_LIMIT, esc, MAX_SECTION_CHARS } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
 import { formatDay, formatTime } from "../src/questions/time.ts";
@@ -69,10 +69,16 @@ const plural = (n: number, word: string) =>
 
 function deliveries(feeds: FeedRow[], w: TimeWindow, now: Date): Delivery[] {
   const out: Delivery[] = [];
+  // Feeds share a few (time, zone) schedules, and each expected time costs time-zone
+  // arithmetic: computed once per schedule (hundreds of feeds, a handful of schedules).
+  const times = new Map<string, Date[]>();
   for (const feed of feeds) {
     const updates = (feed.updates ?? []).map((u) => new Date(u).getTime()).sort((a, b) => a - b);
     const schedule = { expectedArrival: feed.expected_arrival, timezone: feed.arrival_timezone || "UTC" };
-    for (const expected of expectedTimes(schedule, w.from, w.to)) {
+    const key = `${schedule.expectedArrival}|${schedule.timezone}`;
+    let expectedAll = times.get(key);
+    if (!expectedAll) times.set(key, (expectedAll = expectedTimes(schedule, w.from, w.to)));
+    for (const expected of expectedAll) {
       const e = expected.getTime();
       const first = updates.find((u) => u >= e - REACH_MS && u < e + REACH_MS && u <= now.getTime());
       if (first !== undefined) {
@@ -161,6 +167,27 @@ function statLine(s: SupplierStat): string {
         : `${[s.late ? `${s.late} late` : "", s.missing ? `${s.missing} missing` : ""].filter(Boolean).join(", ")} of ${plural(s.due, "delivery")}`;
   const worst = s.late ? `, worst ${formatDuration(s.worstMs)} late` : "";
   return `${code(s.supplier)} — ${bad} (${plural(s.feeds, "feed")})${worst}${s.owner ? `, owner ${esc(s.owner)}` : ""}`;
+}
+
+/**
+ * List items for AnswerBuilder.list, formatting only the `limit` it shows: the rest are
+ * counted for its "and N more" but never rendered (hundreds of feeds, ten lines shown).
+ */
+function listed<T>(items: T[], line: (item: T) => string, limit = DEFAULT_LIST_LIMIT): string[] {
+  return items.map((item, i) => (i < limit ? line(item) : ""));
+}
+
+/**
+ * "a, b, c" of many items for one section, built only as far as the section can show
+ * (AnswerBuilder clips a section at MAX_SECTION_CHARS), so the clipped text is the same.
+ */
+function joinedUpTo<T>(items: T[], part: (item: T) => string, room = MAX_SECTION_CHARS): string {
+  let out = "";
+  for (const [i, item] of items.entries()) {
+    out += (i ? ", " : "") + part(item);
+    if (out.length > room) break;
+  }
+  return out;
 }
 
 /** Newest first, then by feed name. */
@@ -263,10 +290,10 @@ const command: Command = {
           `${code(worst.supplier)} is the most troublesome supplier ${when}: ${worst.late} late and ${worst.missing} missing of ${worst.due} deliveries${worst.late ? `, up to ${formatDuration(worst.worstMs)} late` : ""}.`,
         );
       }
-      b.list("Suppliers by late + missing deliveries", ranked.map(statLine));
+      b.list("Suppliers by late + missing deliveries", listed(ranked, statLine));
       b.list(
         "Late or missing",
-        bad.map((d) => deliveryLine(d, ctx)),
+        listed(bad, (d) => deliveryLine(d, ctx)),
       );
     } else if (due.length === 0) {
       b.headline(
@@ -288,7 +315,7 @@ const command: Command = {
       );
       b.list(
         "",
-        recentBad.map((d) => deliveryLine(d, ctx)),
+        listed(recentBad, (d) => deliveryLine(d, ctx)),
       );
     } else {
       const where = subj.kind === "all" ? `from ${plural(ranked.length, "supplier")}` : `from ${subjectText}`;
@@ -318,20 +345,20 @@ const command: Command = {
         const lead = YES_NO.test(q.text) ? "No — of" : "Of";
         b.headline(`${lead} ${due.length} deliveries ${where} ${when}, ${what}${whose}.`);
       }
-      if (subj.kind === "all" || ranked.length > 1) b.list("By supplier", ranked.map(statLine));
+      if (subj.kind === "all" || ranked.length > 1) b.list("By supplier", listed(ranked, statLine));
       b.list(
         "Late or missing (newest first)",
-        bad.map((d) => deliveryLine(d, ctx)),
+        listed(bad, (d) => deliveryLine(d, ctx)),
       );
       if (subj.kind !== "all" && bad.length === 0)
         b.list(
           "Deliveries (newest first)",
-          [...due].sort(newestFirst).map((d) => deliveryLine(d, ctx)),
+          listed([...due].sort(newestFirst), (d) => deliveryLine(d, ctx), 7),
           7,
         );
       if (pending.length)
         b.section(
-          `Not due yet: ${pending.map((d) => `${code(d.feed.name)} by ${expectedText(d, ctx.timezone)}`).join(", ")}.`,
+          `Not due yet: ${joinedUpTo(pending, (d) => `${code(d.feed.name)} by ${expectedText(d, ctx.timezone)}`)}.`,
         );
     }
     b.section(

@@ -11,12 +11,16 @@
 import { type SQL, sql } from "drizzle-orm";
 import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
-import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
+import { AnswerBuilder, code, DEFAULT_LIST_LIMIT, esc } from "../src/questions/answer.ts";
 import { formatDuration, scopeOf } from "../src/questions/format.ts";
 import { during, formatDateTime, formatTime } from "../src/questions/time.ts";
 import type { Command } from "../src/questions/types.ts";
 
 const HOUR_MS = 3_600_000;
+/** Slot times listed per job before "and N more". */
+const SLOTS_SHOWN = 5;
+/** Late starts fetched (the list shows DEFAULT_LIST_LIMIT, then "and N more" of these). */
+const LATE_ROWS = 100;
 
 const MISSED =
   /\b(?:missed|missing|skipped)\b(?: \w+)? (?:runs?|jobs?|slots?|schedules?|executions?)\b|\b(?:runs?|slots?) (?:were |was |are |is )?(?:missed|missing)\b|\bexpected runs?\b.*\b(?:missing|miss|happen|ran|run)\b/;
@@ -34,6 +38,16 @@ interface Totals {
   late: number;
   pending: number;
   jobs: number;
+}
+
+/** A job's missing slots: how many, and the first few (the ones shown). */
+interface MissingJob {
+  name: string;
+  owner: string | null;
+  n: number;
+  /** Total jobs with a missing slot (the same on every row). */
+  jobs: number;
+  slots: string[];
 }
 
 interface SlotRow {
@@ -99,17 +113,24 @@ const command: Command = {
     }
 
     const win = sql`e.slot_at >= ${ts(w.from)} AND e.slot_at < ${ts(to)}`;
+    // Jobs are joined for their names only where names are shown, unless an environment or
+    // scope filters the slots by job.
+    const jobFilter: SQL =
+      q.environment || scope
+        ? sql`AND e.job_id IN (SELECT j.id FROM jobs j WHERE true ${envJ} ${scopeJ})`
+        : sql``;
     // The window's slots are read once (with the start of each due slot's run, one primary-key
     // probe each) for both the totals and the late starts; the missing ones come from the
-    // partial index on unmatched slots. JIT off: see fleetRead.
+    // partial index on unmatched slots, grouped by job in SQL so only the jobs shown (and
+    // their first slots) leave the database. JIT off: see fleetRead.
     const { t, late, missing } = await fleetRead(ctx.store, async (read) => {
       const [res] = await read<{ totals: Totals | string; late: SlotRow[] | string | null }>(
         sql`WITH w AS MATERIALIZED (
-              SELECT e.job_id, e.slot_at, e.due_at, e.run_id, j.name, j.owner,
+              SELECT e.job_id, e.slot_at, e.due_at, e.run_id,
                 CASE WHEN e.run_id IS NOT NULL AND e.due_at <= ${ts(now)} THEN
                   (SELECT coalesce(r.started_at, r.run_at) FROM runs r WHERE r.id = e.run_id) END AS started
-              FROM expected_runs e JOIN jobs j ON j.id = e.job_id
-              WHERE ${win} ${envJ} ${scopeJ}
+              FROM expected_runs e
+              WHERE ${win} ${jobFilter}
             )
             SELECT
               (SELECT row_to_json(a) FROM (
@@ -120,20 +141,32 @@ const command: Command = {
                   count(DISTINCT w.job_id) FILTER (WHERE w.due_at <= ${ts(now)})::int AS jobs
                 FROM w) a) AS totals,
               (SELECT json_agg(l) FROM (
-                SELECT w.name, w.owner, w.slot_at::text AS slot_at, w.due_at::text AS due_at,
+                SELECT j.name, j.owner, w.slot_at::text AS slot_at, w.due_at::text AS due_at,
                   w.started::text AS started_at
-                FROM w WHERE w.due_at <= ${ts(now)} AND w.started > w.due_at
-                ORDER BY w.slot_at, w.name LIMIT 100) l) AS late`,
+                FROM w JOIN jobs j ON j.id = w.job_id WHERE w.due_at <= ${ts(now)} AND w.started > w.due_at
+                ORDER BY w.slot_at, j.name LIMIT ${LATE_ROWS}) l) AS late`,
       );
-      const missing = await read<SlotRow>(
-        sql`SELECT j.name, j.owner, e.slot_at::text, e.due_at::text
-            FROM expected_runs e JOIN jobs j ON j.id = e.job_id
-            WHERE e.run_id IS NULL AND e.due_at >= ${ts(w.from)} AND e.due_at <= ${ts(now)} AND ${win}
-              ${envJ} ${scopeJ}
-            ORDER BY j.name, e.slot_at LIMIT 2000`,
+      // One row per job name (a name in two namespaces is one line, as it reads), most
+      // missed first; names tie-break in code-point order, as the list always sorted them.
+      const missing = await read<MissingJob>(
+        sql`SELECT m.name, m.owner, m.n::int AS n, m.jobs::int AS jobs, to_json(m.slots) AS slots
+            FROM (
+              SELECT j.name, (array_agg(j.owner ORDER BY e.slot_at))[1] AS owner, count(*) AS n,
+                (array_agg(e.slot_at::text ORDER BY e.slot_at))[1:${SLOTS_SHOWN}] AS slots,
+                count(*) OVER () AS jobs
+              FROM expected_runs e JOIN jobs j ON j.id = e.job_id
+              WHERE e.run_id IS NULL AND e.due_at >= ${ts(w.from)} AND e.due_at <= ${ts(now)} AND ${win}
+                ${envJ} ${scopeJ}
+              GROUP BY j.name
+            ) m
+            ORDER BY m.n DESC, m.name COLLATE "C" LIMIT ${DEFAULT_LIST_LIMIT}`,
       );
       const parse = <V>(v: V | string | null): V | null => (typeof v === "string" ? (JSON.parse(v) as V) : v);
-      return { t: parse(res!.totals)!, late: parse(res!.late) ?? [], missing };
+      return {
+        t: parse(res!.totals)!,
+        late: parse(res!.late) ?? [],
+        missing: missing.map((m) => ({ ...m, slots: parse(m.slots) ?? [] })),
+      };
     });
 
     const n = (x: number) => x.toLocaleString("en-US");
@@ -151,24 +184,19 @@ const command: Command = {
       );
     }
 
-    // One line per job: a job that misses every hour is one problem, not 24.
-    const byJob = new Map<string, { owner: string | null; slots: Date[] }>();
-    for (const m of missing) {
-      const e = byJob.get(m.name) ?? { owner: m.owner, slots: [] };
-      e.slots.push(new Date(m.slot_at));
-      byJob.set(m.name, e);
-    }
+    // One line per job: a job that misses every hour is one problem, not 24. Only the jobs
+    // shown were fetched; the list counts the rest for its "and N more".
     const when = (d: Date) => formatDateTime(d, tz, now);
-    b.list(
-      `Missing (${n(byJob.size)} job${byJob.size === 1 ? "" : "s"})`,
-      [...byJob]
-        .sort((a, b) => b[1].slots.length - a[1].slots.length || (a[0] < b[0] ? -1 : 1))
-        .map(([name, { owner, slots }]) => {
-          const shown = slots.slice(0, 5).map(when).join(", ");
-          const more = slots.length > 5 ? ` and ${n(slots.length - 5)} more` : "";
-          return `${code(name)}${owner ? ` (${esc(owner)})` : ""} — ${slots.length === 1 ? "expected" : `${n(slots.length)} expected runs:`} ${shown}${more}`;
-        }),
-    );
+    const jobCount = missing[0]?.jobs ?? 0;
+    const lines = missing.map(({ name, owner, n: count, slots }) => {
+      const shown = slots.map((x) => when(new Date(x))).join(", ");
+      const more = count > SLOTS_SHOWN ? ` and ${n(count - SLOTS_SHOWN)} more` : "";
+      return `${code(name)}${owner ? ` (${esc(owner)})` : ""} — ${count === 1 ? "expected" : `${n(count)} expected runs:`} ${shown}${more}`;
+    });
+    b.list(`Missing (${n(jobCount)} job${jobCount === 1 ? "" : "s"})`, [
+      ...lines,
+      ...new Array<string>(jobCount - lines.length).fill(""),
+    ]);
     b.list(
       "Started late (after slot + grace)",
       late.map((l) => {

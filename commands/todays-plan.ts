@@ -5,8 +5,10 @@
 // should finish.
 //
 // A job's typical duration is the median of its daily median durations (run_daily p50) over
-// the 14 UTC days before today: robust to one slow day, and a primary-key lookup per job,
-// never a scan of raw runs. The day's slots are read through expected_runs_slot_idx.
+// the 14 UTC days before today: robust to one slow day, and read from the rollup, never
+// from raw runs. Fleet-wide that is one range scan of run_daily_day_idx (~70k rows at 5,000
+// jobs): per-job primary-key probes were slower, since a job's days sit on different heap
+// pages. The day's slots are read through expected_runs_slot_idx.
 import { type SQL, sql } from "drizzle-orm";
 import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
@@ -102,59 +104,82 @@ const command: Command = {
     const utcToday = Math.floor(now.getTime() / DAY_MS) * DAY_MS;
     const histFrom = new Date(utcToday - TYPICAL_DAYS * DAY_MS).toISOString().slice(0, 10);
     const histTo = new Date(utcToday).toISOString().slice(0, 10);
-    // The window's slots with their state, and each job's typical duration.
-    const slots = sql`
-      WITH s AS (
-        SELECT e.job_id, j.name, e.slot_at, r.started_at,
-          CASE WHEN e.run_id IS NOT NULL AND r.status = 'running' THEN 'running'
-               WHEN e.run_id IS NOT NULL THEN 'done'
-               WHEN e.due_at <= ${ts(now)} THEN 'missed'
-               ELSE 'upcoming' END AS state,
-          r.status
-        FROM expected_runs e JOIN jobs j ON j.id = e.job_id LEFT JOIN runs r ON r.id = e.run_id
-        WHERE e.slot_at >= ${ts(w.from)} AND e.slot_at < ${ts(w.to)} ${envJ} ${scopeJ}
-      ),
-      t AS (
-        SELECT d.job_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.duration_p50_ms) AS typical_ms
-        FROM run_daily d
-        WHERE d.job_id IN (SELECT DISTINCT job_id FROM s)
-          AND d.day >= ${histFrom}::date AND d.day < ${histTo}::date AND d.duration_p50_ms IS NOT NULL
-        GROUP BY d.job_id
-      ),
-      x AS (
-        SELECT s.*, t.typical_ms,
-          -- A late or overrunning run is expected to finish no earlier than now.
-          CASE WHEN s.state = 'upcoming'
-                 THEN greatest(s.slot_at, ${ts(now)}) + coalesce(t.typical_ms, 0) * interval '1 millisecond'
-               WHEN s.state = 'running'
-                 THEN greatest(s.started_at + coalesce(t.typical_ms, 0) * interval '1 millisecond', ${ts(now)})
-          END AS expected_end
-        FROM s LEFT JOIN t ON t.job_id = s.job_id
-      )`;
-    const cols = sql`name, slot_at::text, state, started_at::text, typical_ms::float8 AS typical_ms,
-      expected_end::text`;
-    // One statement: the window's slots (x) are computed once and read three times (the
-    // totals, the next ten, the last to finish), rather than once per question part.
+    // The window's slots with their state (s), reduced to one row per job (g) before each
+    // job's typical duration (t) is joined: the totals, "still to come" and the last to
+    // finish need only per-job figures (a job's latest upcoming slot ends last), so the
+    // per-slot rows are read again only for the next ten. Jobs are joined by name only for
+    // the rows shown. Fleet-wide, every job's typical duration comes from one range scan of
+    // run_daily_day_idx (joined afterwards); with an environment or scope, the slots are
+    // filtered by job id first and only their jobs' history is read.
+    const jobFilter: SQL =
+      q.environment || scope
+        ? sql`AND e.job_id IN (SELECT j.id FROM jobs j WHERE true ${envJ} ${scopeJ})`
+        : sql``;
+    const endOf = (slot: SQL) =>
+      sql`greatest(${slot}, ${ts(now)}) + coalesce(t.typical_ms, 0) * interval '1 millisecond'`;
+    // One statement, read-only, JIT off (see fleetRead).
     const [res] = await fleetRead(ctx.store, (read) =>
       read<{ summary: Summary; next: Slot[] | null; last: Slot | null }>(
-        sql`${slots}
+        sql`WITH s AS MATERIALIZED (
+              SELECT e.job_id, e.slot_at, r.started_at, r.status,
+                CASE WHEN e.run_id IS NOT NULL AND r.status = 'running' THEN 'running'
+                     WHEN e.run_id IS NOT NULL THEN 'done'
+                     WHEN e.due_at <= ${ts(now)} THEN 'missed'
+                     ELSE 'upcoming' END AS state
+              FROM expected_runs e LEFT JOIN runs r ON r.id = e.run_id
+              WHERE e.slot_at >= ${ts(w.from)} AND e.slot_at < ${ts(w.to)} ${jobFilter}
+            ),
+            g AS MATERIALIZED (
+              SELECT job_id, count(*) AS n,
+                count(*) FILTER (WHERE state = 'done') AS done,
+                count(*) FILTER (WHERE state = 'done' AND status = 'failed') AS failed,
+                count(*) FILTER (WHERE state = 'running') AS running,
+                count(*) FILTER (WHERE state = 'missed') AS missed,
+                count(*) FILTER (WHERE state = 'upcoming') AS upcoming,
+                max(slot_at) FILTER (WHERE state = 'upcoming') AS last_slot,
+                max(started_at) FILTER (WHERE state = 'running') AS last_start
+              FROM s GROUP BY job_id
+            ),
+            t AS MATERIALIZED (
+              SELECT d.job_id, percentile_cont(0.5) WITHIN GROUP (ORDER BY d.duration_p50_ms) AS typical_ms
+              FROM run_daily d
+              WHERE ${q.environment || scope ? sql`d.job_id IN (SELECT job_id FROM g) AND` : sql``} d.day >= ${histFrom}::date AND d.day < ${histTo}::date AND d.duration_p50_ms IS NOT NULL
+              GROUP BY d.job_id
+            ),
+            gt AS MATERIALIZED (SELECT g.*, t.typical_ms FROM g LEFT JOIN t ON t.job_id = g.job_id),
+            -- Each job's expected end: its latest upcoming slot, or its latest running start.
+            c AS (
+              SELECT t.job_id, 'upcoming' AS state, ${endOf(sql`t.last_slot`)} AS expected_end
+              FROM gt t WHERE t.upcoming > 0
+              UNION ALL
+              SELECT job_id, 'running',
+                greatest(last_start + coalesce(typical_ms, 0) * interval '1 millisecond', ${ts(now)})
+              FROM gt WHERE running > 0
+            )
             SELECT
               (SELECT row_to_json(a) FROM (
-                SELECT count(*)::int AS expected, count(DISTINCT job_id)::int AS jobs,
-                  count(*) FILTER (WHERE state = 'done')::int AS done,
-                  count(*) FILTER (WHERE state = 'done' AND status = 'failed')::int AS failed,
-                  count(*) FILTER (WHERE state = 'running')::int AS running,
-                  count(*) FILTER (WHERE state = 'missed')::int AS missed,
-                  count(*) FILTER (WHERE state = 'upcoming')::int AS upcoming,
-                  count(DISTINCT job_id) FILTER (WHERE state = 'upcoming')::int AS upcoming_jobs,
-                  sum(typical_ms) FILTER (WHERE state = 'upcoming')::float8 AS upcoming_ms,
-                  count(*) FILTER (WHERE state = 'upcoming' AND typical_ms IS NULL)::int AS no_history
-                FROM x) a) AS summary,
+                SELECT coalesce(sum(n), 0)::int AS expected, count(*)::int AS jobs,
+                  coalesce(sum(done), 0)::int AS done, coalesce(sum(failed), 0)::int AS failed,
+                  coalesce(sum(running), 0)::int AS running, coalesce(sum(missed), 0)::int AS missed,
+                  coalesce(sum(upcoming), 0)::int AS upcoming,
+                  count(*) FILTER (WHERE upcoming > 0)::int AS upcoming_jobs,
+                  sum(typical_ms * upcoming) FILTER (WHERE upcoming > 0)::float8 AS upcoming_ms,
+                  coalesce(sum(upcoming) FILTER (WHERE typical_ms IS NULL), 0)::int AS no_history
+                FROM gt) a) AS summary,
               (SELECT json_agg(n) FROM (
-                SELECT ${cols} FROM x WHERE state = 'upcoming' ORDER BY slot_at, name LIMIT 10) n) AS next,
+                SELECT j.name, u.slot_at::text AS slot_at, u.state, NULL::text AS started_at,
+                  t.typical_ms::float8 AS typical_ms, (${endOf(sql`u.slot_at`)})::text AS expected_end
+                FROM s u JOIN jobs j ON j.id = u.job_id LEFT JOIN t ON t.job_id = u.job_id
+                -- the tenth upcoming start bounds the rows that need a name for the tie-break
+                WHERE u.state = 'upcoming' AND u.slot_at <= coalesce(
+                  (SELECT slot_at FROM s WHERE state = 'upcoming' ORDER BY slot_at OFFSET 9 LIMIT 1), 'infinity')
+                ORDER BY u.slot_at, j.name LIMIT 10) n) AS next,
               (SELECT row_to_json(l) FROM (
-                SELECT ${cols} FROM x WHERE expected_end IS NOT NULL
-                ORDER BY expected_end DESC, name LIMIT 1) l) AS last`,
+                SELECT j.name, c.state, c.expected_end::text AS expected_end
+                FROM c JOIN jobs j ON j.id = c.job_id
+                -- only the latest end needs a name (for the tie-break)
+                WHERE c.expected_end = (SELECT max(expected_end) FROM c)
+                ORDER BY c.expected_end DESC, j.name LIMIT 1) l) AS last`,
       ),
     );
     const parse = <V>(v: V | string | null): V | null => (typeof v === "string" ? (JSON.parse(v) as V) : v);

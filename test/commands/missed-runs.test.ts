@@ -75,6 +75,31 @@ describeEachStore("missed-runs question family", (kind) => {
     for (const [name, owner] of jobs) assert.ok(r.out.includes(`• \`${name}\` (${owner}) — `), name);
   });
 
+  it("ranks jobs by missing slots, shows the first ten, and counts every other job", async () => {
+    // Eleven hours after the demo history ends, every scheduled job has missed slots.
+    const now = new Date("2026-11-22T20:00:00Z");
+    const s = await slots(new Date(now.getTime() - 24 * HOUR), now, now);
+    const byJob = new Map<string, number>();
+    for (const m of s.missing) byJob.set(m.name, (byJob.get(m.name) ?? 0) + 1);
+    const ranked = [...byJob].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    assert.ok(ranked.length > 10, `only ${ranked.length} jobs missed a slot`);
+
+    const r = await askIt("which expected runs are missing?", now);
+    assert.equal(r.family, "missed-runs");
+    assert.match(r.out, new RegExp(`Missing \\(${ranked.length} jobs\\)`));
+    const lines = r.out.split("\n").filter((l) => l.startsWith("• `"));
+    assert.deepEqual(
+      lines.slice(0, 10).map((l) => /^• `([^`]+)`/.exec(l)![1]),
+      ranked.slice(0, 10).map(([name]) => name),
+    );
+    for (const [i, [name, n]] of ranked.slice(0, 10).entries())
+      assert.ok(
+        lines[i]!.includes(n === 1 ? " — expected " : ` — ${n} expected runs: `),
+        `${name}: ${lines[i]}`,
+      );
+    assert.ok(r.out.includes(`and ${ranked.length - 10} more`), r.out);
+  });
+
   it("counts gl_summary's late start yesterday separately from missing runs", async () => {
     const late = fleet.stories.find((s) => s.kind === "late_start")!;
     const from = new Date("2026-11-21T00:00:00Z");
