@@ -2,9 +2,7 @@
 // "none") → SVG → PNG with resvg. The font is Inter from an npm package and system fonts are
 // never loaded, so a chart renders the same on every machine (and in the tests).
 import { createRequire } from "node:module";
-import { Resvg } from "@resvg/resvg-js";
-import * as vega from "vega";
-import { compile, type TopLevelSpec } from "vega-lite";
+import type { TopLevelSpec } from "vega-lite";
 import type { DigestChart } from "./types.ts";
 
 const require = createRequire(import.meta.url);
@@ -59,6 +57,9 @@ export async function chartSvg(c: ChartSpec): Promise<string> {
     autosize: { type: "fit", contains: "padding" },
     config: CONFIG,
   } as unknown as TopLevelSpec;
+  // Vega, Vega-Lite and resvg (about 60 MB resident) load with the first chart, not with the
+  // service: a replica that only ingests and answers never pays for them.
+  const [vega, { compile }] = await Promise.all([import("vega"), import("vega-lite")]);
   const view = new vega.View(vega.parse(compile(full).spec), { renderer: "none" });
   try {
     return await view.toSVG();
@@ -69,7 +70,7 @@ export async function chartSvg(c: ChartSpec): Promise<string> {
 
 /** Renders a chart to PNG at exactly CHART_WIDTH × CHART_HEIGHT (2× for crisp Retina display). */
 export async function chartPng(c: ChartSpec, scale = 2): Promise<DigestChart> {
-  const svg = await chartSvg(c);
+  const [svg, { Resvg }] = await Promise.all([chartSvg(c), import("@resvg/resvg-js")]);
   const width = CHART_WIDTH * scale;
   const resvg = new Resvg(svg, {
     fitTo: { mode: "width", value: width },
