@@ -59,6 +59,7 @@ import {
 } from "./generate.ts";
 import { digestBenchmark } from "./digests.ts";
 import { monitorBench, monitorLines } from "./monitors.ts";
+import { serviceDigestBenchmark } from "./service-digests.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/houston_bench";
@@ -1371,6 +1372,18 @@ async function main(): Promise<void> {
   } finally {
     await store.close();
     await client.end({ timeout: 5 });
+  }
+
+  // 7c. Digests sent by the service itself: it copies the store (CREATE DATABASE … TEMPLATE
+  // needs every other connection to it closed, hence here, after the store is closed).
+  if (o.steps.has("digests")) {
+    const svc = await serviceDigestBenchmark(o.db);
+    record(
+      "service RSS sending the three digests",
+      `${Math.round(svc.idleMb)} MB after start, peak ${Math.round(svc.peakMb)} MB`,
+      `≤ 300 MB: ${svc.peakMb <= 300 ? "ok" : "MISSED"}`,
+    );
+    out();
   }
 
   // 8. PGlite

@@ -115,8 +115,10 @@ export function createHttpServer(
     },
     async quiesce(timeoutMs = DRAIN_TIMEOUT_MS) {
       draining = true;
-      // Kept-alive connections with nothing running would otherwise carry new work in.
-      server.closeIdleConnections();
+      // Idle kept-alive connections are left open on purpose: closing them races a client
+      // (a load balancer's probe) that is sending on one at that moment, which then sees a
+      // reset instead of an answer. Their next request gets a 503 with `connection: close`
+      // (above), and drain() closes whatever is left.
       if (working === 0) return true;
       let timer: NodeJS.Timeout | undefined;
       const done = await new Promise<boolean>((resolve) => {
