@@ -70,7 +70,7 @@ export async function serviceDigestBenchmark(source = SOURCE): Promise<{ peakMb:
       await db`UPDATE subscriptions SET ended_at = now() WHERE ended_at IS NULL`;
       for (const report of ["sla", "anomalies", "resources"])
         await db`INSERT INTO subscriptions (channel, report, cadence, local_time, timezone, source, created_at)
-                 VALUES ('C0BENCH', ${report}, 'daily', ${hhmm}, 'UTC', 'cli', now() - interval '2 days')`;
+                 VALUES ('C0BENCH', ${report}, 'daily', ${hhmm}, 'UTC', 'cli', now() - interval '1 hour')`;
     } finally {
       await db.end({ timeout: 5 });
     }
@@ -128,8 +128,13 @@ export async function serviceDigestBenchmark(source = SOURCE): Promise<{ peakMb:
       `  service RSS: ${Math.round(idle)} MB after start, peak ${Math.round(peakMb)} MB while sending · ` +
         `${peakMb <= 300 ? "ok" : "MISSED"} (≤ 300 MB)`,
     );
+    const digests = slack.callsTo("chat.postMessage").filter((c) => c.params["channel"] === "C0BENCH").length;
+    const others = slack.callsTo("chat.postMessage").length - digests;
     console.log(
-      `  Slack saw ${slack.callsTo("chat.postMessage").length} messages, ${slack.callsTo("files.completeUploadExternal").length} chart uploads`,
+      `  Slack got ${digests} digest messages and ${slack.callsTo("files.completeUploadExternal").length} chart uploads` +
+        (others
+          ? ` (and ${others} incident messages from the service's own monitor tick on this fleet)`
+          : ""),
     );
     return { peakMb, idleMb: idle };
   } finally {
