@@ -2,9 +2,11 @@
 // note a click gets when there is nothing to do (only the clicker sees it; the message itself
 // is updated through the outbox).
 import type { AllMiddlewareArgs, BlockButtonAction, SlackActionMiddlewareArgs } from "@slack/bolt";
-import type { IncidentRecord } from "../../../monitors/incidents.ts";
+import type { Store } from "../../../db/client.ts";
+import type { IncidentAction, IncidentChange, IncidentRecord } from "../../../monitors/incidents.ts";
 import { formatAt } from "../../../monitors/format.ts";
 import { who } from "../../incident-message.ts";
+import type { IncidentActionDeps } from "./types.ts";
 
 export type ButtonArgs = SlackActionMiddlewareArgs<BlockButtonAction> & AllMiddlewareArgs;
 
@@ -38,3 +40,36 @@ export const BROKEN_BUTTON =
   ":warning: That button does not name an incident Houston knows. Try `/houston incidents`.";
 export const FAILED =
   ":warning: Houston could not record that (the error is in its log). Try again in a moment.";
+
+/**
+ * A button that moves an incident to another state (Acknowledge, Resolve): ack at once, run
+ * the transition as the clicker (it enqueues the message update and PagerDuty's event in one
+ * transaction), wake the outbox so the message changes within a second or so, and tell the
+ * clicker privately when the click came too late or the button is broken.
+ */
+export function transitionButton(
+  deps: IncidentActionDeps,
+  action: "acknowledge" | "resolve",
+  transition: (store: Store, a: IncidentAction) => Promise<IncidentChange>,
+) {
+  const done = action === "acknowledge" ? "acknowledged" : "resolved";
+  return async (args: ButtonArgs) => {
+    await args.ack();
+    const id = incidentIdOf(args);
+    if (id === undefined) return note(args, BROKEN_BUTTON);
+    const log = deps.log.child({ action, incidentId: id, userId: args.body.user.id });
+    try {
+      const r = await transition(deps.store, { id, by: args.body.user.id, at: deps.now(), source: "slack" });
+      if (r.status === "updated") {
+        deps.wake();
+        log.info(`incident ${done} from Slack`);
+        return;
+      }
+      if (r.status === "unknown") return note(args, BROKEN_BUTTON);
+      return note(args, alreadyNote(r.incident!, deps.timezone));
+    } catch (err) {
+      log.error({ err }, `${action} of an incident from Slack failed`);
+      return note(args, FAILED);
+    }
+  };
+}
