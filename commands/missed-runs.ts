@@ -12,7 +12,7 @@ import { type SQL, sql } from "drizzle-orm";
 import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, DEFAULT_LIST_LIMIT, esc } from "../src/questions/answer.ts";
-import { formatDuration, scopeOf } from "../src/questions/format.ts";
+import { formatDuration, scopeOf, scopeFilter } from "../src/questions/format.ts";
 import { during, formatDateTime, formatTime } from "../src/questions/time.ts";
 import type { Command } from "../src/questions/types.ts";
 
@@ -88,12 +88,7 @@ const command: Command = {
     };
     const to = new Date(Math.min(w.to.getTime(), now.getTime()));
     const scope = await scopeOf(ctx, q);
-    const envJ: SQL = q.environment ? sql`AND j.environment = ${q.environment}` : sql``;
-    const scopeJ: SQL = scope
-      ? scope.kind === "group"
-        ? sql`AND j.group_name = ${scope.name}`
-        : sql`AND j.name = ${scope.name}`
-      : sql``;
+    const { scopeJ, envJ } = scopeFilter(q, scope);
     let where = during(w.label);
     if (q.environment) where += ` in ${q.environment}`;
     if (scope) where += ` ${scope.kind === "group" ? "in" : "for"} ${code(scope.name)}`;

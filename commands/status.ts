@@ -12,7 +12,7 @@
 import { type SQL, sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
-import { formatDuration } from "../src/questions/format.ts";
+import { formatDuration, scopeFilter } from "../src/questions/format.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
 import { formatDateTime } from "../src/questions/time.ts";
 import type { AskContext, Command, Question } from "../src/questions/types.ts";
@@ -100,13 +100,7 @@ const command: Command = {
     const tz = ctx.timezone;
     const now = ctx.now;
     const scope = await scopeOf(ctx, q);
-    const envR: SQL = q.environment ? sql`AND r.environment = ${q.environment}` : sql``;
-    const envJ: SQL = q.environment ? sql`AND j.environment = ${q.environment}` : sql``;
-    const scopeJ: SQL = scope
-      ? scope.kind === "group"
-        ? sql`AND j.group_name = ${scope.name}`
-        : sql`AND j.name = ${scope.name}`
-      : sql``;
+    const { scopeJ, envJ, envR } = scopeFilter(q, scope);
     const since = (h: number) => ts(new Date(now.getTime() - h * HOUR_MS));
     // A window ("status since Monday") bounds the failing and late parts; running and
     // stale are always as of now.

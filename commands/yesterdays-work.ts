@@ -9,11 +9,11 @@
 // windows up to MAX_RAW_DAYS: a fleet-wide percentile cannot be derived from per-job
 // percentiles. Longer windows read only the rollup and give percentiles of the per-job
 // daily p50/p95 instead, labelled as approximate.
-import { type SQL, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code } from "../src/questions/answer.ts";
-import { formatDuration, scopeOf } from "../src/questions/format.ts";
+import { formatDuration, scopeOf, scopeFilter } from "../src/questions/format.ts";
 import { during, formatDateTime, parseTimeWindow } from "../src/questions/time.ts";
 import type { Command } from "../src/questions/types.ts";
 
@@ -100,14 +100,8 @@ const command: Command = {
       return b.build();
     }
 
-    const scopeJ: SQL = scope
-      ? scope.kind === "group"
-        ? sql`AND j.group_name = ${scope.name}`
-        : sql`AND j.name = ${scope.name}`
-      : sql``;
+    const { scopeJ, envJ, envR } = scopeFilter(q, scope);
     // Raw runs carry their own environment; the rollup only knows the job's.
-    const envR: SQL = q.environment ? sql`AND r.environment = ${q.environment}` : sql``;
-    const envJ: SQL = q.environment ? sql`AND j.environment = ${q.environment}` : sql``;
     const rawWindow = sql`r.run_at >= ${ts(lo)} AND r.run_at < ${ts(hi)}`;
 
     // The exact percentiles sort every duration of the window (a day: 25k+ values): JIT off

@@ -1,5 +1,6 @@
 // Small shared pieces of answers: durations, status icons, percentages, and picking the
 // subject (job, dataset, …) a question is about.
+import { type SQL, sql } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
 import { closest, findKnown, knownNames, type NameKind, resolveName, UnknownNameError } from "./resolve.ts";
 import type { AskContext, Question } from "./types.ts";
@@ -65,10 +66,7 @@ export async function subject(store: Store, q: Question, kind: NameKind): Promis
 export const jobSubject = (store: Store, q: Question) => subject(store, q, "job");
 
 /** The group or job a fleet question is narrowed to, if it names one; an unknown name raises did-you-mean. */
-export async function scopeOf(
-  ctx: AskContext,
-  q: Question,
-): Promise<{ kind: "group" | "job"; name: string } | undefined> {
+export async function scopeOf(ctx: AskContext, q: Question): Promise<Scope | undefined> {
   if (!q.names.length) return undefined;
   const job = await findKnown(ctx.store, "job", q.names);
   if (job) return { kind: "job", name: job };
@@ -78,4 +76,22 @@ export async function scopeOf(
   const jobs = closest(given, await knownNames(ctx.store, "job"));
   if (jobs.length) throw new UnknownNameError("job", given, jobs);
   throw new UnknownNameError("group", given, closest(given, await knownNames(ctx.store, "group")));
+}
+
+export type Scope = { kind: "group" | "job"; name: string };
+
+/**
+ * The SQL filters a scoped, fleet-wide question adds to a query joined to jobs `j` (and runs
+ * `r`): the job or group from scopeOf(), and the environment (the job's, or the run's own).
+ */
+export function scopeFilter(q: Question, scope: Scope | undefined): { scopeJ: SQL; envJ: SQL; envR: SQL } {
+  return {
+    scopeJ: scope
+      ? scope.kind === "group"
+        ? sql`AND j.group_name = ${scope.name}`
+        : sql`AND j.name = ${scope.name}`
+      : sql``,
+    envJ: q.environment ? sql`AND j.environment = ${q.environment}` : sql``,
+    envR: q.environment ? sql`AND r.environment = ${q.environment}` : sql``,
+  };
 }
