@@ -25,7 +25,7 @@ import type { DeliveryState } from "../db/schema.ts";
 import { ts } from "../db/sql.ts";
 import { type BackoffOptions, backoffMs } from "../outbox/backoff.ts";
 import { fitForSlack } from "../slack/blocks.ts";
-import { describeSlackError } from "../slack/errors.ts";
+import { describeSlackError, TRANSIENT_SLACK_ERRORS } from "../slack/errors.ts";
 import { getSubscription, markChannelGone, type Subscription } from "./subscriptions.ts";
 import {
   type AnomalySettings,
@@ -76,16 +76,6 @@ export const CHANNEL_GONE_ERRORS = new Set([
   "is_archived",
   "channel_is_archived",
 ]);
-/** Slack-side hiccups worth another try. */
-const TRANSIENT_ERRORS = new Set([
-  "ratelimited",
-  "internal_error",
-  "fatal_error",
-  "service_unavailable",
-  "request_timeout",
-  "team_added_to_org",
-]);
-
 export type SlackOutcome =
   | { kind: "retry"; error: string; retryAfterMs?: number }
   | { kind: "channel_gone"; error: string }
@@ -102,7 +92,7 @@ export function classifyFailure(err: unknown): SlackOutcome {
       return { kind: "retry", error: "ratelimited", retryAfterMs: (e.retryAfter ?? 1) * 1000 };
     case webApi.ErrorCode.PlatformError:
       if (CHANNEL_GONE_ERRORS.has(code)) return { kind: "channel_gone", error };
-      if (TRANSIENT_ERRORS.has(code)) return { kind: "retry", error };
+      if (TRANSIENT_SLACK_ERRORS.has(code)) return { kind: "retry", error };
       return { kind: "failed", error };
     case webApi.ErrorCode.RequestError:
       return { kind: "retry", error };

@@ -26,6 +26,20 @@ const HINTS: Record<string, string> = {
   user_not_found: "the user is not in this workspace",
 };
 
+/**
+ * Slack error codes (platform errors, `ok: false`) that another try can fix: Slack's own
+ * trouble and rate limits. Every other code (a missing scope, a gone channel, bad blocks)
+ * fails the same way again. Shared by every delivery that retries on its own.
+ */
+export const TRANSIENT_SLACK_ERRORS: ReadonlySet<string> = new Set([
+  "ratelimited",
+  "internal_error",
+  "fatal_error",
+  "service_unavailable",
+  "request_timeout",
+  "team_added_to_org",
+]);
+
 export function describeSlackError(err: unknown): SlackFailure {
   const e = err as {
     code?: string;

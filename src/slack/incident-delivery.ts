@@ -29,7 +29,7 @@ import type { Store } from "../db/client.ts";
 import { json } from "../db/sql.ts";
 import { getIncident, type IncidentRecord } from "../monitors/incidents.ts";
 import type { Handler, HandlerContext, HandlerResult } from "../outbox/worker.ts";
-import { describeSlackError } from "./errors.ts";
+import { describeSlackError, TRANSIENT_SLACK_ERRORS } from "./errors.ts";
 import {
   INCIDENT_EVENT_TYPE,
   type IncidentView,
@@ -89,16 +89,6 @@ export function parseIncidentPayload(payload: unknown): IncidentPayload | string
   return p as IncidentPayload;
 }
 
-/** Slack errors a retry can fix. Everything else is permanent. */
-const TRANSIENT = new Set([
-  "internal_error",
-  "fatal_error",
-  "service_unavailable",
-  "request_timeout",
-  "ratelimited",
-  "team_added_to_org",
-]);
-
 export function classifySlackError(err: unknown, doing: string): HandlerResult {
   const e = err as { code?: string; retryAfter?: number; statusCode?: number; data?: { error?: string } };
   const { code, hint } = describeSlackError(err);
@@ -121,7 +111,7 @@ export function classifySlackError(err: unknown, doing: string): HandlerResult {
     case webApi.ErrorCode.PlatformError: {
       const slackCode = e.data?.error ?? "unknown_error";
       if (slackCode === "ratelimited") return { ok: false, retry: true, rateLimited: true, error: what };
-      return { ok: false, retry: TRANSIENT.has(slackCode), error: what };
+      return { ok: false, retry: TRANSIENT_SLACK_ERRORS.has(slackCode), error: what };
     }
     default:
       // Not a Web API error (a timeout abort, a bug): retried, never lost.
