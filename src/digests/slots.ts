@@ -8,6 +8,11 @@
 // What a slot reports on never depends on when it is sent: a daily slot covers the local
 // day before its local date, a weekly slot the 7 local days before it.
 
+// The zone arithmetic below is written out rather than taken from TZDate on purpose: on a
+// fall-back day TZDate reads a repeated wall-clock time as the second occurrence, and a
+// digest is due at the first.
+import { addDaysYmd } from "./period.ts";
+
 export type Cadence = "daily" | "weekly";
 
 export interface SlotSchedule {
@@ -81,9 +86,7 @@ export function localDateOf(at: Date, timezone: string): string {
 }
 
 /** A calendar date plus n days (n may be negative); pure date arithmetic, no zone. */
-export function addDays(date: string, n: number): string {
-  return new Date(Date.parse(`${date}T00:00:00Z`) + n * DAY_MS).toISOString().slice(0, 10);
-}
+export const addDays = addDaysYmd;
 
 /** 0 = Sunday … 6 = Saturday for a calendar date. */
 export function weekdayOf(date: string): number {
