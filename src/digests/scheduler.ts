@@ -96,7 +96,7 @@ export class DigestScheduler {
           reported_date: slot.reportedDate,
           state: skip ? "skipped" : "claimed",
           error: skip
-            ? `missed by ${formatDuration(lateMs)} (Houston was not running); HOUSTON_DIGEST_CATCHUP is ${formatDuration(this.catchupMs)}`
+            ? `missed by ${settingDuration(lateMs)} (Houston was not running); HOUSTON_DIGEST_CATCHUP is ${settingDuration(this.catchupMs)}`
             : null,
         });
       }
@@ -157,8 +157,12 @@ export class DigestScheduler {
   }
 }
 
-/** 21600000 → "6h", 5400000 → "1h30m". */
-export function formatDuration(ms: number): string {
+/**
+ * 21600000 → "6h", 5400000 → "1h30m": written the way HOUSTON_DIGEST_CATCHUP is set, so the
+ * log line can be compared with (and pasted into) the setting; answers use questions'
+ * formatDuration ("1h 30m") instead.
+ */
+function settingDuration(ms: number): string {
   const totalMin = Math.round(ms / 60_000);
   if (totalMin < 1) return `${Math.round(ms / 1000)}s`;
   const d = Math.floor(totalMin / 1440);
