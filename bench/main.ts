@@ -541,8 +541,7 @@ async function copyBaseline(client: postgres.Sql, store: Store, facts: Facts, n:
   });
   // Untimed: keep the rollup consistent with the runs just added.
   await client.unsafe(`INSERT INTO rollup_dirty (job_id, day)
-    SELECT DISTINCT job_id, (run_at AT TIME ZONE 'UTC')::date FROM runs WHERE id > ${before}
-    ON CONFLICT DO NOTHING`);
+    SELECT DISTINCT job_id, (run_at AT TIME ZONE 'UTC')::date FROM runs WHERE id > ${before}`);
   await flushAllRollups(store);
   return ms;
 }

@@ -7,7 +7,7 @@ import type { Logger } from "pino";
 import type { Config } from "./config.ts";
 import { openStore, type Store } from "./db/client.ts";
 import { pruneHistory } from "./db/retention.ts";
-import { flushAllRollups } from "./db/rollup.ts";
+import { RollupFlusher } from "./db/rollup.ts";
 import { extendSlots, syncConfigDatasets, syncConfigJobs } from "./db/schedules.ts";
 import { digestAnomalySettings, loadHoustonFile, monitorConfig } from "./houston-yml.ts";
 import { createHttpServer, type HoustonServer } from "./http/server.ts";
@@ -101,7 +101,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const subs = await syncConfigSubscriptions(store, houstonFile.subscriptions ?? [], now());
     log.info({ file: houstonFile.path, ...subs }, "houston.yml digest subscriptions applied");
   }
-  const ingestor = new Ingestor(store);
+  const rollups = new RollupFlusher(store, (err) =>
+    log.error({ err }, "rollup flush failed; the marks stay and the next flush retries"),
+  );
+  const ingestor = new Ingestor(store, rollups);
   const metrics = createMetrics({ store, log, now });
   const http = createHttpServer(log, () => store.ready(), {
     observe: (method, route, status, seconds) =>
@@ -234,7 +237,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       const deleted = await pruneHistory(store, at, config.retentionDays);
       if (Object.values(deleted).some((n) => n > 0)) log.info({ deleted }, "retention: pruned old history");
     }
-    await flushAllRollups(store);
+    await rollups.flush();
   };
   const tasks: ReturnType<typeof cron.schedule>[] = [];
   let inflight: Promise<void> | undefined;
@@ -312,6 +315,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       };
       await Promise.all([httpThenSlack(), outbox.stop(5_000), inflight, monitorsInflight, digestsInflight]);
       if (http.server.listening) await http.drain(0);
+      // Requests are done: let their rollup flush finish (marks left behind survive anyway).
+      await rollups.idle();
       if (!opts.store) await store.close();
     },
   };

@@ -40,8 +40,7 @@ export async function pruneHistory(
   // The cutoff's own UTC day lost some runs: recompute its rollup at the next flush.
   await store.query(
     sql`INSERT INTO rollup_dirty (job_id, day)
-        SELECT job_id, day FROM run_daily WHERE day = (${ts(cutoff)} AT TIME ZONE 'UTC')::date
-        ON CONFLICT (job_id, day) DO NOTHING`,
+        SELECT job_id, day FROM run_daily WHERE day = (${ts(cutoff)} AT TIME ZONE 'UTC')::date`,
   );
   await loop(
     "run_daily",

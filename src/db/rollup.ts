@@ -1,9 +1,8 @@
-// The per-job daily rollup (run_daily). Writers mark (job, day) dirty in their own
-// transaction; flushing recomputes those days from committed runs. Recomputing (rather
-// than incrementing) keeps p50/p95 exact and makes a flush idempotent.
+// The per-job daily rollup (run_daily). Writers append (job, day) marks to rollup_dirty in
+// their own transaction; flushing recomputes those days from committed runs. Recomputing
+// (rather than incrementing) keeps p50/p95 exact and makes a flush idempotent.
 import { sql } from "drizzle-orm";
 import type { Store } from "./client.ts";
-import { json } from "./sql.ts";
 
 export interface DirtyKey {
   jobId: number;
@@ -11,32 +10,28 @@ export interface DirtyKey {
   day: string;
 }
 
+// Any fixed 64-bit number: the flushers of every replica on one database take this lock.
+const FLUSH_LOCK_KEY = 7_212_026_002;
+
 /**
- * Recomputes the given dirty keys, or up to `limit` of any dirty keys when none are given.
- * The DELETE waits on writers still holding a key (their upsert locked it), and the
- * recompute is a second statement, so it sees their committed runs.
+ * Recomputes the days of up to `limit` of the oldest marks (fewer keys when marks repeat a
+ * day). One flusher at a time per database (a transaction advisory lock): two flushers
+ * recomputing the same day from different snapshots could otherwise commit the older
+ * result last. Marks of writers that have not committed are invisible here and stay for
+ * the next flush. One statement suffices: nothing here waits on a writer's lock, so its
+ * snapshot holds the runs of every writer whose mark it took. Returns the number of (job,
+ * day) keys recomputed.
  */
-export async function flushRollups(store: Store, keys?: DirtyKey[], limit = 5000): Promise<number> {
+export async function flushRollups(store: Store, limit = 100_000): Promise<number> {
   return store.transaction(async (tx) => {
-    const taken = await store.query<{ job_id: number; day: string }>(
-      keys
-        ? sql`WITH k AS (
-                SELECT d.job_id, d.day FROM rollup_dirty d
-                JOIN jsonb_to_recordset(${json(keys)}) AS x("jobId" int, day date)
-                  ON d.job_id = x."jobId" AND d.day = x.day
-                ORDER BY 1, 2 FOR UPDATE OF d)
-              DELETE FROM rollup_dirty d USING k WHERE d.job_id = k.job_id AND d.day = k.day
-              RETURNING d.job_id, d.day::text AS day`
-        : sql`WITH k AS (
-                SELECT job_id, day FROM rollup_dirty ORDER BY 1, 2 LIMIT ${limit} FOR UPDATE SKIP LOCKED)
-              DELETE FROM rollup_dirty d USING k WHERE d.job_id = k.job_id AND d.day = k.day
-              RETURNING d.job_id, d.day::text AS day`,
-      tx,
-    );
-    if (taken.length === 0) return 0;
-    const k = json(taken);
-    await tx.execute(
-      sql`WITH k AS (SELECT * FROM jsonb_to_recordset(${k}) AS x(job_id int, day date)),
+    // PGlite is one session in one process: nothing to exclude.
+    if (store.kind === "postgres") await tx.execute(sql`SELECT pg_advisory_xact_lock(${FLUSH_LOCK_KEY})`);
+    const [done] = await store.query<{ keys: number }>(
+      sql`WITH taken AS (
+            DELETE FROM rollup_dirty
+            WHERE id IN (SELECT id FROM rollup_dirty ORDER BY id LIMIT ${limit})
+            RETURNING job_id, day),
+          k AS (SELECT DISTINCT job_id, day FROM taken),
           -- LATERAL per key forces an index range scan on (job_id, run_at) at any table
           -- size; a join lets the planner guess 100 keys and seq-scan runs on young databases.
           agg AS (
@@ -68,31 +63,96 @@ export async function flushRollups(store: Store, keys?: DirtyKey[], limit = 5000
             DELETE FROM run_daily d USING k
             WHERE d.job_id = k.job_id AND d.day = k.day
               AND NOT EXISTS (SELECT 1 FROM agg a WHERE a.job_id = k.job_id AND a.day = k.day)
+          ),
+          upserted AS (
+            INSERT INTO run_daily AS d (job_id, day, runs, successes, failures, running, duration_p50_ms,
+              duration_p95_ms, duration_max_ms, duration_total_ms, rows, cpu_seconds, memory_mb_max, cost,
+              first_run_at, last_run_at)
+            SELECT job_id, day, runs, successes, failures, running, p50, p95, dmax, dtotal, rows, cpu, mem,
+              cost, first_run_at, last_run_at
+            FROM agg
+            ON CONFLICT (job_id, day) DO UPDATE SET
+              runs = excluded.runs, successes = excluded.successes, failures = excluded.failures,
+              running = excluded.running, duration_p50_ms = excluded.duration_p50_ms,
+              duration_p95_ms = excluded.duration_p95_ms, duration_max_ms = excluded.duration_max_ms,
+              duration_total_ms = excluded.duration_total_ms, rows = excluded.rows,
+              cpu_seconds = excluded.cpu_seconds, memory_mb_max = excluded.memory_mb_max,
+              cost = excluded.cost, first_run_at = excluded.first_run_at, last_run_at = excluded.last_run_at
+            RETURNING 1
           )
-          INSERT INTO run_daily AS d (job_id, day, runs, successes, failures, running, duration_p50_ms,
-            duration_p95_ms, duration_max_ms, duration_total_ms, rows, cpu_seconds, memory_mb_max, cost,
-            first_run_at, last_run_at)
-          SELECT job_id, day, runs, successes, failures, running, p50, p95, dmax, dtotal, rows, cpu, mem, cost,
-            first_run_at, last_run_at
-          FROM agg
-          ON CONFLICT (job_id, day) DO UPDATE SET
-            runs = excluded.runs, successes = excluded.successes, failures = excluded.failures,
-            running = excluded.running, duration_p50_ms = excluded.duration_p50_ms,
-            duration_p95_ms = excluded.duration_p95_ms, duration_max_ms = excluded.duration_max_ms,
-            duration_total_ms = excluded.duration_total_ms, rows = excluded.rows,
-            cpu_seconds = excluded.cpu_seconds, memory_mb_max = excluded.memory_mb_max, cost = excluded.cost,
-            first_run_at = excluded.first_run_at, last_run_at = excluded.last_run_at`,
+          SELECT (SELECT count(*) FROM k)::int AS keys`,
+      tx,
     );
-    return taken.length;
+    return done?.keys ?? 0;
   });
 }
 
-/** Flushes every dirty key (a backstop for keys a crashed writer left behind). */
+/** Flushes until no mark is left (a backstop for marks a crashed writer's process left behind). */
 export async function flushAllRollups(store: Store): Promise<number> {
   let total = 0;
   for (;;) {
     const n = await flushRollups(store);
     total += n;
     if (n === 0) return total;
+  }
+}
+
+/**
+ * Coalesces flushes within a process, like a group commit: a caller that arrives while a
+ * flush runs gets the next one, which starts after the current one ends and so sees the
+ * caller's committed marks; everyone who arrived meanwhile shares that one flush. Under
+ * sustained ingest a day marked by a thousand requests is recomputed once per pass, not
+ * once per request.
+ */
+export class RollupFlusher {
+  private running: Promise<void> | undefined;
+  private queued: Promise<void> | undefined;
+
+  /** `onError` hears about failed background flushes (the marks stay; the next flush retries). */
+  constructor(
+    private readonly store: Store,
+    private readonly onError: (err: unknown) => void = () => {},
+  ) {}
+
+  /** Resolves once a flush that started after this call has recomputed every mark it found. */
+  flush(): Promise<void> {
+    if (this.queued) return this.queued;
+    if (!this.running) return this.start();
+    this.queued = this.running.then(
+      () => this.afterCurrent(),
+      () => this.afterCurrent(),
+    );
+    return this.queued;
+  }
+
+  /** Asks for a flush without waiting for it (what HTTP ingest does after each commit). */
+  nudge(): void {
+    this.flush().catch(this.onError);
+  }
+
+  /** Resolves when no flush is running or queued (before closing the store). */
+  async idle(): Promise<void> {
+    while (this.queued ?? this.running) await (this.queued ?? this.running)!.catch(() => {});
+  }
+
+  private afterCurrent(): Promise<void> {
+    this.queued = undefined;
+    return this.start();
+  }
+
+  private start(): Promise<void> {
+    const run: Promise<void> = flushAllRollups(this.store).then(
+      () => this.finished(run),
+      (err: unknown) => {
+        this.finished(run);
+        throw err;
+      },
+    );
+    this.running = run;
+    return run;
+  }
+
+  private finished(run: Promise<void>): void {
+    if (this.running === run) this.running = undefined;
   }
 }

@@ -129,18 +129,19 @@ export const runDaily = pgTable(
   (t) => [primaryKey({ columns: [t.jobId, t.day] }), index("run_daily_day_idx").on(t.day)],
 );
 
-// (job, day) pairs whose rollup row is out of date. Writers only mark; the flusher
-// recomputes from committed runs, so concurrent ingest never leaves a stale rollup.
+// (job, day) pairs whose rollup row is out of date: an append-only queue. Writers only
+// insert (no unique key, so concurrent writers marking the same day never wait on each
+// other's row locks); one flusher at a time takes rows, de-duplicates the keys and
+// recomputes them from committed runs (see src/db/rollup.ts).
 export const rollupDirty = pgTable(
   "rollup_dirty",
   {
+    id: bigserial("id", { mode: "number" }).primaryKey(),
     jobId: integer("job_id").notNull(),
     day: date("day", { mode: "string" }).notNull(),
-    // Bumped by every writer: the upsert takes the row lock, so a flusher's DELETE waits
-    // for the writer's commit and its recompute then sees the writer's runs.
+    // When the key was marked: the oldest one says how far the rollup lags.
     touchedAt: tz("touched_at").notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.jobId, t.day] })],
 );
 
 // A job's declared schedule. Source says who owns the row: houston.yml ("config") is

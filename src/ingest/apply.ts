@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Executor, Store } from "../db/client.ts";
-import { type DirtyKey, flushRollups } from "../db/rollup.ts";
+import { type DirtyKey, RollupFlusher } from "../db/rollup.ts";
 import { json } from "../db/sql.ts";
 import type {
   DatasetEvent,
@@ -79,12 +79,23 @@ export class Ingestor {
   >();
   private testIds = new Map<string, number>();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    readonly rollups = new RollupFlusher(store),
+  ) {}
 
-  /** Applies the events and brings the touched rollup rows up to date. */
-  async apply(events: HoustonEvent[]): Promise<IngestResult> {
+  /**
+   * Applies the events in one transaction, then brings the rollup rows they touched up to
+   * date: before returning (`rollup: "wait"`, the default: the CLI, the demo, tests), or in
+   * the background (`"background"`: HTTP ingest, where a request should not wait for a
+   * recompute that the next pass shares with every request that arrived meanwhile).
+   */
+  async apply(events: HoustonEvent[], opts: { rollup?: "wait" | "background" } = {}): Promise<IngestResult> {
     const outcome = await this.applyOnly(events);
-    if (outcome.dirty.length) await flushRollups(this.store, outcome.dirty);
+    if (outcome.dirty.length) {
+      if (opts.rollup === "background") this.rollups.nudge();
+      else await this.rollups.flush();
+    }
     return { accepted: outcome.accepted, duplicates: outcome.duplicates };
   }
 
@@ -342,12 +353,10 @@ export class Ingestor {
             RETURNING r.id, r.job_id, r.external_id, r.run_at, r.started_at, r.scheduled_for
           ),
           dirty AS (
-            INSERT INTO rollup_dirty AS d (job_id, day)
+            INSERT INTO rollup_dirty (job_id, day)
             SELECT DISTINCT job_id, (run_at AT TIME ZONE 'UTC')::date
             FROM (SELECT job_id, run_at FROM up UNION ALL SELECT job_id, run_at FROM prev) k
-            ORDER BY 1, 2
-            ON CONFLICT (job_id, day) DO UPDATE SET touched_at = now()
-            RETURNING d.job_id, d.day::text AS day
+            RETURNING job_id, day::text AS day
           )
           SELECT json_build_object(
             'runs', (SELECT json_agg(json_build_object('id', id, 'job_id', job_id, 'external_id', external_id,

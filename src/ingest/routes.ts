@@ -114,7 +114,8 @@ async function accept(
   warnings: string[],
   source: IngestSource,
 ): Promise<void> {
-  const result = await deps.ingestor.apply(events);
+  // The response does not wait for the daily rollup: it catches up within one flush pass.
+  const result = await deps.ingestor.apply(events, { rollup: "background" });
   if (deps.metrics) {
     const byType = new Map<string, number>();
     for (const e of events) byType.set(e.type, (byType.get(e.type) ?? 0) + 1);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, it } from "node:test";
 import { sql } from "drizzle-orm";
-import { flushAllRollups, flushRollups } from "../../src/db/rollup.ts";
+import { flushAllRollups, flushRollups, RollupFlusher } from "../../src/db/rollup.ts";
 import { Ingestor } from "../../src/ingest/apply.ts";
 import type { RunEvent } from "../../src/ingest/events.ts";
 import { describeEachStore, openTestStore, type TestStore } from "../helpers/store.ts";
@@ -239,7 +239,7 @@ describeEachStore("run_daily rollup", (kind) => {
     assert.equal(outcome.dirty.length, 3);
     assert.deepEqual(await daily(store), [], "applyOnly leaves the rollup to a flusher");
     assert.equal(await dirtyCount(store), 3);
-    assert.equal(await flushRollups(store, undefined, 2), 2);
+    assert.equal(await flushRollups(store, 2), 2);
     assert.equal(await dirtyCount(store), 1);
     assert.equal(await flushRollups(store), 1);
     assert.equal(await flushRollups(store), 0);
@@ -247,19 +247,44 @@ describeEachStore("run_daily rollup", (kind) => {
     assert.equal((await daily(store)).length, 3);
   });
 
-  it("flushes every leftover key with flushAllRollups, and only dirty keys with explicit keys", async () => {
+  it("recomputes a day marked by several writes once, and flushAllRollups drains every mark", async () => {
     const ingestor = new Ingestor(store);
-    const { dirty } = await ingestor.applyOnly([
-      run("a", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:01:00"),
-      run("a", "2", "success", "2026-05-02T01:00:00", "2026-05-02T01:01:00"),
-    ]);
-    const [first] = dirty;
-    assert.equal(await flushRollups(store, [first!]), 1);
-    assert.equal(await flushRollups(store, [first!]), 0, "a clean key is not recomputed again");
-    assert.equal(await flushRollups(store, [{ jobId: first!.jobId, day: "2020-01-01" }]), 0);
+    await ingestor.applyOnly([run("a", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:01:00")]);
+    await ingestor.applyOnly([run("a", "2", "success", "2026-05-01T02:00:00", "2026-05-01T02:01:00")]);
+    await ingestor.applyOnly([run("a", "3", "failed", "2026-05-02T01:00:00", "2026-05-02T01:01:00")]);
+    assert.equal(await dirtyCount(store), 3, "writers append marks without waiting on each other");
+    assert.equal(await flushRollups(store, 2), 1, "two marks of one day are one recomputation");
+    assert.equal(await dirtyCount(store), 1);
     assert.equal(await flushAllRollups(store), 1);
     assert.equal(await flushAllRollups(store), 0);
     assert.deepEqual(await daily(store), await recomputed(store));
+    assert.deepEqual(
+      (await daily(store)).map((d) => [d.day, d.runs]),
+      [
+        ["2026-05-01", 2],
+        ["2026-05-02", 1],
+      ],
+    );
+  });
+
+  it("shares one flush among callers who arrive while a flush runs (RollupFlusher)", async () => {
+    const ingestor = new Ingestor(store);
+    const flusher = new RollupFlusher(store);
+    await ingestor.applyOnly([run("a", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:01:00")]);
+    await ingestor.applyOnly([run("b", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:01:00")]);
+    const first = flusher.flush();
+    // Callers while a flush runs may have committed marks it did not see: they get the next one.
+    const second = flusher.flush();
+    const third = flusher.flush();
+    assert.equal(second, third, "callers during one flush share the next");
+    assert.notEqual(first, second);
+    await Promise.all([first, second]);
+    const fourth = flusher.flush();
+    assert.notEqual(fourth, second, "a caller after both flushes gets a new one");
+    await fourth;
+    assert.equal(await dirtyCount(store), 0);
+    assert.deepEqual(await daily(store), await recomputed(store));
+    assert.equal((await daily(store)).length, 2);
   });
 
   it(
