@@ -133,16 +133,13 @@ export const runDaily = pgTable(
 // insert (no unique key, so concurrent writers marking the same day never wait on each
 // other's row locks); one flusher at a time takes rows, de-duplicates the keys and
 // recomputes them from committed runs (see src/db/rollup.ts).
-export const rollupDirty = pgTable(
-  "rollup_dirty",
-  {
-    id: bigserial("id", { mode: "number" }).primaryKey(),
-    jobId: integer("job_id").notNull(),
-    day: date("day", { mode: "string" }).notNull(),
-    // When the key was marked: the oldest one says how far the rollup lags.
-    touchedAt: tz("touched_at").notNull().defaultNow(),
-  },
-);
+export const rollupDirty = pgTable("rollup_dirty", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  jobId: integer("job_id").notNull(),
+  day: date("day", { mode: "string" }).notNull(),
+  // When the key was marked: the oldest one says how far the rollup lags.
+  touchedAt: tz("touched_at").notNull().defaultNow(),
+});
 
 // A job's declared schedule. Source says who owns the row: houston.yml ("config") is
 // re-synced at every start; "demo" rows come from `houston demo`.
