@@ -42,8 +42,8 @@ export async function flushRollups(store: Store, limit = 100_000): Promise<numbe
                 count(*) FILTER (WHERE r.status = 'success')::int AS successes,
                 count(*) FILTER (WHERE r.status = 'failed')::int AS failures,
                 count(*) FILTER (WHERE r.status = 'running')::int AS running,
-                percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) AS p50,
-                percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) AS p95,
+                -- Both percentiles from one sort.
+                percentile_cont(ARRAY[0.5, 0.95]) WITHIN GROUP (ORDER BY r.duration_ms) AS pct,
                 max(r.duration_ms)::float8 AS dmax,
                 sum(r.duration_ms)::float8 AS dtotal,
                 sum(r.rows)::bigint AS rows,
@@ -68,8 +68,8 @@ export async function flushRollups(store: Store, limit = 100_000): Promise<numbe
             INSERT INTO run_daily AS d (job_id, day, runs, successes, failures, running, duration_p50_ms,
               duration_p95_ms, duration_max_ms, duration_total_ms, rows, cpu_seconds, memory_mb_max, cost,
               first_run_at, last_run_at)
-            SELECT job_id, day, runs, successes, failures, running, p50, p95, dmax, dtotal, rows, cpu, mem,
-              cost, first_run_at, last_run_at
+            SELECT job_id, day, runs, successes, failures, running, pct[1], pct[2], dmax, dtotal, rows, cpu,
+              mem, cost, first_run_at, last_run_at
             FROM agg
             ON CONFLICT (job_id, day) DO UPDATE SET
               runs = excluded.runs, successes = excluded.successes, failures = excluded.failures,
@@ -100,18 +100,24 @@ export async function flushAllRollups(store: Store): Promise<number> {
 /**
  * Coalesces flushes within a process, like a group commit: a caller that arrives while a
  * flush runs gets the next one, which starts after the current one ends and so sees the
- * caller's committed marks; everyone who arrived meanwhile shares that one flush. Under
- * sustained ingest a day marked by a thousand requests is recomputed once per pass, not
- * once per request.
+ * caller's committed marks; everyone who arrived meanwhile shares that one flush.
+ *
+ * Background requests (nudge) are also paced: a pass starts at most once per `paceMs`.
+ * Recomputing a day costs a read of all its runs, so under sustained ingest a day marked by
+ * many requests within one interval should be recomputed once, not once per request. The
+ * rollup then trails ingest by at most about one interval plus one pass.
  */
 export class RollupFlusher {
   private running: Promise<void> | undefined;
   private queued: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private lastStart = Number.NEGATIVE_INFINITY;
 
   /** `onError` hears about failed background flushes (the marks stay; the next flush retries). */
   constructor(
     private readonly store: Store,
     private readonly onError: (err: unknown) => void = () => {},
+    private readonly paceMs = 1_000,
   ) {}
 
   /** Resolves once a flush that started after this call has recomputed every mark it found. */
@@ -127,11 +133,23 @@ export class RollupFlusher {
 
   /** Asks for a flush without waiting for it (what HTTP ingest does after each commit). */
   nudge(): void {
-    this.flush().catch(this.onError);
+    if (this.timer) return;
+    const wait = Math.max(0, this.lastStart + this.paceMs - performance.now());
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.flush().catch(this.onError);
+    }, wait);
+    // A pending pass must not hold the process open; stop() flushes through idle().
+    this.timer.unref();
   }
 
-  /** Resolves when no flush is running or queued (before closing the store). */
+  /** Runs a pending background pass now and resolves when no flush is left (before closing the store). */
   async idle(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.flush().catch(this.onError);
+    }
     while (this.queued ?? this.running) await (this.queued ?? this.running)!.catch(() => {});
   }
 
@@ -141,6 +159,7 @@ export class RollupFlusher {
   }
 
   private start(): Promise<void> {
+    this.lastStart = performance.now();
     const run: Promise<void> = flushAllRollups(this.store).then(
       () => this.finished(run),
       (err: unknown) => {

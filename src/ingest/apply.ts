@@ -63,6 +63,35 @@ function errorCode(err: unknown): string | undefined {
 
 const key = (ns: string, name: string) => `${ns}\u001f${name}`;
 
+interface JobRow {
+  id: number;
+  namespace: string;
+  name: string;
+  group_name: string | null;
+  environment: string | null;
+  tool: string | null;
+  owner: string | null;
+}
+
+function jobAttrs(r: JobRow): JobAttrs {
+  return {
+    group: r.group_name ?? undefined,
+    environment: r.environment ?? undefined,
+    tool: r.tool ?? undefined,
+    owner: r.owner ?? undefined,
+  };
+}
+
+/**
+ * Whether the upsert in resolveJobs would change a stored job: an incoming attribute that
+ * differs, except owner, which only fills a gap (houston.yml's owner outranks the events').
+ */
+function needsWrite(stored: JobAttrs, incoming: JobAttrs): boolean {
+  return Object.entries(incoming).some(
+    ([a, v]) => v && stored[a as keyof JobAttrs] !== v && !(a === "owner" && stored.owner),
+  );
+}
+
 export interface ApplyOutcome extends IngestResult {
   dirty: DirtyKey[];
 }
@@ -202,47 +231,45 @@ export class Ingestor {
     for (const d of datasetsEv) if (d.producer) want(d.producer.namespace, d.producer.job, {});
 
     const ids = new Map<string, number>();
-    const toWrite: {
-      namespace: string;
-      name: string;
-      group_name?: string;
-      environment?: string;
-      tool?: string;
-      owner?: string;
-    }[] = [];
+    const unresolved: { namespace: string; name: string; attrs: JobAttrs }[] = [];
     for (const [k, w] of wanted) {
       const cached = this.jobIds.get(k);
-      // Owner set by houston.yml outranks the one events carry, so it is not a change.
-      const changed =
-        !cached ||
-        Object.entries(w.attrs).some(
-          ([a, v]) => v && cached.attrs[a as keyof JobAttrs] !== v && !(a === "owner" && cached.attrs.owner),
-        );
-      if (cached && !changed) {
-        ids.set(k, cached.id);
-        continue;
-      }
-      toWrite.push({
-        namespace: w.namespace,
-        name: w.name,
-        ...(w.attrs.group ? { group_name: w.attrs.group } : {}),
-        ...(w.attrs.environment ? { environment: w.attrs.environment } : {}),
-        ...(w.attrs.tool ? { tool: w.attrs.tool } : {}),
-        ...(w.attrs.owner ? { owner: w.attrs.owner } : {}),
-      });
+      if (cached && !needsWrite(cached.attrs, w.attrs)) ids.set(k, cached.id);
+      else unresolved.push(w);
     }
+    // Jobs this process has not seen yet (after a restart: most of them) usually exist with
+    // the same attributes: read them without a write, so concurrent requests do not queue on
+    // the row locks an upsert would hold until commit.
+    if (unresolved.length) {
+      const rows = await this.store.query<JobRow>(
+        sql`SELECT j.id, j.namespace, j.name, j.group_name, j.environment, j.tool, j.owner
+            FROM jsonb_to_recordset(${json(unresolved.map(({ namespace, name }) => ({ namespace, name })))})
+              AS x(namespace text, name text)
+            JOIN jobs j ON j.namespace = x.namespace AND j.name = x.name`,
+        tx,
+      );
+      const existing = new Map(rows.map((r) => [key(r.namespace, r.name), r]));
+      for (const w of unresolved.splice(0)) {
+        const k = key(w.namespace, w.name);
+        const row = existing.get(k);
+        if (row && !needsWrite(jobAttrs(row), w.attrs)) {
+          ids.set(k, row.id);
+          pending.set(k, { id: row.id, attrs: jobAttrs(row) });
+        } else unresolved.push(w);
+      }
+    }
+    const toWrite = unresolved.map((w) => ({
+      namespace: w.namespace,
+      name: w.name,
+      ...(w.attrs.group ? { group_name: w.attrs.group } : {}),
+      ...(w.attrs.environment ? { environment: w.attrs.environment } : {}),
+      ...(w.attrs.tool ? { tool: w.attrs.tool } : {}),
+      ...(w.attrs.owner ? { owner: w.attrs.owner } : {}),
+    }));
     if (toWrite.length) {
       toWrite.sort((a, b) => (key(a.namespace, a.name) < key(b.namespace, b.name) ? -1 : 1));
       // DO UPDATE (not DO NOTHING) so RETURNING yields every row, existing or new.
-      const rows = await this.store.query<{
-        id: number;
-        namespace: string;
-        name: string;
-        group_name: string | null;
-        environment: string | null;
-        tool: string | null;
-        owner: string | null;
-      }>(
+      const rows = await this.store.query<JobRow>(
         sql`INSERT INTO jobs AS j (namespace, name, group_name, environment, tool, owner)
             SELECT namespace, name, group_name, environment, tool, owner
             FROM jsonb_to_recordset(${json(toWrite)})
@@ -260,15 +287,7 @@ export class Ingestor {
       for (const r of rows) {
         const k = key(r.namespace, r.name);
         ids.set(k, r.id);
-        pending.set(k, {
-          id: r.id,
-          attrs: {
-            group: r.group_name ?? undefined,
-            environment: r.environment ?? undefined,
-            tool: r.tool ?? undefined,
-            owner: r.owner ?? undefined,
-          },
-        });
+        pending.set(k, { id: r.id, attrs: jobAttrs(r) });
       }
     }
     return ids;
