@@ -59,6 +59,7 @@ import {
 } from "./generate.ts";
 import { digestBenchmark } from "./digests.ts";
 import { monitorBench, monitorLines } from "./monitors.ts";
+import { serviceCommand } from "./service-build.ts";
 import { serviceDigestBenchmark } from "./service-digests.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -642,13 +643,14 @@ interface Service {
 }
 
 /**
- * Houston as users run it (`npm start`: src/main.ts) in its own process, so its memory is
+ * Houston as users run it (`npm start`: the build, dist/src/main.js) in its own process, so its memory is
  * measured without the benchmark's client and generator. Resolves once /readyz answers 200.
  */
 async function startService(url: string, token: string): Promise<Service> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), "houston-bench-app-"));
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/main.ts")], {
+  const [node, ...args] = serviceCommand();
+  const child = spawn(node!, args, {
     // cwd ROOT, as `npm start` runs: tsx resolves from the project's node_modules.
     cwd: ROOT,
     env: {
@@ -673,10 +675,11 @@ async function startService(url: string, token: string): Promise<Service> {
   const base = `http://127.0.0.1:${port}`;
   const deadline = performance.now() + 120_000;
   for (;;) {
-    if (gone) throw new Error(`houston (src/main.ts) exited during start-up: ${stderr.trim().slice(-1000)}`);
+    if (gone)
+      throw new Error(`houston (dist/src/main.js) exited during start-up: ${stderr.trim().slice(-1000)}`);
     if (performance.now() > deadline) {
       child.kill("SIGKILL");
-      throw new Error(`houston (src/main.ts) not ready after 120 s: ${stderr.trim().slice(-1000)}`);
+      throw new Error(`houston (dist/src/main.js) not ready after 120 s: ${stderr.trim().slice(-1000)}`);
     }
     const ok = await fetch(`${base}/readyz`).then(
       (r) => r.status === 200,
@@ -1255,7 +1258,7 @@ async function main(): Promise<void> {
 
     // 3 + 4. The real app over HTTP
     const token = `bench-${randomUUID()}`;
-    // The service runs as its own process (src/main.ts, as `npm start` runs it), so its
+    // The service runs as its own process (dist/src/main.js, as `npm start` runs it), so its
     // memory is measured alone, without this process's generator and HTTP client.
     const service =
       o.steps.has("http") || o.steps.has("lineage") ? await startService(o.db, token) : undefined;
@@ -1276,7 +1279,7 @@ async function main(): Promise<void> {
         );
         out(`  HTTP/COPY: ${ofCopy(httpRate)} (rows/s)`);
         out(
-          `  service RSS (src/main.ts in its own process, pid ${service.pid}): ${mb(h.rssBefore)} before the load, ` +
+          `  service RSS (dist/src/main.js in its own process, pid ${service.pid}): ${mb(h.rssBefore)} before the load, ` +
             `peak ${mb(h.maxRss)} during it (${fmt(h.samples)} samples of /proc VmRSS, every 50 ms), VmHWM ${mb(h.hwm)}; target ≤ 250 MB while ingesting (${h.hwm <= 250 * 1024 * 1024 ? "ok" : "MISSED"})`,
         );
         record("HTTP /api/v1/events, 1,000-event batches", `${fmt(httpRate)} runs/s (${ofCopy(httpRate)})`);

@@ -1,4 +1,4 @@
-// Digests sent by the running service: the real `src/main.ts` in its own process against a
+// Digests sent by the running service: the real service (dist/src/main.js) in its own process against a
 // copy of the loaded store (so the service's minute ticks — monitors, slots, claims — never
 // write into houston_bench), with three subscriptions (sla, anomalies, resources) whose
 // slot passed half an hour ago, so the start-up catch-up sends all three at once to a fake
@@ -7,6 +7,7 @@
 // 5): each digest ≤ 2 s, service RSS ≤ 300 MB. Prints figures; not a test.
 //
 //   node --import tsx bench/service-digests.ts [--db URL]
+import { serviceCommand } from "./service-build.ts";
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -57,7 +58,7 @@ export async function serviceDigestBenchmark(source = SOURCE): Promise<{ peakMb:
   const slack = await FakeSlack.start();
   let child: ReturnType<typeof spawn> | undefined;
   try {
-    console.log(`\nDigests sent by the service (src/main.ts against a copy of ${sourceDb})`);
+    console.log(`\nDigests sent by the service (dist/src/main.js against a copy of ${sourceDb})`);
     const t = performance.now();
     await admin.unsafe(`DROP DATABASE IF EXISTS "${copyDb}"`);
     await admin.unsafe(`CREATE DATABASE "${copyDb}" TEMPLATE "${sourceDb}"`);
@@ -76,7 +77,8 @@ export async function serviceDigestBenchmark(source = SOURCE): Promise<{ peakMb:
     }
 
     const port = await freePort();
-    child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "src/main.ts")], {
+    const [node, ...args] = serviceCommand();
+    child = spawn(node!, args, {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -25,6 +25,7 @@ import type { DeliveryState } from "../db/schema.ts";
 import { ts } from "../db/sql.ts";
 import { type BackoffOptions, backoffMs } from "../outbox/backoff.ts";
 import { fitForSlack } from "../slack/blocks.ts";
+import { MODULE_EXT } from "../module-ext.ts";
 import { describeSlackError, TRANSIENT_SLACK_ERRORS } from "../slack/errors.ts";
 import { getSubscription, markChannelGone, type Subscription } from "./subscriptions.ts";
 import {
@@ -42,13 +43,13 @@ export class ReportMissingError extends Error {
   override name = "ReportMissingError";
 }
 
-/** Loads reports/<name>.ts (validated, cached per directory). */
+/** Loads reports/<name>.ts (.js in the build; validated, cached per directory). */
 export function reportLoader(dir = REPORTS_DIR): (name: ReportName) => Promise<Report> {
   const cache = new Map<ReportName, Promise<Report>>();
   const load = async (name: ReportName): Promise<Report> => {
     if (!(REPORT_NAMES as readonly string[]).includes(name))
       throw new ReportMissingError(`"${name}" is not a digest (one of: ${REPORT_NAMES.join(", ")})`);
-    const file = path.join(dir, `${name}.ts`);
+    const file = path.join(dir, `${name}${MODULE_EXT}`);
     if (!existsSync(file))
       throw new ReportMissingError(`the ${name} digest is not installed (${file} is missing)`);
     const mod = (await import(pathToFileURL(file).href)) as { default?: Report };

@@ -3,17 +3,18 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import { MODULE_EXT } from "../module-ext.ts";
 import type { Command } from "./types.ts";
 
 export const COMMANDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../commands");
 
 export async function loadCommands(dir = COMMANDS_DIR): Promise<Command[]> {
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+    .filter((f) => f.endsWith(MODULE_EXT) && !f.endsWith(".d.ts"))
     .sort();
   const out: Command[] = [];
   for (const f of files) {
-    const id = f.replace(/\.ts$/, "");
+    const id = f.slice(0, -MODULE_EXT.length);
     const mod = (await import(pathToFileURL(path.join(dir, f)).href)) as { default?: Command };
     const c = mod.default;
     const problem = !c

@@ -98,6 +98,11 @@ describe("the container image", () => {
       stage.some((i) => i.keyword === "COPY" && /--from=deps \/app\/node_modules/.test(i.args)),
       "node_modules from the deps stage",
     );
+    assert.ok(
+      stage.some((i) => i.keyword === "COPY" && /--from=build \/app\/dist \.\/dist/.test(i.args)),
+      "the service's build (dist/) from the build stage",
+    );
+    assert.match(DOCKERFILE, /^RUN npm run build$/m, "the build stage runs the same build as npm start");
     const ignored = readFileSync(join(REPO_ROOT, ".dockerignore"), "utf8")
       .split("\n")
       .map((l) => l.trim())
@@ -132,7 +137,7 @@ describe("the container image", () => {
       }
     }
     assert.deepEqual(Object.fromEntries(missing), {}, "move these to dependencies");
-    assert.ok("tsx" in pkg.dependencies, "tsx runs the sources in the image");
+    assert.ok("tsx" in pkg.dependencies, "tsx runs the houston CLI (bin/) from the sources in the image");
   });
 
   it(

@@ -2,7 +2,7 @@
 // PagerDuty for shutdown tests. The child's log lines are kept, parsed, and teed into the
 // suite's log directory so the leak check sees them too.
 import { type ChildProcess, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -37,11 +37,17 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
   };
 }
 
-/** Starts `command` (default: the Dockerfile's and `npm start`'s) in the repository. */
+/**
+ * Starts `command` in the repository; by default the Dockerfile's and `npm start`'s: the
+ * build in dist/, which `npm run test:unit` emits before the tests run.
+ */
 export function startHouston(
   env: Record<string, string>,
-  command: string[] = [process.execPath, "--import", "tsx", "src/main.ts"],
+  command: string[] = [process.execPath, "dist/src/main.js"],
 ): HoustonProcess {
+  const script = command.find((a) => a.endsWith(".js"));
+  if (script && !existsSync(join(REPO_ROOT, script)))
+    throw new Error(`${script} is missing: run \`npm run build\` first (npm run test:unit does)`);
   const child = spawn(command[0]!, command.slice(1), {
     cwd: REPO_ROOT,
     env: childEnv(env),

@@ -1,4 +1,4 @@
-// SIGTERM on a real `node --import tsx src/main.ts`: readiness fails at once, the PagerDuty
+// SIGTERM on a real `node dist/src/main.js` (the build `npm start` runs): readiness fails at once, the PagerDuty
 // delivery in flight finishes and is recorded, and the process exits 0 within 10 s. Also, in
 // process: while draining, probes and new requests get 503 and a request in progress finishes.
 import assert from "node:assert/strict";
