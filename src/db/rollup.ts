@@ -22,11 +22,17 @@ const FLUSH_LOCK_KEY = 7_212_026_002;
  * snapshot holds the runs of every writer whose mark it took. Returns the number of (job,
  * day) keys recomputed.
  */
-export async function flushRollups(store: Store, limit = 100_000): Promise<number> {
+export async function flushRollups(store: Store, limit = MARKS_PER_PASS): Promise<number> {
+  return (await flushPass(store, limit)).keys;
+}
+
+const MARKS_PER_PASS = 100_000;
+
+async function flushPass(store: Store, limit: number): Promise<{ marks: number; keys: number }> {
   return store.transaction(async (tx) => {
     // PGlite is one session in one process: nothing to exclude.
     if (store.kind === "postgres") await tx.execute(sql`SELECT pg_advisory_xact_lock(${FLUSH_LOCK_KEY})`);
-    const [done] = await store.query<{ keys: number }>(
+    const [done] = await store.query<{ marks: number; keys: number }>(
       sql`WITH taken AS (
             DELETE FROM rollup_dirty
             WHERE id IN (SELECT id FROM rollup_dirty ORDER BY id LIMIT ${limit})
@@ -80,10 +86,10 @@ export async function flushRollups(store: Store, limit = 100_000): Promise<numbe
               cost = excluded.cost, first_run_at = excluded.first_run_at, last_run_at = excluded.last_run_at
             RETURNING 1
           )
-          SELECT (SELECT count(*) FROM k)::int AS keys`,
+          SELECT (SELECT count(*) FROM taken)::int AS marks, (SELECT count(*) FROM k)::int AS keys`,
       tx,
     );
-    return done?.keys ?? 0;
+    return { marks: done?.marks ?? 0, keys: done?.keys ?? 0 };
   });
 }
 
@@ -160,7 +166,7 @@ export class RollupFlusher {
 
   private start(): Promise<void> {
     this.lastStart = performance.now();
-    const run: Promise<void> = flushAllRollups(this.store).then(
+    const run: Promise<void> = this.pass().then(
       () => this.finished(run),
       (err: unknown) => {
         this.finished(run);
@@ -169,6 +175,15 @@ export class RollupFlusher {
     );
     this.running = run;
     return run;
+  }
+
+  /**
+   * Takes the marks committed before it started (statement by statement while a statement
+   * fills its limit), not the ones that arrive meanwhile: under sustained ingest a loop
+   * "until empty" would run back to back and undo the pacing.
+   */
+  private async pass(): Promise<void> {
+    while ((await flushPass(this.store, MARKS_PER_PASS)).marks === MARKS_PER_PASS);
   }
 
   private finished(run: Promise<void>): void {
