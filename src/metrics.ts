@@ -4,7 +4,7 @@
 // Two kinds of numbers:
 // - Counters and histograms of what this process did (ingest, questions, deliveries,
 //   HTTP requests), incremented where it happens.
-// - Gauges of shared state (open incidents, the outbox, digest deliveries), read from the
+// - Gauges of shared state (open incidents, the outbox, digest deliveries, rollup lag), read from the
 //   database at scrape time with one cheap, index-backed query each, so every replica
 //   reports the same fleet-wide figures and nothing has to be kept in sync in memory.
 import { timingSafeEqual } from "node:crypto";
@@ -149,6 +149,29 @@ export function createMetrics(opts: MetricsOptions): Metrics {
         if (r.oldest_ms === null) continue;
         this.set({ target: r.target }, Math.max(0, (t - Number(r.oldest_ms)) / 1000));
       }
+    },
+  });
+
+  // The daily rollup follows ingest in background passes: how far it trails. The oldest mark
+  // is the lowest id (the primary key), so this is one index probe, not a scan.
+  const rollup = perScrape(() =>
+    guarded("rollup", async () => {
+      const [r] = await store.query<{ oldest_ms: number | string | null }>(
+        sql`SELECT (extract(epoch FROM touched_at) * 1000)::float8 AS oldest_ms
+            FROM rollup_dirty ORDER BY id LIMIT 1`,
+      );
+      return r?.oldest_ms ?? null;
+    }),
+  );
+  new Gauge({
+    name: "houston_rollup_lag_seconds",
+    help: "Age of the oldest run not yet in the daily rollup (0 when the rollup is current)",
+    registers,
+    async collect() {
+      const oldest = await rollup();
+      this.reset();
+      if (oldest === undefined) return;
+      this.set(oldest === null ? 0 : Math.max(0, (now().getTime() - Number(oldest)) / 1000));
     },
   });
 

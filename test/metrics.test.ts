@@ -118,6 +118,14 @@ describeEachStore("GET /metrics", (kind) => {
         { target: "slack", orderingKey: "metrics-incident", payload: { channel: "#x", text: "hi" } },
       ]);
 
+      // A run the daily rollup has not taken yet, marked 30 s ago (after the flush the posts
+      // above started, so nothing takes it before the scrape).
+      await h.app.app.ingestor.rollups.idle();
+      await store.query(
+        sql`INSERT INTO rollup_dirty (job_id, day, touched_at)
+            SELECT id, '2026-11-22', ${ts(new Date(DEMO_NOW.getTime() - 30_000))} FROM jobs LIMIT 1`,
+      );
+
       const { res, samples, types } = await scrape(h.app.url);
       assert.equal(res.status, 200);
       assert.match(res.headers.get("content-type") ?? "", /^text\/plain; version=0\.0\.4/);
@@ -144,6 +152,7 @@ describeEachStore("GET /metrics", (kind) => {
       assert.equal(find(samples, "houston_incidents_open", { state: "resolved" }).length, 0);
       assert.equal(value(samples, "houston_outbox_pending", { target: "slack" }), 1);
       assert.equal(value(samples, "houston_outbox_oldest_pending_age_seconds", { target: "slack" }), 90);
+      assert.equal(value(samples, "houston_rollup_lag_seconds"), 30);
 
       // digest_deliveries comes with the digests feature: counted when it exists, absent before.
       const [table] = await store.query<{ exists: boolean }>(

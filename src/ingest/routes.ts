@@ -64,12 +64,15 @@ function counted(deps: IngestDeps, source: IngestSource, handler: Handler): Hand
 }
 
 /**
- * At most this many ingest requests are read, validated and written at once; the rest wait
- * before their body is read (it stays in the socket). Two cores gain nothing from more
- * concurrent write transactions, while each in-flight 1,000-event batch holds megabytes of
- * objects: without the bound, service RSS rose past 250 MB under four concurrent clients.
+ * At most this many large ingest requests are read, validated and written at once; the rest
+ * wait before their body is read (it stays in the socket). Each in-flight 1,000-event batch
+ * holds megabytes of objects and more concurrent write transactions gain nothing on two
+ * cores: without the bound, service RSS rose past 250 MB under four concurrent clients.
+ * Small requests (one OpenLineage event, a `houston run` start) pass without waiting: they
+ * hold little, and their cost is round trips and commits, which concurrency overlaps.
  */
-const MAX_CONCURRENT_INGEST = 2;
+const MAX_CONCURRENT_LARGE_INGEST = 2;
+const LARGE_BODY_BYTES = 64 * 1024;
 
 /** A counting semaphore: run(fn) starts fn once fewer than `limit` others are running. */
 export class Gate {
@@ -127,14 +130,19 @@ function lineageEvents(text: string): { events: HoustonEvent[]; warnings: string
 }
 
 export function registerIngestRoutes(server: HoustonServer, deps: IngestDeps): void {
-  const gate = new Gate(MAX_CONCURRENT_INGEST);
+  const gate = new Gate(MAX_CONCURRENT_LARGE_INGEST);
+  // A body of unknown length (chunked) counts as large.
+  const gated = <T>(ctx: RequestContext, fn: () => Promise<T>): Promise<T> => {
+    const declared = Number(ctx.req.headers["content-length"]);
+    return Number.isFinite(declared) && declared < LARGE_BODY_BYTES ? fn() : gate.run(fn);
+  };
   const route = (path: string, source: IngestSource, handler: Handler) =>
     server.route("POST", path, counted(deps, source, handler));
   // The body text and the raw parsed JSON are dropped once validated (helpers above), so a
   // request waiting on the database holds only its events.
   route("/api/v1/events", "events", async (ctx) => {
     checkToken(ctx.req, deps.tokens);
-    await gate.run(async () => {
+    await gated(ctx, async () => {
       const events = nativeEvents(await readBody(ctx.req, deps.maxBodyBytes));
       await accept(ctx, deps, events, 200, [], "events");
     });
@@ -142,7 +150,7 @@ export function registerIngestRoutes(server: HoustonServer, deps: IngestDeps): v
 
   route("/api/v1/lineage", "openlineage", async (ctx) => {
     checkToken(ctx.req, deps.tokens);
-    await gate.run(async () => {
+    await gated(ctx, async () => {
       const { events, warnings } = lineageEvents(await readBody(ctx.req, deps.maxBodyBytes));
       if (warnings.length)
         ctx.log.warn({ warnings: warnings.slice(0, 20) }, "openlineage event accepted with warnings");
