@@ -4,12 +4,6 @@
 import { sql } from "drizzle-orm";
 import type { Store } from "./client.ts";
 
-export interface DirtyKey {
-  jobId: number;
-  /** UTC day, YYYY-MM-DD. */
-  day: string;
-}
-
 // Any fixed 64-bit number: the flushers of every replica on one database take this lock.
 const FLUSH_LOCK_KEY = 7_212_026_002;
 

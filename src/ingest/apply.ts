@@ -4,7 +4,7 @@
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Executor, Store } from "../db/client.ts";
-import { type DirtyKey, RollupFlusher } from "../db/rollup.ts";
+import { RollupFlusher } from "../db/rollup.ts";
 import { json } from "../db/sql.ts";
 import type {
   DatasetEvent,
@@ -93,7 +93,8 @@ function needsWrite(stored: JobAttrs, incoming: JobAttrs): boolean {
 }
 
 export interface ApplyOutcome extends IngestResult {
-  dirty: DirtyKey[];
+  /** (job, day) rollup marks written: days whose daily rollup row must be recomputed. */
+  marked: number;
 }
 
 /**
@@ -121,7 +122,7 @@ export class Ingestor {
    */
   async apply(events: HoustonEvent[], opts: { rollup?: "wait" | "background" } = {}): Promise<IngestResult> {
     const outcome = await this.applyOnly(events);
-    if (outcome.dirty.length) {
+    if (outcome.marked > 0) {
       if (opts.rollup === "background") this.rollups.nudge();
       else await this.rollups.flush();
     }
@@ -147,7 +148,7 @@ export class Ingestor {
   }
 
   private async applyOnce(events: HoustonEvent[]): Promise<ApplyOutcome> {
-    if (events.length === 0) return { accepted: 0, duplicates: 0, dirty: [] };
+    if (events.length === 0) return { accepted: 0, duplicates: 0, marked: 0 };
     const pendingJobs = new Map<string, { id: number; attrs: JobAttrs }>();
     const pendingDatasets = new Map<
       string,
@@ -170,11 +171,13 @@ export class Ingestor {
         else jobsEv.push(e);
       }
       const jobIds = await this.resolveJobs(tx, runs, testsEv, datasetsEv, jobsEv, pendingJobs);
-      const { runIds, dirty } = await this.writeRuns(tx, runs, jobIds);
+      // Dataset updates name their producing run: only then are the new run ids needed.
+      const wantIds = datasetsEv.some((d) => d.runId !== undefined);
+      const { runIds, marked } = await this.writeRuns(tx, runs, jobIds, wantIds);
       await this.writeDatasets(tx, datasetsEv, jobIds, runIds, pendingDatasets);
       await this.writeTests(tx, testsEv, jobIds, pendingDatasets, pendingTests);
       await this.writeDeploys(tx, deploysEv);
-      return { accepted: fresh.length, duplicates, dirty };
+      return { accepted: fresh.length, duplicates, marked };
     });
     for (const [k, v] of pendingJobs) this.jobIds.set(k, v);
     for (const [k, v] of pendingDatasets) this.datasetIds.set(k, v);
@@ -297,9 +300,10 @@ export class Ingestor {
     tx: Executor,
     runs: RunEvent[],
     jobIds: Map<string, number>,
-  ): Promise<{ runIds: Map<string, number>; dirty: DirtyKey[] }> {
+    wantIds: boolean,
+  ): Promise<{ runIds: Map<string, number>; marked: number }> {
     const runIds = new Map<string, number>();
-    if (runs.length === 0) return { runIds, dirty: [] };
+    if (runs.length === 0) return { runIds, marked: 0 };
     // A start and its finish in one batch become one row (ON CONFLICT may touch a row once).
     const merged = new Map<string, RunEvent & { jobId: number }>();
     for (const r of runs) {
@@ -332,7 +336,11 @@ export class Ingestor {
     const newer = sql.raw(
       `(excluded.status <> 'running' AND (r.status = 'running' OR excluded.status_at >= r.status_at))`,
     );
-    const [res] = await this.store.query<{ result: { runs: RunRow[] | null; dirty: DirtyKey[] | null } }>(
+    // One statement: upsert the runs, mark their days for the rollup, and match them to
+    // expected slots (a run belongs to the slot whose [opens_at, closes_at) window holds its
+    // nominal time, else its start; each slot takes its first run, so a retry of a fulfilled
+    // slot matches nothing).
+    const [res] = await this.store.query<{ runs: RunRow[] | null; marked: number }>(
       sql`WITH input AS (
             SELECT * FROM jsonb_to_recordset(${json(input)}) AS x(
               job_id int, external_id text, status text, scheduled_for timestamptz, started_at timestamptz,
@@ -375,19 +383,34 @@ export class Ingestor {
             INSERT INTO rollup_dirty (job_id, day)
             SELECT DISTINCT job_id, (run_at AT TIME ZONE 'UTC')::date
             FROM (SELECT job_id, run_at FROM up UNION ALL SELECT job_id, run_at FROM prev) k
-            RETURNING job_id, day::text AS day
+            RETURNING 1
+          ),
+          cand AS (
+            SELECT DISTINCT ON (s.job_id, s.slot_at) s.job_id, s.slot_at, u.id
+            FROM (SELECT id, job_id, coalesce(scheduled_for, started_at) AS t FROM up) u
+            CROSS JOIN LATERAL (
+              SELECT e.job_id, e.slot_at, e.closes_at, e.run_id FROM expected_runs e
+              WHERE e.job_id = u.job_id AND e.opens_at <= u.t
+              ORDER BY e.opens_at DESC LIMIT 1
+            ) s
+            WHERE s.closes_at > u.t AND s.run_id IS NULL
+            ORDER BY s.job_id, s.slot_at, u.t
+          ),
+          slotted AS (
+            UPDATE expected_runs e SET run_id = c.id
+            FROM cand c
+            WHERE e.job_id = c.job_id AND e.slot_at = c.slot_at AND e.run_id IS NULL
           )
-          SELECT json_build_object(
-            'runs', (SELECT json_agg(json_build_object('id', id, 'job_id', job_id, 'external_id', external_id,
-                       'started_at', started_at, 'scheduled_for', scheduled_for)) FROM up),
-            'dirty', (SELECT json_agg(json_build_object('jobId', job_id, 'day', day)) FROM dirty)
-          ) AS result`,
+          SELECT ${
+            wantIds
+              ? sql`(SELECT json_agg(json_build_object('id', id, 'job_id', job_id, 'external_id', external_id))
+                     FROM up)`
+              : sql`NULL`
+          } AS runs, (SELECT count(*) FROM dirty)::int AS marked`,
       tx,
     );
-    const rows = res?.result.runs ?? [];
-    for (const r of rows) runIds.set(`${r.job_id}\u001f${r.external_id}`, Number(r.id));
-    await matchSlotsForRuns(this.store, tx, rows);
-    return { runIds, dirty: res?.result.dirty ?? [] };
+    for (const r of res?.runs ?? []) runIds.set(`${r.job_id}\u001f${r.external_id}`, Number(r.id));
+    return { runIds, marked: res?.marked ?? 0 };
   }
 
   private async resolveDatasets(
@@ -596,38 +619,4 @@ interface RunRow {
   id: number | string;
   job_id: number;
   external_id: string;
-  started_at: string | null;
-  scheduled_for: string | null;
-}
-
-/**
- * Matches freshly written runs to expected slots: a run belongs to the slot whose
- * [opens_at, closes_at) window holds its nominal time (else its start). Each slot takes
- * its first run; retries of a fulfilled slot match nothing.
- */
-async function matchSlotsForRuns(store: Store, tx: Executor, rows: RunRow[]): Promise<void> {
-  const input = rows
-    .filter((r) => r.scheduled_for || r.started_at)
-    .map((r) => ({ id: Number(r.id), job_id: r.job_id, t: r.scheduled_for ?? r.started_at }));
-  if (input.length === 0) return;
-  await store.query(
-    sql`WITH input AS (
-          SELECT * FROM jsonb_to_recordset(${json(input)}) AS x(id bigint, job_id int, t timestamptz)
-        ),
-        cand AS (
-          SELECT DISTINCT ON (s.job_id, s.slot_at) s.job_id, s.slot_at, i.id
-          FROM input i
-          CROSS JOIN LATERAL (
-            SELECT e.job_id, e.slot_at, e.closes_at, e.run_id FROM expected_runs e
-            WHERE e.job_id = i.job_id AND e.opens_at <= i.t
-            ORDER BY e.opens_at DESC LIMIT 1
-          ) s
-          WHERE s.closes_at > i.t AND s.run_id IS NULL
-          ORDER BY s.job_id, s.slot_at, i.t
-        )
-        UPDATE expected_runs e SET run_id = c.id
-        FROM cand c
-        WHERE e.job_id = c.job_id AND e.slot_at = c.slot_at AND e.run_id IS NULL`,
-    tx,
-  );
 }
