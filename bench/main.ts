@@ -12,8 +12,7 @@
 //                    [--steps copy,http,lineage,cli,queries,monitors,digests,pglite] (only these measurements)
 import { spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { createWriteStream, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
+import { createWriteStream, existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
@@ -59,7 +58,7 @@ import {
 } from "./generate.ts";
 import { digestBenchmark } from "./digests.ts";
 import { monitorBench, monitorLines } from "./monitors.ts";
-import { serviceCommand } from "./service-build.ts";
+import { procMemory, type Service, serviceCommand, startService } from "./service.ts";
 import { serviceDigestBenchmark } from "./service-digests.ts";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
@@ -591,19 +590,6 @@ async function workers(
   return done;
 }
 
-/** VmRSS / VmHWM of a process, from /proc (Linux), in bytes; undefined when unreadable. */
-function procMemory(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN);
-    const rss = kb("VmRSS") * 1024;
-    const hwm = kb("VmHWM") * 1024;
-    return Number.isFinite(rss) ? { rss, hwm } : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 /** Samples the service process's RSS every 50 ms; stop() returns the peak seen (and VmHWM). */
 function rssSampler(pid: number): { stop(): { max: number; hwm: number; samples: number } } {
   let max = procMemory(pid)?.rss ?? 0;
@@ -623,81 +609,9 @@ function rssSampler(pid: number): { stop(): { max: number; hwm: number; samples:
   };
 }
 
-/** A free TCP port on 127.0.0.1 (bound and released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
-interface Service {
-  pid: number;
-  base: string;
-  /** SIGTERM, then waits for the exit (the service drains in-flight requests first). */
-  stop(): Promise<number | null>;
-}
-
-/**
- * Houston as users run it (`npm start`: the build, dist/src/main.js) in its own process, so its memory is
- * measured without the benchmark's client and generator. Resolves once /readyz answers 200.
- */
-async function startService(url: string, token: string): Promise<Service> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), "houston-bench-app-"));
-  const [node, ...args] = serviceCommand();
-  const child = spawn(node!, args, {
-    // cwd ROOT, as `npm start` runs: tsx resolves from the project's node_modules.
-    cwd: ROOT,
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      HOUSTON_DATA_DIR: dir,
-      DATABASE_URL: url,
-      HOUSTON_INGEST_TOKENS: token,
-      PORT: String(port),
-      LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let stderr = "";
-  child.stderr!.on("data", (d) => {
-    stderr = (stderr + String(d)).slice(-4000);
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  let gone = false;
-  void exited.then(() => {
-    gone = true;
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = performance.now() + 120_000;
-  for (;;) {
-    if (gone)
-      throw new Error(`houston (dist/src/main.js) exited during start-up: ${stderr.trim().slice(-1000)}`);
-    if (performance.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`houston (dist/src/main.js) not ready after 120 s: ${stderr.trim().slice(-1000)}`);
-    }
-    const ok = await fetch(`${base}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    pid: child.pid!,
-    base,
-    async stop() {
-      if (!gone) child.kill("SIGTERM");
-      const code = await exited;
-      rmSync(dir, { recursive: true, force: true });
-      return code;
-    },
-  };
+/** Houston as users run it (`npm start`: the build) with ingest tokens, against `url`. */
+function startIngestService(url: string, token: string): Promise<Service> {
+  return startService(serviceCommand(), { DATABASE_URL: url, HOUSTON_INGEST_TOKENS: token });
 }
 
 interface HttpFigures {
@@ -1270,7 +1184,7 @@ async function main(): Promise<void> {
     // The service runs as its own process (dist/src/main.js, as `npm start` runs it), so its
     // memory is measured alone, without this process's generator and HTTP client.
     const service =
-      o.steps.has("http") || o.steps.has("lineage") ? await startService(o.db, token) : undefined;
+      o.steps.has("http") || o.steps.has("lineage") ? await startIngestService(o.db, token) : undefined;
     try {
       const http = service ? httpClient(service.base, token) : undefined;
       if (service && http && o.steps.has("http")) {

@@ -7,14 +7,11 @@
 // 5): each digest ≤ 2 s, service RSS ≤ 300 MB. Prints figures; not a test.
 //
 //   node --import tsx bench/service-digests.ts [--db URL]
-import { serviceCommand } from "./service-build.ts";
 import { spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 import { FakeSlack } from "../test/helpers/fake-slack.ts";
+import { freePort, procMemory, ROOT, serviceCommand } from "./service.ts";
 
 const args = process.argv.slice(2);
 const arg = (name: string) => {
@@ -23,27 +20,11 @@ const arg = (name: string) => {
 };
 const SOURCE =
   arg("--db") ?? process.env["DATABASE_URL"] ?? "postgres://postgres@127.0.0.1:5432/houston_bench";
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
+/** The service's VmRSS / VmHWM in MB. */
 function memory(pid: number): { rss: number; hwm: number } | undefined {
-  try {
-    const s = readFileSync(`/proc/${pid}/status`, "utf8");
-    const kb = (f: string) => Number(new RegExp(`^${f}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? NaN) / 1024;
-    return { rss: kb("VmRSS"), hwm: kb("VmHWM") };
-  } catch {
-    return undefined;
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+  const m = procMemory(pid);
+  return m && { rss: m.rss / 1048576, hwm: m.hwm / 1048576 };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

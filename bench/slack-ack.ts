@@ -11,16 +11,12 @@
 // The service is Houston's own app (createApp, as src/main.ts builds it) without the cron
 // scheduler: monitors, maintenance and digests would write incidents, slots and rollups
 // into the benchmark database, which must stay as `npm run bench` loaded it. Pass
-// `--service main` to run src/main.ts itself (scheduler included) against a scratch copy.
-import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+// `--service main` to run the service itself (the build, scheduler included) against a scratch copy.
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { FakeSlack, signedSlackRequest, slashCommand } from "../test/helpers/fake-slack.ts";
+import { type Service, serviceCommand, startService } from "./service.ts";
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SELF = fileURLToPath(import.meta.url);
 const SECRET = "bench-signing-secret";
 /** Slack's own limit for the ack; Houston's target is far below it. */
@@ -53,17 +49,6 @@ const pct = (xs: number[], p: number) => {
   return s.length ? s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]! : NaN;
 };
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => resolve(typeof addr === "object" && addr ? addr.port : 0));
-    });
-  });
-}
-
 /** The child process: Houston's app in HTTP mode, no scheduler (see the header). */
 async function serve(): Promise<void> {
   const { createApp } = await import("../src/app.ts");
@@ -78,64 +63,15 @@ async function serve(): Promise<void> {
   process.on("SIGINT", stop);
 }
 
-interface Service {
-  base: string;
-  stop(): Promise<number | null>;
-}
-
-async function startService(db: string, slackApiUrl: string, mode: "app" | "main"): Promise<Service> {
-  const port = await freePort();
-  const dir = mkdtempSync(path.join(tmpdir(), "houston-bench-ack-"));
-  const entry = mode === "main" ? [path.join(ROOT, "src/main.ts")] : [SELF, "--serve"];
-  const child = spawn(process.execPath, ["--import", "tsx", ...entry], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env["PATH"] ?? "",
-      HOUSTON_DATA_DIR: dir,
-      DATABASE_URL: db,
-      PORT: String(port),
-      LOG_LEVEL: "warn",
-      SLACK_BOT_TOKEN: "xoxb-bench-token",
-      SLACK_SIGNING_SECRET: SECRET,
-      SLACK_API_URL: slackApiUrl,
-    },
-    stdio: ["ignore", "ignore", "pipe"],
+/** The app in HTTP mode (this file's --serve), or the real service (`--service main`: the build). */
+function startAckService(db: string, slackApiUrl: string, mode: "app" | "main"): Promise<Service> {
+  const argv = mode === "main" ? serviceCommand() : [process.execPath, "--import", "tsx", SELF, "--serve"];
+  return startService(argv, {
+    DATABASE_URL: db,
+    SLACK_BOT_TOKEN: "xoxb-bench-token",
+    SLACK_SIGNING_SECRET: SECRET,
+    SLACK_API_URL: slackApiUrl,
   });
-  let stderr = "";
-  child.stderr!.on("data", (d) => {
-    stderr = (stderr + String(d)).slice(-4000);
-  });
-  let gone = false;
-  const exited = new Promise<number | null>((resolve) =>
-    child.on("exit", (code) => {
-      gone = true;
-      resolve(code);
-    }),
-  );
-  const base = `http://127.0.0.1:${port}`;
-  const deadline = performance.now() + 120_000;
-  for (;;) {
-    if (gone) throw new Error(`houston exited during start-up: ${stderr.trim().slice(-1000)}`);
-    if (performance.now() > deadline) {
-      child.kill("SIGKILL");
-      throw new Error(`houston not ready after 120 s: ${stderr.trim().slice(-1000)}`);
-    }
-    const ok = await fetch(`${base}/readyz`).then(
-      (r) => r.status === 200,
-      () => false,
-    );
-    if (ok) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return {
-    base,
-    async stop() {
-      if (!gone) child.kill("SIGTERM");
-      const code = await exited;
-      rmSync(dir, { recursive: true, force: true });
-      return code;
-    },
-  };
 }
 
 export async function measureSlackAck(opts: {
@@ -148,7 +84,7 @@ export async function measureSlackAck(opts: {
   const slowLoops = opts.slow ?? 2;
   const slack = await FakeSlack.start();
   slack.setUser("U0ASKER", { tz: "UTC" });
-  const service = await startService(opts.db, slack.apiUrl, opts.service ?? "app");
+  const service = await startAckService(opts.db, slack.apiUrl, opts.service ?? "app");
   const url = `${service.base}/slack/events`;
   let failures = 0;
 
