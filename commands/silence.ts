@@ -5,6 +5,7 @@
 // may be said ("silence group finance_close for 1d"), else the name decides. Changing
 // something needs to know who did it, so this answers only through Slack.
 import { parseDuration } from "../src/houston-yml.ts";
+import { namePatternProblem } from "../src/name-pattern.ts";
 import { endSilence, listSilences, silence, type SilenceSubjectType } from "../src/monitors/incidents.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatSpan } from "../src/monitors/format.ts";
@@ -127,6 +128,8 @@ async function runSilence(ctx: AskContext, q: Question): Promise<AnswerBuilder> 
     return b.section(
       `A silence lasts at most 30 days; for longer, change the job's alerting in houston.yml or declare a maintenance window.`,
     );
+  const patternProblem = namePatternProblem(req.subject);
+  if (patternProblem) return b.section(`The name ${patternProblem}. ${USAGE}`);
   if (!ctx.asker) return b.section(NEEDS_SLACK);
   const subject = await resolveSubject(ctx, req.subject, req.subjectType);
   const until = new Date(ctx.now.getTime() + req.durationMs);

@@ -9,6 +9,7 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import { isValidTimeZone } from "./config.ts";
 import { SEVERITIES, type Severity } from "./db/schema.ts";
 import { validateSchedule } from "./db/slots.ts";
+import { namePattern, namePatternProblem } from "./name-pattern.ts";
 import {
   type ConfigSubscription,
   parseSubscription,
@@ -370,7 +371,14 @@ function readIdentity(
     at(match.node, `${path}.match`, "use either name or match, not both");
     return undefined;
   }
-  if (match.value) return { match: match.value };
+  if (match.value) {
+    const problem = namePatternProblem(match.value);
+    if (problem) {
+      at(match.node, `${path}.match`, problem);
+      return undefined;
+    }
+    return { match: match.value };
+  }
   if (!name.value) {
     at(name.node ?? match.node ?? node, `${path}.name`, "is required");
     return undefined;
@@ -658,7 +666,13 @@ function readMaintenance(
   const map = node as YAMLMap;
   checkKeys(map, path, MAINTENANCE_KEYS, at);
   const str = scalarReader(map, path, at);
-  const subject = str("subject").value ?? "*";
+  const subjectField = str("subject");
+  const subject = subjectField.value ?? "*";
+  const subjectProblem = namePatternProblem(subject);
+  if (subjectProblem) {
+    at(subjectField.node ?? node, `${path}.subject`, subjectProblem);
+    return undefined;
+  }
   const timezone = readTimezone(str, path, at) ?? defaultTimezone;
   const start = str("start");
   const end = str("end");
@@ -972,15 +986,6 @@ export interface MonitorConfig {
   inQuietHours(at: Date): boolean;
   /** The maintenance window covering `at` for any of these names (subject, group, …), if any. */
   maintenanceFor(at: Date, names: string[]): MaintenanceWindow | undefined;
-}
-
-/** `*` matches any run of characters; case-insensitive; the whole text must match. */
-export function namePattern(pattern: string): RegExp {
-  const body = pattern
-    .split("*")
-    .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
-    .join(".*");
-  return new RegExp(`^${body}$`, "i");
 }
 
 function matches(pattern: string, namespace: string | undefined, ref: SubjectRef): boolean {

@@ -9,7 +9,6 @@ import {
   inMaintenance,
   loadHoustonFile,
   monitorConfig,
-  namePattern,
   parseDuration,
   parseHoustonFile,
   parseMaxDuration,
@@ -468,14 +467,6 @@ describe("houston.yml monitors", () => {
     assert.deepEqual(parseMaxDuration("3 × p95"), { p95Factor: 3 });
     for (const bad of ["", "p95", "p95 x 0.5", "p99 x 2", "fast"])
       assert.equal(parseMaxDuration(bad), undefined, bad);
-  });
-
-  it("matches * patterns against the whole name or namespace/name, ignoring case", () => {
-    assert.ok(namePattern("orders_*").test("orders_daily.fct_orders"));
-    assert.ok(namePattern("*.fct_*").test("orders_daily.fct_orders"));
-    assert.ok(!namePattern("orders").test("orders_daily"));
-    assert.ok(namePattern("ORDERS_DAILY.*").test("orders_daily.x"));
-    assert.ok(!namePattern("a.b").test("axb"), "a dot is a dot");
   });
 });
 

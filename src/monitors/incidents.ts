@@ -26,7 +26,8 @@ import { sql } from "drizzle-orm";
 import type { Executor, Store } from "../db/client.ts";
 import type { IncidentState, Severity } from "../db/schema.ts";
 import { json, ts } from "../db/sql.ts";
-import { type MonitorConfig, namePattern } from "../houston-yml.ts";
+import { type MonitorConfig } from "../houston-yml.ts";
+import { type NamePattern, namePattern, namePatternProblem } from "../name-pattern.ts";
 import { enqueue, type OutboxMessage } from "../outbox/enqueue.ts";
 import {
   buildAckEvent,
@@ -205,7 +206,7 @@ interface Coverable {
   dataset: { namespace: string; name: string } | null;
 }
 
-const named = (re: RegExp, n: { namespace: string; name: string } | null) =>
+const named = (re: NamePattern, n: { namespace: string; name: string } | null) =>
   n !== null && (re.test(n.name) || re.test(`${n.namespace}/${n.name}`));
 
 function silencedBy(silences: SilenceRecord[], b: Coverable): SilenceRecord | undefined {
@@ -267,6 +268,8 @@ export async function silence(store: Store, input: SilenceInput): Promise<Silenc
   }
   if (!input.subject.trim())
     throw new RangeError("a silence needs a subject (a name or a pattern like orders_*)");
+  const problem = namePatternProblem(input.subject.trim());
+  if (problem) throw new RangeError(`a silence's subject ${problem}`);
   const from = input.from ?? input.at;
   if (input.until.getTime() <= from.getTime()) throw new RangeError("a silence must end after it starts");
   return store.transaction(async (tx) => {
