@@ -101,8 +101,15 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const subs = await syncConfigSubscriptions(store, houstonFile.subscriptions ?? [], now());
     log.info({ file: houstonFile.path, ...subs }, "houston.yml digest subscriptions applied");
   }
-  const rollups = new RollupFlusher(store, (err) =>
-    log.error({ err }, "rollup flush failed; the marks stay and the next flush retries"),
+  const rollups = new RollupFlusher(
+    store,
+    (err) => log.error({ err }, "rollup flush failed; the marks stay and the next flush retries"),
+    undefined,
+    (key, err) =>
+      log.error(
+        { err, ...key },
+        "this job-day's runs cannot be rolled up; it was skipped so the others could",
+      ),
   );
   const ingestor = new Ingestor(store, rollups);
   const metrics = createMetrics({ store, log, now });

@@ -10,6 +10,7 @@ import {
   type RunEvent,
   type SchemaField,
 } from "./events.ts";
+import { LIMITS } from "./limits.ts";
 import { describe, parseTimestamp } from "./time.ts";
 
 export interface BodyItem {
@@ -127,19 +128,28 @@ class Reader {
     return t;
   }
 
-  num(field: string, opts: { integer?: boolean; min?: number } = {}): number | undefined {
+  num(field: string, opts: { integer?: boolean; min?: number; max?: number } = {}): number | undefined {
     if (!this.present(field)) return undefined;
     const v = this.obj[field];
-    if (typeof v !== "number" || !Number.isFinite(v)) {
+    if (typeof v !== "number") {
       this.fail(field, `expected a number, got ${describe(v)}`);
       return undefined;
     }
-    if (opts.integer && !Number.isSafeInteger(v)) {
-      this.fail(field, `expected a whole number, got ${v}`);
+    if (!Number.isFinite(v)) {
+      // JSON.parse turns 1e400 into Infinity.
+      this.fail(field, `is too large (at most ${opts.max ?? Number.MAX_VALUE})`);
       return undefined;
     }
     if (opts.min !== undefined && v < opts.min) {
       this.fail(field, `must be at least ${opts.min}, got ${v}`);
+      return undefined;
+    }
+    if (opts.max !== undefined && v > opts.max) {
+      this.fail(field, `must be at most ${opts.max}, got ${v}`);
+      return undefined;
+    }
+    if (opts.integer && !Number.isSafeInteger(v)) {
+      this.fail(field, `expected a whole number, got ${v}`);
       return undefined;
     }
     return v;
@@ -304,11 +314,15 @@ function readRun(r: Reader, id: string | undefined): RunEvent | undefined {
   assign(ev, "environment", r.str("environment", false, 100));
   assign(ev, "tool", r.str("tool", false, 100));
   assign(ev, "owner", r.str("owner", false, 255));
-  assign(ev, "rows", r.num("rows", { integer: true, min: 0 }));
-  assign(ev, "cpuSeconds", r.num("cpu_seconds", { min: 0 }));
-  assign(ev, "memoryMb", r.num("memory_mb", { min: 0 }));
-  assign(ev, "cost", r.num("cost", { min: 0 }));
-  assign(ev, "exitCode", r.num("exit_code", { integer: true }));
+  assign(ev, "rows", r.num("rows", { integer: true, min: 0, max: LIMITS.rows }));
+  assign(ev, "cpuSeconds", r.num("cpu_seconds", { min: 0, max: LIMITS.cpuSeconds }));
+  assign(ev, "memoryMb", r.num("memory_mb", { min: 0, max: LIMITS.memoryMb }));
+  assign(ev, "cost", r.num("cost", { min: 0, max: LIMITS.cost }));
+  assign(
+    ev,
+    "exitCode",
+    r.num("exit_code", { integer: true, min: LIMITS.exitCodeMin, max: LIMITS.exitCodeMax }),
+  );
   assign(ev, "error", r.str("error", false, MAX_ERROR_TEXT));
   assign(ev, "parentRunId", r.str("parent_run_id", false, 255));
   return r.errors.length ? undefined : (ev as RunEvent);
@@ -325,8 +339,8 @@ function readDataset(r: Reader, id: string | undefined): HoustonEvent | undefine
     updatedAt,
   };
   if (id !== undefined) ev["id"] = id;
-  assign(ev, "rows", r.num("rows", { integer: true, min: 0 }));
-  assign(ev, "bytes", r.num("bytes", { integer: true, min: 0 }));
+  assign(ev, "rows", r.num("rows", { integer: true, min: 0, max: LIMITS.rows }));
+  assign(ev, "bytes", r.num("bytes", { integer: true, min: 0, max: LIMITS.bytes }));
   assign(ev, "supplier", r.str("supplier", false, 255));
   assign(ev, "owner", r.str("owner", false, 255));
   assign(ev, "schema", schema);

@@ -36,6 +36,7 @@ import type {
   SchemaField,
   TestEvent,
 } from "./events.ts";
+import { LIMITS } from "./limits.ts";
 import { describe, parseTimestamp } from "./time.ts";
 
 export type LineageMapResult =
@@ -289,7 +290,7 @@ function mapRunEvent(raw: Obj, c: Ctx): HoustonEvent[] | undefined {
       if (out.rows !== undefined) totalRows = (totalRows ?? 0) + out.rows;
       events.push(out);
     });
-    if (totalRows !== undefined && Number.isSafeInteger(totalRows)) ev.rows = totalRows;
+    if (totalRows !== undefined && totalRows <= LIMITS.rows) ev.rows = totalRows;
   }
 
   // Data-quality assertions: dbt puts them in inputs[].facets, the spec in inputFacets;
@@ -567,9 +568,9 @@ function fillDatasetFacets(ev: DatasetEvent, ds: Obj, path: string, c: Ctx): voi
     const statsPath = get(ds, "outputFacets", "outputStatistics")
       ? `${path}.outputFacets.outputStatistics`
       : `${path}.facets.outputStatistics`;
-    const rows = count(get(stats, "rowCount"), `${statsPath}.rowCount`, c);
+    const rows = count(get(stats, "rowCount"), `${statsPath}.rowCount`, c, LIMITS.rows);
     if (rows !== undefined) ev.rows = rows;
-    const bytes = count(get(stats, "size"), `${statsPath}.size`, c);
+    const bytes = count(get(stats, "size"), `${statsPath}.size`, c, LIMITS.bytes);
     if (bytes !== undefined) ev.bytes = bytes;
   }
   const fields = get(facets, "schema", "fields");
@@ -609,11 +610,11 @@ function flattenSchema(fields: unknown[], prefix: string, depth: number, out: Sc
   return skipped;
 }
 
-function count(v: unknown, path: string, c: Ctx): number | undefined {
+function count(v: unknown, path: string, c: Ctx, max: number): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0 || v > max) {
     c.warn(
-      `${path}: expected a non-negative whole number, got ${typeof v === "number" ? v : describe(v)}; ignored`,
+      `${path}: expected a whole number from 0 to ${max}, got ${typeof v === "number" ? v : describe(v)}; ignored`,
     );
     return undefined;
   }

@@ -267,6 +267,55 @@ describeEachStore("run_daily rollup", (kind) => {
     );
   });
 
+  it("rolls up every job's day when runs stored before the ingest bounds would overflow a sum", async () => {
+    const ingestor = new Ingestor(store);
+    // Runs written before ingest bounded figures; summed as they are, they overflow float8.
+    await ingestor.applyOnly([
+      run("huge", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:01:00", {
+        cost: 1.5e308,
+        cpuSeconds: 1.5e308,
+      }),
+      run("huge", "2", "success", "2026-05-01T02:00:00", "2026-05-01T02:01:00", {
+        cost: 1.5e308,
+        cpuSeconds: 1.5e308,
+      }),
+      run("other", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:02:00", { cost: 2.5 }),
+    ]);
+    await flushAllRollups(store);
+    const rows = await daily(store);
+    assert.deepEqual(
+      rows.map((d) => [d.job, d.runs]),
+      [
+        ["huge", 2],
+        ["other", 1],
+      ],
+    );
+    assert.equal(rows[1]!.cost, 2.5);
+    assert.ok(Number.isFinite(rows[0]!.cost) && rows[0]!.cost! > 1e14, "an out-of-range sum saturates");
+    assert.equal(await dirtyCount(store), 0);
+  });
+
+  it("skips a job-day that cannot be recomputed, reports it and rolls up the others", async () => {
+    const ingestor = new Ingestor(store);
+    await ingestor.applyOnly([
+      run("a", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:01:00"),
+      run("b", "1", "failed", "2026-05-01T01:00:00", "2026-05-01T01:02:00"),
+    ]);
+    // A mark whose day has no timestamp (PostgreSQL's last date): recomputing it is a data error.
+    await store.query(
+      sql`INSERT INTO rollup_dirty (job_id, day) SELECT id, '5874897-12-31'::date FROM jobs WHERE name = 'a'`,
+    );
+    const skipped: { jobId: number; day: string }[] = [];
+    await flushAllRollups(store, (key) => skipped.push(key));
+    assert.deepEqual(
+      skipped.map((k) => k.day),
+      ["5874897-12-31"],
+    );
+    assert.deepEqual(await daily(store), await recomputed(store));
+    assert.equal((await daily(store)).length, 2);
+    assert.equal(await dirtyCount(store), 0, "the bad key's marks are dropped, not retried forever");
+  });
+
   it("shares one flush among callers who arrive while a flush runs (RollupFlusher)", async () => {
     const ingestor = new Ingestor(store);
     const flusher = new RollupFlusher(store);

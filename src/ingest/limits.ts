@@ -1,0 +1,20 @@
+// The ranges ingest accepts for a run's and a dataset's figures. They are far beyond any
+// real job and small enough that the store can sum a day (or a year) of them: two runs with
+// `"cost": 1.5e308` once overflowed the daily rollup and stopped it for every job. The
+// README lists them; native events outside them get a 400 naming the field, OpenLineage
+// facets outside them are dropped with a warning.
+export const LIMITS = {
+  /** Rows a run wrote or a dataset holds. */
+  rows: 1e15,
+  /** Bytes a dataset holds (9 PB: the largest whole number JSON carries exactly). */
+  bytes: Number.MAX_SAFE_INTEGER,
+  /** CPU seconds one run used (about 31 CPU-years). */
+  cpuSeconds: 1e9,
+  /** Peak memory of one run, in MB (100 TB). */
+  memoryMb: 1e8,
+  /** Cost of one run, in whatever currency the team reports. */
+  cost: 1e9,
+  /** Exit codes are 32-bit signed integers everywhere they come from. */
+  exitCodeMin: -2_147_483_648,
+  exitCodeMax: 2_147_483_647,
+} as const;
