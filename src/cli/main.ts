@@ -1,5 +1,6 @@
 // The `houston` command line. Subcommands are small functions over the same config and
 // store as the server; each prints what it did and exits non-zero with a fix on failure.
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,6 +39,7 @@ Usage:
                                         channel, or write its chart PNG
   houston migrate                       apply database migrations and exit
   houston config check                  validate houston.yml (HOUSTON_CONFIG) and the environment
+  houston <command> --help              that command's usage; houston --version prints the version
 
 Where data goes: HOUSTON_URL (+ HOUSTON_TOKEN) sends to a running Houston; otherwise the
 store is used directly: DATABASE_URL, or the embedded store in HOUSTON_DATA_DIR (.houston).`;
@@ -74,6 +76,67 @@ function remoteBatchSink(url: string, token: string | undefined): BatchSink {
   };
 }
 
+/** Each subcommand's own usage, for `houston <subcommand> --help`. */
+const SUBCOMMAND_USAGE: Record<string, string> = {
+  serve: `Usage: houston serve
+
+Runs the service (the same as npm start): the events and OpenLineage endpoints, Slack,
+monitors, digests and PagerDuty. Configured by the environment (see the README).`,
+  ingest: `Usage: houston ingest FILE|-
+
+Loads JSON or NDJSON events in the native format from FILE (or - for stdin). With HOUSTON_URL
+(+ HOUSTON_TOKEN) they are sent to that Houston; otherwise written to the store directly.`,
+  run: `Usage: houston run --job NAME [--group G] [--namespace N] [--env E] -- COMMAND [ARGS…]
+
+Runs COMMAND and records it as a run of NAME: a start, then success or failure with its exit
+code, duration, CPU and memory. COMMAND's exit code is houston's exit code.`,
+  demo: `Usage: houston demo [--until YYYY-MM-DD] [--days N]
+
+Seeds a deterministic demo fleet of N days (15–120, default 30) ending on --until (default
+today) into the store, and prints the stories planted in it.`,
+  ask: `Usage: houston ask "QUESTION"
+
+Answers a question as /houston would in Slack, e.g. houston ask "did gl_summary run yesterday?"`,
+  monitors: `Usage: houston monitors run [--at ISO] [--dry-run]
+
+Evaluates every monitor at an instant (default now) and opens, updates or resolves incidents;
+--dry-run prints the breaches without opening incidents or queueing notifications.`,
+  digest: `Usage: houston digest <sla|anomalies|resources> [--date YYYY-MM-DD] [--tz TZ] [--env E] [--group G]
+                      [--weekly] [--print | --channel C] [--png FILE]
+
+Prints any day's digest (default: yesterday), posts it now to a channel, or writes its chart PNG.`,
+  migrate: `Usage: houston migrate
+
+Applies the database migrations to DATABASE_URL (or the embedded store) and exits.`,
+  config: `Usage: houston config check
+
+Validates houston.yml (HOUSTON_CONFIG) and the environment, and says what it found.`,
+};
+
+/** True when the words before a `--` ask for help: nothing is run then. */
+export function wantsHelp(args: string[]): boolean {
+  const end = args.indexOf("--");
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === "--help" || a === "-h");
+}
+
+/** The version in package.json, found from this file in src/ or in dist/src/. */
+export function version(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, "package.json"), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "houston" && pkg.version) return pkg.version;
+    } catch {
+      // No package.json here: look one folder up.
+    }
+    dir = path.dirname(dir);
+  }
+  return "unknown";
+}
+
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   if (i < 0) return undefined;
@@ -84,9 +147,24 @@ function flag(args: string[], name: string): string | undefined {
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...args] = argv;
+  if (cmd === "--version" || cmd === "-V" || cmd === "version") {
+    console.log(`houston ${version()}`);
+    return 0;
+  }
+  if (cmd === "help" && args[0] && SUBCOMMAND_USAGE[args[0]]) {
+    console.log(SUBCOMMAND_USAGE[args[0]]);
+    return 0;
+  }
   if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
     console.log(USAGE);
     return cmd ? 0 : 2;
+  }
+  // Before anything is loaded or opened: `monitors run --help` once opened incidents.
+  if (wantsHelp(args)) {
+    const usage = SUBCOMMAND_USAGE[cmd];
+    if (!usage) throw new UsageError(`unknown command: ${cmd}\n\n${USAGE}`);
+    console.log(usage);
+    return 0;
   }
   const config = loadConfig();
   switch (cmd) {
