@@ -133,6 +133,12 @@ export interface OpenOptions {
   databaseUrl?: string;
   /** PGlite data directory; undefined → in memory (tests). */
   dataDir?: string;
+  /**
+   * In memory only: start from this dump of a data directory (PGlite's dumpDataDir) instead
+   * of an empty cluster. Tests start each store from a migrated, seeded dump: ~0.3 s instead
+   * of 2–5 s for initdb, migrations and seeding.
+   */
+  loadDataDir?: Blob;
   /** postgres.js pool size. */
   maxConnections?: number;
 }
@@ -181,7 +187,7 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
     mkdirSync(opts.dataDir, { recursive: true });
     unlock = lockDataDir(opts.dataDir);
     pg = new PGlite(path.join(opts.dataDir, "pgdata"));
-  } else pg = new PGlite();
+  } else pg = new PGlite(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
   try {
     await pg.waitReady;
   } catch (err) {

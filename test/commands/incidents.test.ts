@@ -1,7 +1,7 @@
 // /houston incidents: open incidents from a real evaluation, acknowledged and silenced ones
 // told apart; resolved ones gone.
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, it } from "node:test";
+import { after, before, beforeEach, it } from "node:test";
 import { acknowledgeIncident, resolveIncident, silence } from "../../src/monitors/incidents.ts";
 import { runMonitors } from "../../src/monitors/runner.ts";
 import { toTerminal } from "../../src/questions/answer.ts";
@@ -16,10 +16,13 @@ const commands = await loadCommands();
 
 describeEachStore("incidents question family", (kind) => {
   let store: TestStore;
-  beforeEach(async () => {
+  before(async () => {
     store = await openTestStore(kind);
   });
-  afterEach(() => store.dispose());
+  after(() => store.dispose());
+  beforeEach(async () => {
+    await store.reset();
+  });
   const askIt = async (text: string, now: Date) => {
     const r = await ask(commands, { store, now, timezone: "UTC" }, text);
     return { family: r.family, out: toTerminal(r.answer) };

@@ -2,7 +2,7 @@
 // recorded (read back from the silences table), did-you-mean for unknown names, terminal
 // refusal, and a breach under the silence recorded but not announced.
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { listSilences } from "../../src/monitors/incidents.ts";
 import { runMonitors } from "../../src/monitors/runner.ts";
@@ -54,8 +54,12 @@ describe("reading a silence request", () => {
 describeEachStore("silence question family", (kind) => {
   let store: TestStore;
   let w: World;
-  beforeEach(async () => {
+  before(async () => {
     store = await openTestStore(kind);
+  });
+  after(() => store.dispose());
+  beforeEach(async () => {
+    await store.reset();
     w = new World(store);
     for (const name of ["nightly_orders", "orders_export"]) {
       await w.history(name, T, "02:00", ["success", "success"]);
@@ -63,7 +67,6 @@ describeEachStore("silence question family", (kind) => {
     }
     forgetNames(store);
   });
-  afterEach(() => store.dispose());
 
   const ctx = (asker = true, now = NOW): AskContext => ({
     store,

@@ -1,7 +1,7 @@
 // /houston silences: the silences in force, with who, until when and why; ended and future
 // ones are not listed.
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, it } from "node:test";
+import { after, before, beforeEach, it } from "node:test";
 import { endSilence, silence } from "../../src/monitors/incidents.ts";
 import { toTerminal } from "../../src/questions/answer.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
@@ -14,10 +14,13 @@ const commands = await loadCommands();
 
 describeEachStore("silences question family", (kind) => {
   let store: TestStore;
-  beforeEach(async () => {
+  before(async () => {
     store = await openTestStore(kind);
   });
-  afterEach(() => store.dispose());
+  after(() => store.dispose());
+  beforeEach(async () => {
+    await store.reset();
+  });
   const askIt = async (text: string) => {
     const r = await ask(commands, { store, now: NOW, timezone: "UTC" }, text);
     return { family: r.family, out: toTerminal(r.answer) };

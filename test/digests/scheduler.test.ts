@@ -12,7 +12,7 @@ import { createSubscription, parseSubscription } from "../../src/digests/subscri
 import { startTestApp, type TestApp } from "../helpers/app.ts";
 import { openDemoStore } from "../helpers/demo.ts";
 import { FakeSlack } from "../helpers/fake-slack.ts";
-import { describeEachStore, TEST_DATABASE_URL, type TestStore } from "../helpers/store.ts";
+import { asTestStore, describeEachStore, TEST_DATABASE_URL, type TestStore } from "../helpers/store.ts";
 
 const SIGNING_SECRET = "digest-scheduler-signing-secret";
 const slackEnv = (slack: FakeSlack, extra: Record<string, string> = {}) => ({
@@ -272,7 +272,7 @@ describe("digests across replicas", () => {
         for (let i = 0; i < 3; i++) {
           // Each replica has its own connection pool to the same database, as in production.
           const own = await openStore({ databaseUrl: base.url!, maxConnections: 3 });
-          const store = Object.assign(own, { dispose: () => own.close() });
+          const store = asTestStore(own);
           apps.push(await startTestApp("postgres", slackEnv(slack), { store, now: () => now }));
         }
         for (const at of ["2026-11-21T09:00:00Z", "2026-11-22T09:00:00Z"]) {

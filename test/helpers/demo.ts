@@ -5,7 +5,7 @@ import { generateDemoFleet } from "../../src/demo/fleet.ts";
 import { toTerminal } from "../../src/questions/answer.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { AskContext, Command } from "../../src/questions/types.ts";
-import { openTestStore, type StoreKind, type TestStore } from "./store.ts";
+import { openTestStore, type StoreImage, type StoreKind, type TestStore } from "./store.ts";
 
 /** The demo history ends at this UTC midnight; "yesterday" is 2026-11-21. */
 export const DEMO_UNTIL = new Date("2026-11-22T00:00:00Z");
@@ -14,10 +14,16 @@ export const DEMO_NOW = new Date("2026-11-22T09:00:00Z");
 
 export const demoFleet = () => generateDemoFleet({ until: DEMO_UNTIL, days: 30, todayHours: 9 });
 
-export async function openDemoStore(kind: StoreKind): Promise<TestStore> {
-  const store = await openTestStore(kind);
-  await seedDemo(store, { until: DEMO_UNTIL, now: DEMO_NOW });
-  return store;
+/** The demo fleet as of DEMO_NOW, seeded once and copied for each store (see store.ts). */
+export const DEMO_IMAGE: StoreImage = {
+  name: "demo",
+  build: async (store) => {
+    await seedDemo(store, { until: DEMO_UNTIL, now: DEMO_NOW });
+  },
+};
+
+export function openDemoStore(kind: StoreKind): Promise<TestStore> {
+  return openTestStore(kind, { image: DEMO_IMAGE });
 }
 
 export function demoContext(store: TestStore, timezone = "UTC", now = DEMO_NOW): AskContext {

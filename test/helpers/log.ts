@@ -1,5 +1,5 @@
 // Every logger a test builds comes from here. Lines are kept in memory for the test's own
-// assertions and, when HOUSTON_TEST_LOG_DIR is set (`npm run test:unit` sets it), also
+// assertions and, when HOUSTON_TEST_LOG_DIR is set (`npm test` sets it), also
 // appended to a file of this process in that directory; after the suite,
 // test/ops/log-leaks.ts scans every file there for the tokens and secrets the tests use and
 // fails the run if one appears. test/ops/log-leaks.test.ts checks that no test builds a

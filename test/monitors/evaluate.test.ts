@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, it } from "node:test";
+import { after, before, beforeEach, it } from "node:test";
 import { type Breach, evaluate } from "../../src/monitors/evaluate.ts";
 import { describeEachStore, openTestStore, type TestStore } from "../helpers/store.ts";
 import { at, configOf, DAY, HOUR, MIN, plus, World } from "./world.ts";
@@ -9,11 +9,14 @@ const kinds = (bs: Breach[]) => bs.map((b) => `${b.kind} ${b.subject}`);
 describeEachStore("evaluate", (kind) => {
   let store: TestStore;
   let w: World;
-  beforeEach(async () => {
+  before(async () => {
     store = await openTestStore(kind);
+  });
+  after(() => store.dispose());
+  beforeEach(async () => {
+    await store.reset();
     w = new World(store);
   });
-  afterEach(() => store.dispose());
 
   const T = at("2026-03-10T00:00:00Z");
   const SLOT = at("2026-03-10T02:00:00Z");

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { afterEach, beforeEach, it } from "node:test";
+import { after, before, beforeEach, it } from "node:test";
 import { sql } from "drizzle-orm";
 import type { MonitorConfig } from "../../src/houston-yml.ts";
 import { evaluate } from "../../src/monitors/evaluate.ts";
@@ -25,11 +25,14 @@ const DUE = plus(SLOT, HOUR);
 describeEachStore("incidents", (kind) => {
   let store: TestStore;
   let w: World;
-  beforeEach(async () => {
+  before(async () => {
     store = await openTestStore(kind);
+  });
+  after(() => store.dispose());
+  beforeEach(async () => {
+    await store.reset();
     w = new World(store);
   });
-  afterEach(() => store.dispose());
 
   /** Daily 02:00 UTC jobs with a 1 h grace, history for the two days before T. */
   async function jobs(names: string[], opts: { group?: string; channel?: string } = {}) {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, afterEach, before, beforeEach, describe, it } from "node:test";
+import { after, before, beforeEach, describe, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { openStore, type Store } from "../../src/db/client.ts";
 import { evaluate } from "../../src/monitors/evaluate.ts";
@@ -20,10 +20,13 @@ async function fiveMissed(w: World) {
 
 describeEachStore("runMonitors", (kind) => {
   let store: TestStore;
-  beforeEach(async () => {
+  before(async () => {
     store = await openTestStore(kind);
   });
-  afterEach(() => store.dispose());
+  after(() => store.dispose());
+  beforeEach(async () => {
+    await store.reset();
+  });
 
   it("claims the minute, evaluates, records incidents and reminds; a second call in the same minute does nothing", async () => {
     const w = new World(store);

@@ -138,7 +138,7 @@ describe("the log leak check", () => {
 
   it(
     "writes this run's lines where the checker will read them",
-    { skip: process.env[TEST_LOG_DIR_ENV] ? false : `${TEST_LOG_DIR_ENV} is set by npm run test:unit` },
+    { skip: process.env[TEST_LOG_DIR_ENV] ? false : `${TEST_LOG_DIR_ENV} is set by npm test` },
     () => {
       const dir = process.env[TEST_LOG_DIR_ENV]!;
       const marker = `tee-check-${process.pid}-${Date.now()}`;

@@ -1,4 +1,4 @@
-// The last step of `npm run test:unit`: scans every log line the suite wrote (one file per
+// The last step of `npm test`: scans every log line the suite wrote (one file per
 // test process in HOUSTON_TEST_LOG_DIR, see test/helpers/log.ts) for the secrets the tests
 // use, and fails when one appears.
 //

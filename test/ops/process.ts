@@ -39,7 +39,7 @@ export function childEnv(env: Record<string, string>): Record<string, string> {
 
 /**
  * Starts `command` in the repository; by default the Dockerfile's and `npm start`'s: the
- * build in dist/, which `npm run test:unit` emits before the tests run.
+ * build in dist/, which `npm test` emits before the tests run.
  */
 export function startHouston(
   env: Record<string, string>,
@@ -47,7 +47,7 @@ export function startHouston(
 ): HoustonProcess {
   const script = command.find((a) => a.endsWith(".js"));
   if (script && !existsSync(join(REPO_ROOT, script)))
-    throw new Error(`${script} is missing: run \`npm run build\` first (npm run test:unit does)`);
+    throw new Error(`${script} is missing: run \`npm run build\` first (npm test does)`);
   const child = spawn(command[0]!, command.slice(1), {
     cwd: REPO_ROOT,
     env: childEnv(env),

@@ -139,8 +139,12 @@ describeEachStore("delivering incident messages to Slack", (kind) => {
   after(async () => {
     await slack.close();
   });
-  beforeEach(async () => {
+  before(async () => {
     store = await openTestStore(kind);
+  });
+  after(() => store.dispose());
+  beforeEach(async () => {
+    await store.reset();
     slack.reset();
     clock = fakeClock("2030-01-01T03:00:00.000Z");
     sink = logSink();
@@ -160,7 +164,6 @@ describeEachStore("delivering incident messages to Slack", (kind) => {
   });
   afterEach(async () => {
     for (const w of workers.splice(0)) await w.stop(1_000);
-    await store.dispose();
   });
 
   const worker = (h: Handler, s: Store = store) => {
