@@ -18,3 +18,19 @@ export const LIMITS = {
   exitCodeMin: -2_147_483_648,
   exitCodeMax: 2_147_483_647,
 } as const;
+
+// The sizes of the lists and free-form strings events carry: far beyond real schemas, test
+// results and deploys, and small enough that one event cannot hold megabytes (a deploy with
+// 200,000 tickets and a 1 MB schema field name were once accepted). The README lists them.
+export const SIZES = {
+  /** Fields in one dataset schema (nested OpenLineage fields count one each). */
+  schemaFields: 5_000,
+  /** Characters in a schema field's name (a nested one's full dotted name) and in its type. */
+  schemaFieldName: 1_000,
+  schemaFieldType: 1_000,
+  /** Characters in a test's value. */
+  testValue: 1_000,
+  /** Tickets on one deploy, and characters in each. */
+  tickets: 100,
+  ticket: 255,
+} as const;

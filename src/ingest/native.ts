@@ -10,7 +10,8 @@ import {
   type RunEvent,
   type SchemaField,
 } from "./events.ts";
-import { LIMITS } from "./limits.ts";
+import { LIMITS, SIZES } from "./limits.ts";
+import { unstorable } from "./text.ts";
 import { describe, parseTimestamp } from "./time.ts";
 
 export interface BodyItem {
@@ -98,10 +99,7 @@ class Reader {
       this.fail(field, `expected a string, got ${describe(v)}`);
       return undefined;
     }
-    if (v.includes("\u0000")) {
-      this.fail(field, "must not contain NUL (\\u0000) characters");
-      return undefined;
-    }
+    if (!this.storable(field, v)) return undefined;
     if (required && v.trim() === "") {
       this.fail(field, "must not be empty");
       return undefined;
@@ -111,6 +109,22 @@ class Reader {
       return undefined;
     }
     return v;
+  }
+
+  /** False (and the field refused) when PostgreSQL text cannot hold `v`. */
+  storable(field: string, v: string): boolean {
+    const problem = unstorable(v);
+    if (problem) this.fail(field, problem);
+    return problem === undefined;
+  }
+
+  /** A string of at most `max` characters that the store can hold; else the field is refused. */
+  text(field: string, v: string, max: number): boolean {
+    if (v.length > max) {
+      this.fail(field, `is ${v.length} characters long; at most ${max} are accepted`);
+      return false;
+    }
+    return this.storable(field, v);
   }
 
   time(field: string, required: true): Date;
@@ -355,6 +369,10 @@ function readSchema(r: Reader): SchemaField[] | undefined {
     r.fail("schema", `expected a list of {name, type}, got ${describe(v)}`);
     return undefined;
   }
+  if (v.length > SIZES.schemaFields) {
+    r.fail("schema", `has ${v.length} fields; at most ${SIZES.schemaFields} are accepted`);
+    return undefined;
+  }
   const out: SchemaField[] = [];
   v.forEach((f, i) => {
     const o = f as Record<string, unknown> | null;
@@ -362,12 +380,15 @@ function readSchema(r: Reader): SchemaField[] | undefined {
       r.fail(`schema[${i}].name`, "each schema field needs a non-empty name");
       return;
     }
+    const name = o["name"];
     const t = o["type"];
     if (t !== undefined && typeof t !== "string") {
       r.fail(`schema[${i}].type`, `expected a string, got ${describe(t)}`);
       return;
     }
-    out.push({ name: o["name"], type: (t as string | undefined) ?? "unknown" });
+    const nameOk = r.text(`schema[${i}].name`, name, SIZES.schemaFieldName);
+    const typeOk = t === undefined || r.text(`schema[${i}].type`, t, SIZES.schemaFieldType);
+    if (nameOk && typeOk) out.push({ name, type: t ?? "unknown" });
   });
   return out;
 }
@@ -380,7 +401,8 @@ function readTest(r: Reader, id: string | undefined): HoustonEvent | undefined {
   let value: string | undefined;
   if (rawValue !== undefined && rawValue !== null) {
     if (typeof rawValue === "string" || typeof rawValue === "number" || typeof rawValue === "boolean") {
-      value = String(rawValue);
+      const text = String(rawValue);
+      if (r.text("value", text, SIZES.testValue)) value = text;
     } else r.fail("value", `expected a number, string or boolean, got ${describe(rawValue)}`);
   }
   const ev: Record<string, unknown> = { type: "test", test, status, at };
@@ -405,6 +427,11 @@ function readDeploy(r: Reader, id: string | undefined): HoustonEvent | undefined
     else if (Array.isArray(rawTickets) && rawTickets.every((t) => typeof t === "string"))
       tickets = rawTickets;
     else r.fail("tickets", `expected a list of ticket ids (strings), got ${describe(rawTickets)}`);
+  }
+  if (tickets.length > SIZES.tickets) {
+    r.fail("tickets", `has ${tickets.length} tickets; at most ${SIZES.tickets} are accepted`);
+  } else {
+    tickets.forEach((t, i) => r.text(`tickets[${i}]`, t, SIZES.ticket));
   }
   const ev: Record<string, unknown> = { type: "deploy", artifact, kind, status, at, tickets };
   if (id !== undefined) ev["id"] = id;

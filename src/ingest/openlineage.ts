@@ -14,7 +14,10 @@
 //   every inputs[]/outputs[] entry. Any non-empty string is accepted as runId (Marquez
 //   insists on a UUID; we do not). Lower-case eventType is accepted.
 // - Facets are best-effort metadata: a malformed facet is skipped with a warning, never
-//   refuses the event.
+//   refuses the event. Strings PostgreSQL text cannot hold (NUL, lone UTF-16 surrogates)
+//   refuse the event in a required field and are skipped with a warning in a facet, except
+//   errorMessage, whose text is kept with U+FFFD in their place (producers that cut long
+//   stack traces leave half a surrogate pair behind).
 // - Schema fields: nested `fields` are flattened into dotted names ("address.city"), the
 //   parent kept with its own type; depth ≤ 8 levels, ≤ 5,000 fields in all. Missing type
 //   → "unknown".
@@ -36,7 +39,8 @@ import type {
   SchemaField,
   TestEvent,
 } from "./events.ts";
-import { LIMITS } from "./limits.ts";
+import { LIMITS, SIZES } from "./limits.ts";
+import { clipText, repaired, unstorable } from "./text.ts";
 import { describe, parseTimestamp } from "./time.ts";
 
 export type LineageMapResult =
@@ -51,7 +55,6 @@ const MAX_RUN_ID = 255;
 const MAX_ERROR_TEXT = 10_000;
 const MAX_SHORT = 100;
 const MAX_SCHEMA_DEPTH = 8;
-const MAX_SCHEMA_FIELDS = 5_000;
 const MAX_WARNINGS = 50;
 
 const EVENT_TYPES: Record<string, { status: RunStatus; terminal: boolean }> = {
@@ -113,6 +116,11 @@ class Ctx {
       this.fail(field, `is ${value.length} characters long; at most ${max} are accepted`);
       return undefined;
     }
+    const problem = unstorable(value);
+    if (problem) {
+      this.fail(field, problem);
+      return undefined;
+    }
     return value;
   }
 
@@ -140,6 +148,11 @@ class Ctx {
     if (v === "") return undefined;
     if (v.length > max) {
       this.warn(`${field} is ${v.length} characters long (at most ${max}); ignored`);
+      return undefined;
+    }
+    const problem = unstorable(v);
+    if (problem) {
+      this.warn(`${field} ${problem}; ignored`);
       return undefined;
     }
     return v;
@@ -333,7 +346,7 @@ function readEventType(raw: Obj, c: Ctx): string | null | undefined {
   }
   const upper = v.trim().toUpperCase();
   if (!(upper in EVENT_TYPES)) {
-    c.fail("eventType", `"${clip(v)}" is not one of ${Object.keys(EVENT_TYPES).join(", ")}`);
+    c.fail("eventType", `"${clipText(v, 60)}" is not one of ${Object.keys(EVENT_TYPES).join(", ")}`);
     return undefined;
   }
   return upper;
@@ -397,7 +410,11 @@ function readErrorMessage(runFacets: Obj | undefined, c: Ctx): string | undefine
     return undefined;
   }
   if (m.trim() === "") return undefined;
-  return m.length > MAX_ERROR_TEXT ? `${m.slice(0, MAX_ERROR_TEXT - 3)}...` : m;
+  const text = clipText(m, MAX_ERROR_TEXT);
+  const problem = unstorable(text);
+  if (!problem) return text;
+  c.warn(`run.facets.errorMessage.message ${problem}; replaced by U+FFFD`);
+  return repaired(text);
 }
 
 function readTool(jobFacets: Obj | undefined, runFacets: Obj | undefined, c: Ctx): string | undefined {
@@ -506,8 +523,15 @@ function findAssertions(ds: Obj, path: string, c: Ctx): Assertion[] {
         return;
       }
       const col = get(a, "column");
-      const entry: Assertion = { assertion: clip(name, MAX_NAME), success };
-      if (typeof col === "string" && col.trim() !== "") entry.column = clip(col, MAX_NAME);
+      const column = typeof col === "string" && col.trim() !== "" ? col : undefined;
+      // The column is part of the test's name: without it two tests would become one.
+      const problem = unstorable(name) ?? (column === undefined ? undefined : unstorable(column));
+      if (problem) {
+        c.warn(`${where}[${j}]: the assertion or its column ${problem}; ignored`);
+        return;
+      }
+      const entry: Assertion = { assertion: clipText(name, MAX_NAME), success };
+      if (column !== undefined) entry.column = clipText(column, MAX_NAME);
       out.push(entry);
     });
   }
@@ -580,7 +604,9 @@ function fillDatasetFacets(ev: DatasetEvent, ds: Obj, path: string, c: Ctx): voi
       const skipped = flattenSchema(fields, "", 0, schema);
       ev.schema = schema;
       if (skipped)
-        c.warn(`${path}.facets.schema.fields: ${skipped} field(s) without a name or beyond limits skipped`);
+        c.warn(
+          `${path}.facets.schema.fields: ${skipped} field(s) without a name, beyond limits or not storable as text skipped`,
+        );
     } else {
       c.warn(`${path}.facets.schema.fields: expected an array, got ${describe(fields)}; ignored`);
     }
@@ -589,18 +615,32 @@ function fillDatasetFacets(ev: DatasetEvent, ds: Obj, path: string, c: Ctx): voi
   if (owner) ev.owner = owner;
 }
 
-/** Appends fields (nested ones as "parent.child"); returns how many were skipped. */
+/**
+ * Appends fields (nested ones as "parent.child"); returns how many were skipped: fields
+ * without a name, beyond the limits, or with a name or type the store cannot hold (a
+ * skipped field's children are skipped with it).
+ */
 function flattenSchema(fields: unknown[], prefix: string, depth: number, out: SchemaField[]): number {
   let skipped = 0;
   for (const f of fields) {
     const name = get(f, "name");
-    if (typeof name !== "string" || name === "" || out.length >= MAX_SCHEMA_FIELDS) {
+    if (typeof name !== "string" || name === "" || out.length >= SIZES.schemaFields) {
       skipped++;
       continue;
     }
-    const type = get(f, "type");
+    const rawType = get(f, "type");
+    const type = typeof rawType === "string" && rawType !== "" ? rawType : "unknown";
     const full = prefix + name;
-    out.push({ name: full, type: typeof type === "string" && type !== "" ? type : "unknown" });
+    if (
+      full.length > SIZES.schemaFieldName ||
+      type.length > SIZES.schemaFieldType ||
+      unstorable(full) !== undefined ||
+      unstorable(type) !== undefined
+    ) {
+      skipped++;
+      continue;
+    }
+    out.push({ name: full, type });
     const children = get(f, "fields");
     if (Array.isArray(children) && children.length) {
       if (depth + 1 >= MAX_SCHEMA_DEPTH) skipped += children.length;
@@ -650,8 +690,4 @@ function facetsOf(o: Obj): Obj | undefined {
 function makeId(id: string): string {
   if (id.length <= MAX_ID) return id;
   return `ol:sha1:${createHash("sha1").update(id).digest("hex")}`;
-}
-
-function clip(s: string, max = 60): string {
-  return s.length > max ? `${s.slice(0, max - 3)}...` : s;
 }

@@ -111,8 +111,8 @@ function nativeEvents(text: string): HoustonEvent[] {
 
 /** Parses and maps an OpenLineage body: the events and warnings, or a 400. */
 function lineageEvents(text: string): { events: HoustonEvent[]; warnings: string[] } {
-  // Postgres text cannot hold NUL; facets from arbitrary producers sometimes do.
-  if (text.includes("\\u0000")) text = text.replaceAll("\\u0000", "");
+  // NUL and lone surrogates, which PostgreSQL text cannot hold, are dealt with per field by
+  // the mapper: a required field refuses the event, a facet is dropped with a warning.
   const parsed = parseBody(text);
   if (!parsed.ok) refuse(parsed.errors);
   const events: HoustonEvent[] = [];

@@ -341,6 +341,60 @@ describeEachStore("POST /api/v1/events", (kind) => {
     });
   }
 
+  // Every string a native event carries, with a value PostgreSQL text cannot hold: each once
+  // reached the store and failed the request with a 500, which clients retry forever.
+  const byType: [Record<string, unknown>, string[]][] = [
+    [
+      { ...good, id: "e", namespace: "ns", group: "g", environment: "prod", tool: "t", owner: "o" },
+      ["id", "job", "namespace", "run_id", "group", "environment", "tool", "owner", "error", "parent_run_id"],
+    ],
+    [
+      { type: "dataset", dataset: "orders", updated_at: "2026-11-21T01:00:00Z" },
+      ["id", "dataset", "namespace", "supplier", "owner", "run_id"],
+    ],
+    [
+      { type: "test", test: "not_null", status: "pass", at: "2026-11-21T01:00:00Z" },
+      ["id", "test", "dataset", "job", "environment", "value", "run_id"],
+    ],
+    [
+      {
+        type: "deploy",
+        artifact: "orders_model",
+        kind: "model",
+        status: "success",
+        at: "2026-11-21T01:00:00Z",
+      },
+      ["id", "artifact", "version", "environment", "project"],
+    ],
+  ];
+  for (const [bad, what] of [
+    ["a\ud800b", "a lone surrogate"],
+    ["a\udc00", "a lone low surrogate"],
+    ["a\u0000b", "NUL"],
+  ] as const) {
+    it(`refuses ${what} in any string of any event with 400 naming the field, and writes nothing`, async () => {
+      const events = byType.flatMap(([base, fields]) => fields.map((f) => ({ ...base, [f]: bad })));
+      events.push(
+        { ...byType[1]![0], schema: [{ name: bad, type: "int" }] },
+        { ...byType[1]![0], schema: [{ name: "id", type: bad }] },
+        { ...byType[3]![0], tickets: ["T-1", bad] },
+      );
+      const res = await t.post("/api/v1/events", events);
+      assert.equal(res.status, 400);
+      const expected = byType
+        .flatMap(([, fields]) => fields)
+        .concat(["schema[0].name", "schema[0].type", "tickets[1]"]);
+      assert.deepEqual(
+        res.body.errors.map((e: { field: string }) => e.field),
+        expected,
+      );
+      for (const e of res.body.errors) assert.match(e.reason, /NUL|surrogate/);
+      // One at a time too: a lone bad field refuses its request rather than failing it.
+      for (const ev of events) assert.equal((await t.post("/api/v1/events", ev)).status, 400);
+      assert.deepEqual(Object.values(await counts(t)), [0, 0, 0, 0, 0, 0]);
+    });
+  }
+
   it("names the index of each bad event in a batch", async () => {
     const res = await t.post("/api/v1/events", [
       good,

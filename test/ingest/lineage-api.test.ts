@@ -137,3 +137,161 @@ describeEachStore("POST /api/v1/lineage with real producers' events", (kind) => 
     assert.equal(rows.length, 0);
   });
 });
+
+describeEachStore("POST /api/v1/lineage with strings PostgreSQL text cannot hold", (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await startTestApp(kind);
+  });
+  after(async () => {
+    await t?.close();
+  });
+
+  const envelope = { producer: "https://example.com/producer", schemaURL: "https://example.com/schema" };
+  const runEvent = (name: string, eventType: string, extra: Record<string, unknown> = {}) => ({
+    ...envelope,
+    eventType,
+    eventTime: "2026-11-21T03:00:00Z",
+    run: { runId: `${name.replace(/\W/g, "")}-run` },
+    job: { namespace: "airflow", name },
+    ...extra,
+  });
+
+  for (const [bad, what] of [
+    ["\ud800", "a lone surrogate"],
+    ["\u0000", "NUL"],
+  ] as const) {
+    it(`refuses ${what} in a required name with 400 naming the field, and writes nothing`, async () => {
+      const cases: [object, string][] = [
+        [runEvent(`job${bad}`, "START"), "job.name"],
+        [
+          { ...runEvent("ok_job", "START"), job: { namespace: `air${bad}`, name: "ok_job" } },
+          "job.namespace",
+        ],
+        [{ ...runEvent("ok_job", "START"), run: { runId: `r${bad}` } }, "run.runId"],
+        [
+          runEvent("ok_job", "COMPLETE", { outputs: [{ namespace: "pg", name: `orders${bad}` }] }),
+          "outputs[0].name",
+        ],
+        [
+          runEvent("ok_job", "START", { inputs: [{ namespace: `pg${bad}`, name: "orders" }] }),
+          "inputs[0].namespace",
+        ],
+        [
+          { ...envelope, eventTime: "2026-11-21T03:00:00Z", dataset: { namespace: "pg", name: `d${bad}` } },
+          "dataset.name",
+        ],
+      ];
+      for (const [event, field] of cases) {
+        const res = await t.post("/api/v1/lineage", event);
+        assert.equal(res.status, 400, field);
+        assert.deepEqual(
+          res.body.errors.map((e: { field: string }) => e.field),
+          [field],
+        );
+        assert.match(res.body.errors[0].reason, /NUL|surrogate/);
+      }
+      const rows = await t.store.query(sql`SELECT 1 FROM jobs WHERE name LIKE '%job%'`);
+      assert.equal(rows.length, 0);
+    });
+  }
+
+  it("keeps the run when a facet holds such a string: the facet is dropped with a warning", async () => {
+    const failed = runEvent("facets_fail", "FAIL", {
+      run: {
+        runId: "facets_fail-run",
+        facets: {
+          // A producer that cut a stack trace in the middle of an emoji: the text is kept.
+          errorMessage: { message: "boom \ud83d", programmingLanguage: "python" },
+          tags: { tags: [{ key: "environment", value: "prod\u0000" }] },
+        },
+      },
+      job: {
+        namespace: "airflow",
+        name: "facets_fail",
+        facets: {
+          ownership: { owners: [{ name: "team\udc00" }] },
+          jobType: { integration: "AIR\u0000FLOW" },
+        },
+      },
+    });
+    const completed = runEvent("facets_ok", "COMPLETE", {
+      outputs: [
+        {
+          namespace: "pg",
+          name: "facets_out",
+          facets: {
+            schema: {
+              fields: [
+                { name: "id", type: "int" },
+                { name: "bad\ud800", type: "text" },
+                { name: "note", type: "text\u0000" },
+              ],
+            },
+            dataQualityAssertions: {
+              assertions: [
+                { assertion: "not_null", success: true, column: "id" },
+                { assertion: "unique\u0000", success: false },
+                { assertion: "in_range", success: false, column: "amount\udfff" },
+              ],
+            },
+          },
+        },
+      ],
+    });
+    const res = await t.post("/api/v1/lineage", [failed, completed]);
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const warnings = JSON.stringify(res.body.warnings);
+    for (const field of [
+      "run.facets.errorMessage.message",
+      "run.facets.tags.tags[0].value",
+      "job.facets.ownership.owners[0].name",
+      "job.facets.jobType.integration",
+      "outputs[0].facets.schema.fields",
+      "dataQualityAssertions.assertions[1]",
+      "dataQualityAssertions.assertions[2]",
+    ]) {
+      assert.ok(warnings.includes(field), `a warning names ${field}: ${warnings}`);
+    }
+    const [run] = await t.store.query<Record<string, unknown>>(
+      sql`SELECT r.status, r.error, r.environment, j.owner, j.tool FROM runs r JOIN jobs j ON j.id = r.job_id
+          WHERE j.name = 'facets_fail'`,
+    );
+    assert.deepEqual(run, {
+      status: "failed",
+      error: "boom \ufffd",
+      environment: null,
+      owner: null,
+      tool: null,
+    });
+    const [update] = await t.store.query<{ schema_fields: unknown }>(
+      sql`SELECT u.schema_fields FROM dataset_updates u JOIN datasets d ON d.id = u.dataset_id
+          WHERE d.name = 'facets_out'`,
+    );
+    assert.deepEqual(update?.schema_fields, [{ name: "id", type: "int" }]);
+    const tests = await t.store.query<{ name: string }>(
+      sql`SELECT t.name FROM test_results r JOIN tests t ON t.id = r.test_id WHERE t.name LIKE '%(id)%'
+          OR t.name LIKE 'unique%' OR t.name LIKE 'in_range%' ORDER BY t.name`,
+    );
+    assert.deepEqual(
+      tests.map((r) => r.name),
+      ["not_null (id)"],
+    );
+  });
+
+  it("keeps a literal backslash-u0000 (text, not NUL) in an error message as sent", async () => {
+    const message = String.raw`could not open C:\u0000\data`;
+    const res = await t.post(
+      "/api/v1/lineage",
+      runEvent("literal_escape", "FAIL", {
+        run: { runId: "literal_escape-run", facets: { errorMessage: { message } } },
+      }),
+    );
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    assert.equal(res.body.warnings, undefined);
+    const [run] = await t.store.query<{ error: string }>(
+      sql`SELECT r.error FROM runs r JOIN jobs j ON j.id = r.job_id WHERE j.name = 'literal_escape'`,
+    );
+    assert.equal(run?.error, message);
+  });
+});

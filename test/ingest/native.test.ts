@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { LIMITS } from "../../src/ingest/limits.ts";
+import { LIMITS, SIZES } from "../../src/ingest/limits.ts";
 import { parseBody, validateNativeEvent } from "../../src/ingest/native.ts";
 
 const run = (extra: Record<string, unknown>) => ({
@@ -69,5 +69,87 @@ describe("native event figures", () => {
     const ds = { type: "dataset", dataset: "orders", updated_at: "2026-12-01T02:10:00Z" };
     assert.equal(refusal({ ...ds, rows: 1e16 }).field, "rows");
     assert.equal(refusal({ ...ds, bytes: 2 ** 60 }).field, "bytes");
+  });
+});
+
+describe("native event lists and free-form strings", () => {
+  const ds = { type: "dataset", dataset: "orders", updated_at: "2026-12-01T02:10:00Z" };
+  const test = { type: "test", test: "not_null_id", status: "fail", at: "2026-12-01T02:10:00Z" };
+  const deploy = {
+    type: "deploy",
+    artifact: "orders_model",
+    kind: "model",
+    status: "success",
+    at: "2026-12-01T02:10:00Z",
+  };
+  const field = (i: number) => ({ name: `c${i}`, type: "int" });
+
+  it("accepts schemas, test values and tickets up to their documented sizes", () => {
+    const schema = Array.from({ length: SIZES.schemaFields }, (_, i) => field(i));
+    schema[0] = { name: "n".repeat(SIZES.schemaFieldName), type: "t".repeat(SIZES.schemaFieldType) };
+    const tickets = Array.from({ length: SIZES.tickets }, () => "T".repeat(SIZES.ticket));
+    for (const ev of [
+      { ...ds, schema },
+      { ...test, value: "v".repeat(SIZES.testValue) },
+      { ...deploy, tickets },
+    ]) {
+      const r = validateNativeEvent(ev, 0);
+      assert.equal(r.ok, true, JSON.stringify(r).slice(0, 300));
+    }
+  });
+
+  it("refuses a list or string beyond its size, naming the field and the bound", () => {
+    const cases: [object, string, RegExp][] = [
+      [
+        { ...ds, schema: Array.from({ length: SIZES.schemaFields + 1 }, (_, i) => field(i)) },
+        "schema",
+        /at most 5000/,
+      ],
+      [
+        { ...ds, schema: [field(0), { name: "n".repeat(1_000_001), type: "int" }] },
+        "schema[1].name",
+        /at most 1000/,
+      ],
+      [
+        { ...ds, schema: [{ name: "id", type: "t".repeat(SIZES.schemaFieldType + 1) }] },
+        "schema[0].type",
+        /at most 1000/,
+      ],
+      [{ ...test, value: "v".repeat(1_000_000) }, "value", /at most 1000/],
+      [
+        { ...deploy, tickets: Array.from({ length: 200_000 }, (_, i) => `T-${i}`) },
+        "tickets",
+        /at most 100 /,
+      ],
+      [{ ...deploy, tickets: ["T-1", "T".repeat(SIZES.ticket + 1)] }, "tickets[1]", /at most 255/],
+    ];
+    for (const [ev, name, reason] of cases) {
+      const e = refusal(ev);
+      assert.equal(e.field, name);
+      assert.match(e.reason, reason);
+    }
+  });
+
+  it("refuses NUL and lone surrogates in schema fields, test values and tickets, naming the field", () => {
+    const cases: [object, string][] = [
+      [{ ...ds, schema: [{ name: "a\u0000b", type: "int" }] }, "schema[0].name"],
+      [{ ...ds, schema: [{ name: "id", type: "int\u0000" }] }, "schema[0].type"],
+      [{ ...ds, schema: [{ name: "id\ud800", type: "int" }] }, "schema[0].name"],
+      [{ ...test, value: "3\u0000" }, "value"],
+      [{ ...test, value: "\udc00" }, "value"],
+      [{ ...deploy, tickets: ["T-1", "T-2\u0000"] }, "tickets[1]"],
+      [{ ...deploy, tickets: "T-1, T-2\ud83d" }, "tickets[1]"],
+      [{ ...deploy, version: "v1\ud800" }, "version"],
+    ];
+    for (const [ev, name] of cases) {
+      const e = refusal(ev);
+      assert.equal(e.field, name);
+      assert.match(e.reason, /NUL|surrogate/);
+    }
+  });
+
+  it("accepts well-formed astral characters (a surrogate pair) anywhere", () => {
+    const r = validateNativeEvent({ ...deploy, version: "v1 \ud83d\ude80", tickets: ["🚀-1"] }, 0);
+    assert.equal(r.ok, true, JSON.stringify(r));
   });
 });

@@ -507,4 +507,41 @@ describe("mapping hand-made OpenLineage events", () => {
     assert.ok(!r.ok);
     assert.equal(r.errors[0]?.index, 2);
   });
+
+  test("schema fields whose name or type is over 1,000 characters are skipped with a warning", () => {
+    const { events, warnings } = mapOk({
+      eventTime: "2026-11-03T02:00:00Z",
+      dataset: {
+        namespace: "db",
+        name: "t",
+        facets: {
+          schema: {
+            fields: [
+              { name: "id", type: "int" },
+              { name: "n".repeat(1_000_000), type: "text" },
+              { name: "ok", type: "t".repeat(1_001) },
+              { name: "parent", type: "struct", fields: [{ name: "c".repeat(995), type: "int" }] },
+            ],
+          },
+        },
+      },
+    });
+    assert.deepEqual(datasets(events)[0]?.schema, [
+      { name: "id", type: "int" },
+      { name: "parent", type: "struct" },
+    ]);
+    assert.ok(
+      warnings.some((w) => /dataset\.facets\.schema\.fields: 3 field/.test(w)),
+      warnings.join("\n"),
+    );
+  });
+
+  test("a long error message is cut without splitting a surrogate pair", () => {
+    const message = `${"x".repeat(9_996)}\u{1F680}${"y".repeat(100)}`;
+    const [run] = runs(
+      mapOk(validRun({ eventType: "FAIL", run: { runId: "r", facets: { errorMessage: { message } } } }))
+        .events,
+    );
+    assert.equal(run?.error, `${"x".repeat(9_996)}...`);
+  });
 });
