@@ -11,7 +11,7 @@ import { DELIVERY_GRACE_MS, DELIVERY_REACH_MS, expectedTimes } from "../src/dige
 import { AnswerBuilder, code, DEFAULT_LIST_LIMIT, esc, MAX_SECTION_CHARS } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDay, formatTime } from "../src/questions/time.ts";
+import { formatDay, formatTime } from "../src/time/index.ts";
 import type { AskContext, Command, Question, TimeWindow } from "../src/questions/types.ts";
 
 const MINUTE = 60_000;

@@ -22,7 +22,7 @@ import {
 } from "../src/questions/scope.ts";
 import { pct, plainWords, statusIcon } from "../src/questions/format.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
-import { during, formatDateTime } from "../src/questions/time.ts";
+import { during, formatDateTime } from "../src/time/index.ts";
 import type { AskContext, Command, Question } from "../src/questions/types.ts";
 
 export interface DeployRow {

@@ -4,7 +4,7 @@ import { sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration, jobSubject, statusIcon } from "../src/questions/format.ts";
-import { formatDateTime } from "../src/questions/time.ts";
+import { formatDateTime } from "../src/time/index.ts";
 import type { Command } from "../src/questions/types.ts";
 
 interface RunRow {

@@ -6,7 +6,7 @@
 // Deploys add the release view: which pipeline artifacts reached each environment.
 import { sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
-import { during } from "../src/questions/time.ts";
+import { during } from "../src/time/index.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import type { Command } from "../src/questions/types.ts";
 import { canonicalEnv, ENV_WORDS, envRank, periodOf } from "../src/questions/scope.ts";

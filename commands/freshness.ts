@@ -15,7 +15,7 @@ import { json, ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDateTime, formatDay, formatTime, localDay } from "../src/questions/time.ts";
+import { formatDateTime, formatDay, formatTime, localDay } from "../src/time/index.ts";
 import type { AskContext, Command, Question } from "../src/questions/types.ts";
 
 /** Without an SLA, a dataset is stale past this many times its usual gap between updates. */

@@ -13,7 +13,7 @@ import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, DEFAULT_LIST_LIMIT, esc } from "../src/questions/answer.ts";
 import { formatDuration, scopeOf, scopeFilter } from "../src/questions/format.ts";
-import { during, formatDateTime, formatTime } from "../src/questions/time.ts";
+import { during, formatDateTime, formatTime } from "../src/time/index.ts";
 import type { Command } from "../src/questions/types.ts";
 
 const HOUR_MS = 3_600_000;

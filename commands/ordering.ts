@@ -14,7 +14,7 @@ import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration, subject } from "../src/questions/format.ts";
 import { findKnown, resolveName, UnknownNameError } from "../src/questions/resolve.ts";
-import { during, formatDateTime, formatDay, localDay } from "../src/questions/time.ts";
+import { during, formatDateTime, formatDay, localDay } from "../src/time/index.ts";
 import type { Command, Question } from "../src/questions/types.ts";
 
 const AFTER_ALL =

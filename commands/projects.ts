@@ -9,7 +9,7 @@
 // artifact; and the tests of those jobs or on those datasets.
 import { type SQL, sql } from "drizzle-orm";
 import { json, ts } from "../src/db/sql.ts";
-import { during } from "../src/questions/time.ts";
+import { during } from "../src/time/index.ts";
 import { plainWords } from "../src/questions/format.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { statusIcon } from "../src/questions/format.ts";

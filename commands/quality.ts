@@ -8,7 +8,7 @@ import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { pct, statusIcon } from "../src/questions/format.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDateTime, formatDay, localDay } from "../src/questions/time.ts";
+import { formatDateTime, formatDay, localDay } from "../src/time/index.ts";
 import type { AskContext, Command, Question, TimeWindow } from "../src/questions/types.ts";
 
 const DAY_MS = 86_400_000;

@@ -16,7 +16,7 @@ import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration, statusIcon } from "../src/questions/format.ts";
 import { LONG_FACTOR, ranLong, USUAL_DAYS } from "../src/questions/lateness.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
-import { formatDateTime, formatDay, formatTime, localDay } from "../src/questions/time.ts";
+import { formatDateTime, formatDay, formatTime, localDay } from "../src/time/index.ts";
 import type { AskContext, Command, Question, TimeWindow } from "../src/questions/types.ts";
 import arrivals from "./arrivals.ts";
 

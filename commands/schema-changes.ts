@@ -16,7 +16,7 @@ import { ts } from "../src/db/sql.ts";
 import { plainWords } from "../src/questions/format.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
-import { during, formatDateTime } from "../src/questions/time.ts";
+import { during, formatDateTime } from "../src/time/index.ts";
 import type { Command } from "../src/questions/types.ts";
 import { TICKET, when } from "./deploys.ts";
 import { canonicalEnv, ENV_WORDS, environmentOf, periodDays, periodOf } from "../src/questions/scope.ts";

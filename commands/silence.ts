@@ -10,7 +10,7 @@ import { endSilence, listSilences, silence, type SilenceSubjectType } from "../s
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatSpan } from "../src/monitors/format.ts";
 import { closest, findKnown, knownNames, resolveName, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDateTime } from "../src/questions/time.ts";
+import { formatDateTime } from "../src/time/index.ts";
 import type { AskContext, Command, Question } from "../src/questions/types.ts";
 
 /** Longer than this is not a silence but a change to houston.yml (or a maintenance window). */

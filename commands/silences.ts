@@ -4,7 +4,7 @@
 import { listSilences } from "../src/monitors/incidents.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatSpan } from "../src/monitors/format.ts";
-import { formatDateTime } from "../src/questions/time.ts";
+import { formatDateTime } from "../src/time/index.ts";
 import type { Command } from "../src/questions/types.ts";
 import { who } from "../src/slack/incident-message.ts";
 

@@ -14,7 +14,7 @@ import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration, scopeFilter } from "../src/questions/format.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDateTime } from "../src/questions/time.ts";
+import { formatDateTime } from "../src/time/index.ts";
 import type { AskContext, Command, Question } from "../src/questions/types.ts";
 
 const HOUR_MS = 3_600_000;

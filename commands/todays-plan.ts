@@ -14,7 +14,7 @@ import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code } from "../src/questions/answer.ts";
 import { formatDuration, scopeOf, scopeFilter } from "../src/questions/format.ts";
-import { during, formatDateTime, formatDay, formatTime, localDay } from "../src/questions/time.ts";
+import { during, formatDateTime, formatDay, formatTime, localDay } from "../src/time/index.ts";
 import type { Command } from "../src/questions/types.ts";
 
 const DAY_MS = 86_400_000;
@@ -85,8 +85,10 @@ const command: Command = {
     const today = localDay(now, tz);
     // "tomorrow" is no window the parser knows; slots are expanded two days ahead.
     const tomorrow = localDay(new Date(today.to.getTime() + 3_600_000), tz);
+    // "the rest of today" is today's plan: what is done and what is still to come.
+    const restOfToday = q.window && /\brest\s+of\b|\blater\s+today\b/.test(q.window.phrase);
     const w =
-      q.window ??
+      (restOfToday ? undefined : q.window) ??
       (/\btomorrow\b/.test(q.text)
         ? { ...tomorrow, label: `tomorrow (${formatDay(tomorrow.from, tz)})` }
         : { ...today, label: `today (${formatDay(today.from, tz)})` });

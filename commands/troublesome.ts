@@ -7,7 +7,7 @@ import { json, ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { pct } from "../src/questions/format.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
-import { formatDay } from "../src/questions/time.ts";
+import { formatDay } from "../src/time/index.ts";
 import type { Command, Question, TimeWindow } from "../src/questions/types.ts";
 
 const DAY_MS = 86_400_000;

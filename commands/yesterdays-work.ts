@@ -14,7 +14,7 @@ import { fleetRead } from "../src/db/queries.ts";
 import { ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code } from "../src/questions/answer.ts";
 import { formatDuration, scopeOf, scopeFilter } from "../src/questions/format.ts";
-import { during, formatDateTime, parseTimeWindow } from "../src/questions/time.ts";
+import { during, formatDateTime, parseTimeWindow } from "../src/time/index.ts";
 import type { Command } from "../src/questions/types.ts";
 
 const DAY_MS = 86_400_000;

@@ -50,7 +50,7 @@ import type { Digest, DigestRequest } from "../src/digests/types.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
 import { LONG_FACTOR, LONG_MIN_EXTRA_MS, USUAL_DAYS } from "../src/questions/lateness.ts";
-import { formatTime } from "../src/questions/time.ts";
+import { formatTime } from "../src/time/index.ts";
 
 /** Days of attainment in the chart, and of the sparklines. */
 const CHART_DAYS = 30;

@@ -6,14 +6,8 @@ import type { KnownBlock } from "@slack/types";
 import type { Logger } from "pino";
 import type { Store } from "../db/client.ts";
 
-export interface TimeWindow {
-  from: Date;
-  to: Date;
-  /** How the user's words read back: "yesterday (Sat 21 Nov)", "the last 7 days". */
-  label: string;
-  /** The exact phrase recognised, e.g. "last 7 days". */
-  phrase: string;
-}
+export type { TimeWindow } from "../time/index.ts";
+import type { TimeWindow } from "../time/index.ts";
 
 export interface Question {
   /** Exactly what the user typed (minus a trailing --share). */

@@ -9,7 +9,7 @@ import type { Store } from "../db/client.ts";
 import { ts } from "../db/sql.ts";
 import { code, esc } from "../questions/answer.ts";
 import { formatDuration } from "../questions/format.ts";
-import { formatDateTime, formatTime, localDay } from "../questions/time.ts";
+import { formatDateTime, formatTime, localDay } from "../time/index.ts";
 import type { UserTimezones } from "./timezones.ts";
 
 const HOUR_MS = 3_600_000;

@@ -1,0 +1,303 @@
+// Time expressions in questions, read in the asker's zone. Dates, weekdays, "yesterday",
+// "3 days ago", "last friday", "nov 3" come from chrono-node (a maintained parser); the
+// forms it lacks or reads as instants rather than periods are rules here:
+// - rolling windows: "last 6h", "past 3 days", "in the last week" (= 7×24 h), "over the
+//   past month" (= 30×24 h) — [now − N, now);
+// - calendar periods: "this week" (from Monday), "last week" (the previous Monday–Monday),
+//   "this month", "last month";
+// - "since monday" / "since nov 3": from that local day's start to now;
+// - "tonight" [18:00 today, 06:00 tomorrow), "last night" [18:00 yesterday, 06:00 today),
+//   "rest of today" [now, end of today), "so far today" [start of today, now).
+// A day named without "last"/"next" ("on tuesday") is the most recent one, today included:
+// people ask about what has happened. Calendar periods run to their natural end; answers
+// about the past stop at now by themselves.
+import { TZDate } from "@date-fns/tz";
+import * as chrono from "chrono-node";
+import { addDays, addHours, format, startOfMonth, startOfWeek, subDays, subMonths, subWeeks } from "date-fns";
+import { dayStart, formatDay, localDate } from "./zone.ts";
+
+export interface TimeWindow {
+  from: Date;
+  to: Date;
+  /** How the window reads back: "yesterday (Sat 21 Nov)", "the last 7 days". */
+  label: string;
+  /** The words that said it, as found in the text. */
+  phrase: string;
+}
+
+const NUM_WORDS: Record<string, number> = {
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  fourteen: 14,
+  twenty: 20,
+  thirty: 30,
+};
+const NUM = `(\\d+|${Object.keys(NUM_WORDS).join("|")})`;
+const count = (s: string) => NUM_WORDS[s] ?? Number(s);
+
+const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000 };
+/** "6h", "hours", "hrs", "mins", "days", "wks", "months" → a unit letter ("mo" for months). */
+function unitOf(word: string): "m" | "h" | "d" | "w" | "mo" | undefined {
+  if (/^(?:m|mins?|minutes?)$/.test(word)) return "m";
+  if (/^(?:h|hrs?|hours?)$/.test(word)) return "h";
+  if (/^(?:d|days?)$/.test(word)) return "d";
+  if (/^(?:w|wks?|weeks?)$/.test(word)) return "w";
+  if (/^(?:mo|mos|mths?|months?)$/.test(word)) return "mo";
+  return undefined;
+}
+const UNIT_WORDS: Record<string, string> = { m: "minute", h: "hour", d: "day", w: "week", mo: "month" };
+
+interface Found {
+  index: number;
+  phrase: string;
+  window: Omit<TimeWindow, "phrase">;
+}
+
+type Rule = (text: string, now: Date, tz: string) => Found | undefined;
+
+function rolling(now: Date, n: number, unit: "m" | "h" | "d" | "w" | "mo"): Omit<TimeWindow, "phrase"> {
+  const ms = unit === "mo" ? n * 30 * 86_400_000 : n * UNIT_MS[unit]!;
+  const what = UNIT_WORDS[unit]!;
+  return {
+    from: new Date(now.getTime() - ms),
+    to: now,
+    label: `the last ${n === 1 ? what : `${n} ${what}s`}`,
+  };
+}
+
+const at = (d: Date) => new Date(d.getTime());
+
+const RULES: Rule[] = [
+  // "last 6h", "past 3 days", "in the last 12 hours", "over the past 2 wks", "last 24hrs"
+  (text, now) => {
+    const m = new RegExp(
+      `\\b(?:(?:in|over|during|within)\\s+)?(?:the\\s+)?(?:last|past|previous|prev)\\s+${NUM}\\s*([a-z]+)\\b`,
+    ).exec(text);
+    const unit = m && unitOf(m[2]!);
+    if (!m || !unit) return undefined;
+    return { index: m.index, phrase: m[0], window: rolling(now, count(m[1]!), unit) };
+  },
+  // "in the last week", "past week", "over the last day", "the past month" (one unit, rolling)
+  (text, now) => {
+    const m =
+      /\b(?:(?:in|over|during|within)\s+(?:the\s+)?(?:last|past)|(?:the\s+)?past)\s+(day|24\s*h(?:ours?|rs?)?|week|wk|month|hour|hr)\b/.exec(
+        text,
+      );
+    if (!m) return undefined;
+    const unit = /^24/.test(m[1]!) ? "d" : unitOf(m[1]!)!;
+    return { index: m.index, phrase: m[0], window: rolling(now, 1, unit) };
+  },
+  // "last6h" typed without a space; "in 6h", "within 2 days".
+  (text, now) => {
+    const m =
+      /\b(?:last|past)(\d+)\s*([a-z]+)\b|\b(?:in|over|within)\s+(?:the\s+)?(\d+)\s*(h|hrs?|hours?|d|days?)\b/.exec(
+        text,
+      );
+    const unit = m && unitOf((m[2] ?? m[4])!);
+    if (!m || !unit) return undefined;
+    return { index: m.index, phrase: m[0], window: rolling(now, Number(m[1] ?? m[3]), unit) };
+  },
+  (text, now, tz) => {
+    const m = /\bthis\s+(week|wk|month)\b/.exec(text);
+    if (!m) return undefined;
+    const local = new TZDate(now.getTime(), tz);
+    if (m[1] === "month") {
+      const from = startOfMonth(local);
+      return {
+        index: m.index,
+        phrase: m[0],
+        window: {
+          from: at(from),
+          to: at(startOfMonth(addDays(from, 32))),
+          label: `this month (since ${formatDay(from, tz)})`,
+        },
+      };
+    }
+    const from = startOfWeek(local, { weekStartsOn: 1 });
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: at(from), to: at(addDays(from, 7)), label: "this week" },
+    };
+  },
+  (text, now, tz) => {
+    const m = /\b(?:last|previous|prev)\s+(week|wk|month)\b/.exec(text);
+    if (!m) return undefined;
+    const local = new TZDate(now.getTime(), tz);
+    if (m[1] === "month") {
+      const to = startOfMonth(local);
+      const from = subMonths(to, 1);
+      return {
+        index: m.index,
+        phrase: m[0],
+        window: { from: at(from), to: at(to), label: `last month (${format(from, "MMMM yyyy")})` },
+      };
+    }
+    const to = startOfWeek(local, { weekStartsOn: 1 });
+    const from = subWeeks(to, 1);
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: {
+        from: at(from),
+        to: at(to),
+        label: `last week (${formatDay(from, tz)} – ${formatDay(subDays(to, 1), tz)})`,
+      },
+    };
+  },
+  (text, now, tz) => {
+    const m = /\b(?:last|yesterday)\s+night\b|\bovernight\b/.exec(text);
+    if (!m) return undefined;
+    const today = dayStart(now, tz);
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: at(addHours(subDays(today, 1), 18)), to: at(addHours(today, 6)), label: "last night" },
+    };
+  },
+  (text, now, tz) => {
+    const m = /\b(?:to|2)\s*night\b/.exec(text);
+    if (!m) return undefined;
+    const today = dayStart(now, tz);
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: at(addHours(today, 18)), to: at(addHours(addDays(today, 1), 6)), label: "tonight" },
+    };
+  },
+  (text, now, tz) => {
+    const m = /\b(?:(?:the\s+)?rest\s+of\s+(?:the\s+)?(?:today|day)|later\s+today)\b/.exec(text);
+    if (!m) return undefined;
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: now, to: at(addDays(dayStart(now, tz), 1)), label: "the rest of today" },
+    };
+  },
+  (text, now, tz) => {
+    const m = /\bso\s+far\s+today\b|\btoday\s+so\s+far\b/.exec(text);
+    if (!m) return undefined;
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: at(dayStart(now, tz)), to: now, label: "today so far" },
+    };
+  },
+  // "since monday", "since yesterday", "since nov 3", "since 2026-11-01"
+  (text, now, tz) => {
+    const m = /\bsince\s+(.+)$/.exec(text);
+    if (!m) return undefined;
+    const day = dayOf(m[1]!, now, tz);
+    if (!day || day.index !== 0) return undefined;
+    return {
+      index: m.index,
+      phrase: `since ${day.phrase}`,
+      window: { from: day.from, to: now, label: `since ${formatDay(day.from, tz)}` },
+    };
+  },
+  // "the 17th", "on the 3rd": that day of this month, or of last month when still ahead.
+  (text, now, tz) => {
+    const m = /\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b/.exec(text);
+    if (!m) return undefined;
+    const local = new TZDate(now.getTime(), tz);
+    let from = new TZDate(local.getFullYear(), local.getMonth(), Number(m[1]), tz);
+    if (from.getTime() > now.getTime())
+      from = new TZDate(local.getFullYear(), local.getMonth() - 1, Number(m[1]), tz);
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: at(from), to: at(addDays(from, 1)), label: `on ${formatDay(from, tz)}` },
+    };
+  },
+  // Everything chrono knows: a day.
+  (text, now, tz) => {
+    const day = dayOf(text, now, tz);
+    if (!day) return undefined;
+    const today = dayStart(now, tz);
+    const t = day.from.getTime();
+    const label =
+      t === today.getTime()
+        ? `today (${formatDay(day.from, tz)})`
+        : t === subDays(today, 1).getTime()
+          ? `yesterday (${formatDay(day.from, tz)})`
+          : t === addDays(today, 1).getTime()
+            ? `tomorrow (${formatDay(day.from, tz)})`
+            : `on ${formatDay(day.from, tz)}`;
+    return { index: day.index, phrase: day.phrase, window: { from: day.from, to: day.to, label } };
+  },
+];
+
+/** The zone's offset from UTC at `now`, in minutes (what chrono takes as its reference zone). */
+function offsetMinutes(now: Date, tz: string): number {
+  return -new TZDate(now.getTime(), tz).getTimezoneOffset();
+}
+
+/**
+ * The first local day chrono finds in the text. A weekday on its own is the most recent
+ * one (today included); "next tuesday" and "tomorrow" stay in the future.
+ */
+function dayOf(
+  text: string,
+  now: Date,
+  tz: string,
+): { index: number; phrase: string; from: Date; to: Date } | undefined {
+  const results = chrono.parse(text, { instant: now, timezone: offsetMinutes(now, tz) });
+  for (const r of results) {
+    // "2 weeks" or a bare time ("at 5") is not a day.
+    if (
+      !r.start.isCertain("day") &&
+      !r.start.isCertain("weekday") &&
+      !/\b(?:ago|today|yesterday|tomorrow|yday)\b/.test(r.text)
+    )
+      continue;
+    const ymd = `${r.start.get("year")}-${String(r.start.get("month")).padStart(2, "0")}-${String(r.start.get("day")).padStart(2, "0")}`;
+    let day = localDate(ymd, tz);
+    if (Number.isNaN(day.from.getTime())) continue;
+    const future = /\b(?:next|tomorrow|coming|this\s+coming)\b/.test(r.text);
+    if (!future && day.from.getTime() > now.getTime()) {
+      // A weekday or a date without a year that is still ahead means the last one.
+      if (r.start.isCertain("weekday") && !r.start.isCertain("day")) day = localDate(shiftYmd(ymd, -7), tz);
+      else if (!r.start.isCertain("year"))
+        day = localDate(`${Number(ymd.slice(0, 4)) - 1}${ymd.slice(4)}`, tz);
+    }
+    return { index: r.index, phrase: r.text, ...day };
+  }
+  return undefined;
+}
+
+function shiftYmd(ymd: string, days: number): string {
+  const d = new Date(`${ymd}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + days);
+  return d.toISOString().slice(0, 10);
+}
+
+/** The earliest time expression in lower-cased text, as a window in the zone. */
+export function parseTimeWindow(text: string, now: Date, tz: string): TimeWindow | undefined {
+  let best: Found | undefined;
+  for (const rule of RULES) {
+    const f = rule(text, now, tz);
+    if (
+      f &&
+      (!best || f.index < best.index || (f.index === best.index && f.phrase.length > best.phrase.length))
+    )
+      best = f;
+  }
+  return best && { ...best.window, phrase: best.phrase };
+}
+
+/** The window as it reads after a verb: "in the last 7 days", but "yesterday (Sat 21 Nov)". */
+export function during(label: string): string {
+  return label.startsWith("the ") ? `in ${label}` : label;
+}
