@@ -4,7 +4,7 @@
 // - Socket Mode (SLACK_APP_TOKEN=xapp-…): Houston dials out over a WebSocket, no public URL
 //   needed (start()/stop()).
 // Either way the same listeners answer through the same question router.
-import { App, HTTPReceiver, SocketModeReceiver, webApi } from "@slack/bolt";
+import { App, HTTPModuleFunctions, HTTPReceiver, SocketModeReceiver, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import type { SlackConfig } from "../config.ts";
 import type { Store } from "../db/client.ts";
@@ -16,6 +16,7 @@ import { describeSlackError } from "./errors.ts";
 import { BotIdentity } from "./identity.ts";
 import { registerListeners } from "./listeners/index.ts";
 import { boltLogger } from "./logger.ts";
+import { unreadableSlackBody, unreadableSlackPayload } from "./request-shape.ts";
 import { UserTimezones } from "./timezones.ts";
 
 /** Bolt's default endpoint: the Request URL for slash commands, interactivity and events alike. */
@@ -99,14 +100,33 @@ export function createSlackApp(opts: SlackAppOptions): SlackApp {
       endpoints: SLACK_EVENTS_PATH,
       processBeforeResponse: opts.processBeforeResponse ?? false,
       logger,
+      // A signed body Bolt cannot read made it throw before any listener ran: answer 400, not
+      // 500 (a 500 says Houston failed and invites a retry of the same body).
+      processEventErrorHandler: async (args) => {
+        const raw = (args.request as { rawBody?: Buffer }).rawBody;
+        const reason = args.response.headersSent ? undefined : unreadableSlackBody(raw);
+        if (reason === undefined) return HTTPModuleFunctions.defaultProcessEventErrorHandler(args);
+        log.warn({ reason }, `refused a signed Slack request Houston cannot read (400): ${reason}`);
+        args.response.writeHead(400);
+        args.response.end();
+        return true;
+      },
     });
     app = new App({ ...common, receiver });
   }
 
   // Every listener run is tracked so shutdown can let answers in progress finish.
   const inflight = new Set<Promise<void>>();
-  app.use(async ({ next }) => {
-    const run = next();
+  app.use(async (args) => {
+    // Bolt routes some bodies no listener could use (an interaction whose user is a string):
+    // acknowledged, so Slack does not retry, and ignored.
+    const reason = unreadableSlackPayload(args.body);
+    if (reason !== undefined) {
+      log.warn({ reason }, `ignored a signed Slack request Houston cannot read: ${reason}`);
+      if ("ack" in args && typeof args.ack === "function") await args.ack();
+      return;
+    }
+    const run = args.next();
     inflight.add(run);
     try {
       await run;

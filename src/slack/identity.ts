@@ -4,7 +4,7 @@
 // authorizes with its own function: the token is always known, the ids are looked up in the
 // background and retried after a failure, and no event waits long for them. Without the
 // ids answers still work: mentions are stripped by pattern and bot messages are ignored.
-import type { AuthorizeResult, webApi } from "@slack/bolt";
+import type { AuthorizeResult, AuthorizeSourceData, webApi } from "@slack/bolt";
 import type { Logger } from "pino";
 import { describeSlackError } from "./errors.ts";
 
@@ -77,9 +77,20 @@ export class BotIdentity {
     return this.known ?? {};
   }
 
-  /** Bolt's `authorize`: single workspace, one bot token. */
-  authorize = async (): Promise<AuthorizeResult> => {
+  /**
+   * Bolt's `authorize`: single workspace, one bot token. A request from another workspace
+   * (the app installed in a second one, a user of a Slack Connect channel clicking an incident
+   * button) is refused: Bolt acknowledges it, calls no listener and logs why. While the
+   * installed team is not known yet (auth.test failing) requests pass: their signature
+   * already proves Slack sent them for this app.
+   */
+  authorize = async (source?: AuthorizeSourceData<boolean>): Promise<AuthorizeResult> => {
     const id = await this.current();
+    if (id.teamId && source?.teamId && source.teamId !== id.teamId) {
+      throw new Error(
+        `a request from Slack workspace ${source.teamId}, but Houston is installed in ${id.teamId}: ignored`,
+      );
+    }
     return {
       botToken: this.token,
       ...(id.botId ? { botId: id.botId } : {}),

@@ -7,7 +7,9 @@ import { type HomeDeps, homeSummary, loadHome, renderHome } from "../../home.ts"
 
 export function appHomeOpened(deps: HomeDeps) {
   return async ({ event, body, client }: SlackEventMiddlewareArgs<"app_home_opened"> & AllMiddlewareArgs) => {
-    if (event.tab !== "home") return;
+    // Without the opener there is no one to publish the tab for (and their subscriptions
+    // cannot be looked up): nothing to do.
+    if (event.tab !== "home" || typeof event.user !== "string" || event.user === "") return;
     const started = performance.now();
     const hlog = deps.log.child({ correlationId: body.event_id, userId: event.user, teamId: body.team_id });
     const tz = await deps.timezones.get(client, event.user);

@@ -19,12 +19,15 @@ export function appMention(deps: ListenerDeps) {
     context,
   }: SlackEventMiddlewareArgs<"app_mention"> & AllMiddlewareArgs) => {
     // Other bots mentioning Houston could start a conversation between bots that never ends.
-    if (event.bot_id || !event.user) return;
+    if (event.bot_id || typeof event.user !== "string" || event.user === "") return;
     if (!deps.answerer.firstDelivery(body.event_id)) return;
     const threadTs = event.thread_ts ?? event.ts;
+    // A mention with only a file or an attachment comes without text: asked as an empty
+    // question (the help), like a bare "@Houston".
+    const text = typeof event.text === "string" ? event.text : "";
     await deps.answerer.handle(
       {
-        text: stripMention(event.text, context.botUserId),
+        text: stripMention(text, context.botUserId),
         source: "mention",
         userId: event.user,
         teamId: body.team_id,

@@ -7,12 +7,13 @@ import type { ListenerDeps } from "../types.ts";
 export function directMessage(deps: ListenerDeps) {
   return async ({ message, body, client, say }: SlackEventMiddlewareArgs<"message"> & AllMiddlewareArgs) => {
     if (message.channel_type !== "im" || message.subtype !== undefined) return;
-    if (message.bot_id || !message.user) return;
+    if (message.bot_id || typeof message.user !== "string" || message.user === "") return;
     if (!deps.answerer.firstDelivery(body.event_id)) return;
     const threadTs = message.thread_ts;
     await deps.answerer.handle(
       {
-        text: message.text ?? "",
+        // A DM with only a file has no text; anything else than a string is not a question.
+        text: typeof message.text === "string" ? message.text : "",
         source: "dm",
         userId: message.user,
         teamId: body.team_id,
