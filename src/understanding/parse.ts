@@ -1,0 +1,866 @@
+// Text → frame. The one place that reads what a person typed: it cleans Slack's markup and
+// common short forms, takes out the time (src/time) and the environment, finds the names
+// (NameIndex), and decides the measure from cue words, with the subject's kind as the
+// fallback ("gl_summary?" asks for its status, "acme_payments?" for its arrivals). Words
+// that no slot used lower the confidence: below CONFIDENT the router asks back instead of
+// answering a different question.
+import { parseTimeWindow, type TimeWindow } from "../time/index.ts";
+import type { Frame, Measure, Subject, SubjectKind } from "./frame.ts";
+import {
+  editDistance,
+  type Mention,
+  type NameCandidate,
+  type NameIndex,
+  typoBudget,
+  words,
+} from "./names.ts";
+
+export interface Parsed {
+  frame: Frame;
+  /** The window with its label, for the "what I understood" line. */
+  window?: TimeWindow;
+  /** 0..1: how much of the question the frame explains. */
+  confidence: number;
+  /** Content words no slot used. */
+  unused: string[];
+  /** Other readings worth offering when unsure (different subject or measure). */
+  alternatives: Frame[];
+  /** True when no measure cue was found and the frame is the subject's default. */
+  defaulted: boolean;
+}
+
+/** At or above this, answer; below, offer interpretations. */
+export const CONFIDENT = 0.6;
+
+const ENVIRONMENTS: Record<string, string> = {
+  prod: "prod",
+  production: "prod",
+  prd: "prod",
+  prdo: "prod",
+  live: "prod",
+  staging: "staging",
+  stage: "staging",
+  stg: "staging",
+  stging: "staging",
+  dev: "dev",
+  development: "dev",
+  qa: "qa",
+  uat: "qa",
+};
+
+/** Short forms and frequent misspellings, word for word, before anything else reads the text. */
+const SHORT_FORMS: Record<string, string> = {
+  yday: "yesterday",
+  ystd: "yesterday",
+  yest: "yesterday",
+  yesterdays: "yesterday",
+  tmrw: "tomorrow",
+  tmr: "tomorrow",
+  tmrrw: "tomorrow",
+  tonite: "tonight",
+  tnight: "tonight",
+  rn: "now",
+  atm: "now",
+  pls: "",
+  plz: "",
+  please: "",
+  thx: "",
+  thanks: "",
+  hey: "",
+  hi: "",
+  yo: "",
+  wk: "week",
+  wks: "weeks",
+  hr: "hour",
+  hrs: "hours",
+  mins: "minutes",
+  env: "environment",
+  envs: "environments",
+  u: "you",
+  ur: "your",
+  r: "are",
+  w: "with",
+  b4: "before",
+  "2day": "today",
+  "2nite": "tonight",
+  whats: "what is",
+  what_s: "what is",
+  hows: "how is",
+  wheres: "where is",
+  whens: "when is",
+  didnt: "did not",
+  didn: "did not",
+  doesnt: "does not",
+  isnt: "is not",
+  wasnt: "was not",
+  havent: "have not",
+  hasnt: "has not",
+  arent: "are not",
+  werent: "were not",
+  cant: "can not",
+  wont: "will not",
+  dont: "do not",
+  avg: "average",
+  dur: "duration",
+  deps: "deploys",
+  depl: "deploy",
+  deployment: "deploy",
+  deployments: "deploys",
+  deployed: "deploy",
+  releases: "deploys",
+  release: "deploy",
+  released: "deploy",
+  shipped: "deploy",
+  ppl: "pipelines",
+  pipes: "pipelines",
+  dag: "job",
+  dags: "jobs",
+};
+
+/** Words of time and measure vocabulary that typos are corrected towards (not names). */
+const VOCABULARY = [
+  "yesterday",
+  "today",
+  "tonight",
+  "tomorrow",
+  "monday",
+  "tuesday",
+  "wednesday",
+  "thursday",
+  "friday",
+  "saturday",
+  "sunday",
+  "week",
+  "month",
+  "hours",
+  "minutes",
+  "failed",
+  "failures",
+  "failing",
+  "failure",
+  "schedule",
+  "scheduled",
+  "deploys",
+  "deploy",
+  "fresh",
+  "freshness",
+  "stale",
+  "status",
+  "duration",
+  "runtime",
+  "usually",
+  "typically",
+  "average",
+  "arrived",
+  "arrive",
+  "supplier",
+  "suppliers",
+  "incidents",
+  "incident",
+  "acknowledged",
+  "missing",
+  "missed",
+  "summary",
+  "tickets",
+  "columns",
+  "schema",
+  "environment",
+  "environments",
+  "pipelines",
+  "pipeline",
+  "started",
+  "finished",
+  "longer",
+  "slower",
+  "quality",
+  "tests",
+  "passed",
+  "troublesome",
+  "flaky",
+  "flapping",
+  "successful",
+  "succeeded",
+  "running",
+  "memory",
+  "expensive",
+  "rows",
+  "records",
+  "yesterday",
+  "production",
+  "staging",
+];
+
+const STOP = new Set(
+  (
+    "a an the of to in on at for from by with and or but is are was were be been being am do does did done " +
+    "has have had it its this that these those there their them they i me my we our us you your he she " +
+    "what which who whom whose when where why how any anything some all every each no not yes " +
+    "can could would should will shall may might must just about tell show give list get find check " +
+    "let know see look me please pls thanks now up out so than then too very also still yet " +
+    "as if into over under again ever one ones thing things stuff one's im i'm ok okay hey hi " +
+    "houston bot quick question q is it possible whether wondering curious need want like see"
+  ).split(" "),
+);
+
+interface Cue {
+  measure: Measure;
+  re: RegExp;
+  weight: number;
+}
+
+// Cue words per measure, read on the cleaned text with names taken out. Several may fire;
+// the heaviest total wins. Weights order the specific over the general ("p95 runtime" is
+// duration, not runs; "failure rate" is not "failures").
+const CUES: Cue[] = [
+  {
+    measure: "failure_rate",
+    re: /\b(?:fail(?:ure)?s?\s*(?:rate|ratio|%|percent(?:age)?)|success\s*(?:rate|ratio|%)|error\s*rate|how often (?:does|do|did) .*\bfail|% of runs? (?:fail|succeed)|pass(?:ing)? rate of (?:runs|jobs))\b/,
+    weight: 5,
+  },
+  {
+    measure: "duration",
+    re: /\b(?:how long|duration|runtime|run time|run-time|took|take[sn]?|taking|p50|p9[059]|95th|99th|percentile|median|slow(?:er|est)?|fast(?:er|est)?|long(?:er|est)? (?:than|running|run)|wall ?clock|elapsed|minutes does|hours does)\b/,
+    weight: 3,
+  },
+  {
+    measure: "start_lateness",
+    re: /\b(?:start(?:ed|s)? (?:late|on time|late or)|late start|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|was) .*start|delay(?:ed)? start|start delay|late to start)\b/,
+    weight: 5,
+  },
+  {
+    measure: "root_cause",
+    re: /\b(?:why|root ?cause|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|start(?:ed)? late or (?:run|ran) long|upstream (?:of|cause|failure)|failed first)\b/,
+    weight: 4,
+  },
+  {
+    measure: "ended_late",
+    re: /\b(?:finish(?:ed)? (?:late|later)|end(?:ed)? (?:late|later)|done later|complete[d]? later|later than usual|finish(?:ed)? after usual|late(?:r)? finish)\b/,
+    weight: 4,
+  },
+  {
+    measure: "missed",
+    re: /\b(?:miss(?:ed|ing)|skipped|did not run|didn'?t run|never ran|not run|every (?:job|pipeline|dag)|everything (?:run|ran)|all (?:jobs|pipelines|dags) (?:run|ran)|supposed to run|expected runs?|should have run|no[- ]show)\b/,
+    weight: 4,
+  },
+  {
+    measure: "plan",
+    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will run|going to run|due (?:to run|today|tonight)|left to run|still to (?:run|come)|next runs?|queued|later today|rest of (?:the )?day|on deck)\b/,
+    weight: 4,
+  },
+  {
+    measure: "ordering",
+    re: /\b(?:after (?:all|every|everything|each|the rest)|before (?:all|every|everything)|in (?:the right )?order|ran (?:after|before)|run (?:after|before)|finish(?:ed)? (?:after|before)|wait(?:ed)? for)\b/,
+    weight: 5,
+  },
+  {
+    measure: "rows",
+    re: /\b(?:rows?|row count|records? (?:written|loaded|processed|count)|how many records|volume|row volume|records)\b/,
+    weight: 3,
+  },
+  {
+    measure: "freshness",
+    re: /\b(?:fresh|freshness|stale|up[- ]?to[- ]?date|out[- ]?of[- ]?date|outdated|last (?:update|updated|refresh|refreshed|load|loaded)|updated|refreshed|how old|age of|current|latest data|data (?:current|lag)|lagging|lag)\b/,
+    weight: 4,
+  },
+  {
+    measure: "arrivals",
+    re: /\b(?:arriv(?:e|ed|al|als|ing)|land(?:ed|ing)?|deliver(?:y|ies|ed)|supplier|suppliers|vendor|vendors|feed (?:come|came)|files? (?:come|came|in))\b/,
+    weight: 4,
+  },
+  {
+    measure: "tests",
+    re: /\b(?:tests?|dq|data quality|quality|checks?|assertions?|expectations?|pass(?:ed|ing|es)?|warn(?:ed|ing|s)?|not[_ ]null|unique(?:ness)?|accepted values)\b/,
+    weight: 3,
+  },
+  {
+    measure: "deploys",
+    re: /\b(?:deploys?|deployed|rollouts?|rolled (?:back|out)|rollback|versions?|what version|v\d+(?:\.\d+)*)\b/,
+    weight: 4,
+  },
+  {
+    measure: "schema_changes",
+    re: /\b(?:schema|columns?|fields? (?:added|removed|dropped|changed)|renamed|dropped|retyped|type changes?|ddl|breaking changes?)\b/,
+    weight: 5,
+  },
+  {
+    measure: "incidents",
+    re: /\b(?:incidents?|pages?|paged|paging|alerts?|alerting|on[- ]?call|acknowledged|ack(?:ed)?|pagerduty|open issues)\b/,
+    weight: 5,
+  },
+  {
+    measure: "troublesome",
+    re: /\b(?:troublesome|problematic|flaky|flak(?:e|es)|flap(?:ping|py|s)?|unreliable|worst|least reliable|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most)\b/,
+    weight: 5,
+  },
+  {
+    measure: "summary",
+    re: /\b(?:summary|summari[sz]e|overview|recap|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|fires?)\b/,
+    weight: 4,
+  },
+  {
+    measure: "environments",
+    re: /\b(?:per environment|by environment|each environment|environments|prod vs|vs (?:dev|prod|staging)|production vs|in (?:prod|production) (?:vs|versus|and|or) (?:dev|staging|development))\b/,
+    weight: 5,
+  },
+  {
+    measure: "tickets",
+    re: /\b(?:tickets?|jira|issues? (?:released|shipped|went out)|stories|what (?:went|got) (?:out|shipped|released)|changelog|release notes)\b/,
+    weight: 5,
+  },
+  {
+    measure: "cost",
+    re: /\b(?:cost(?:s|ly)?|spend|spent|spending|expensive|cheap(?:er|est)?|price|pricing|dollars?|\$|bill(?:ing)?|budget|money)\b/,
+    weight: 5,
+  },
+  {
+    measure: "resources",
+    re: /\b(?:cpu|memory|mem|ram|resources?|resource usage|utili[sz]ation|cores?|vcpu|oom|heap|gb|mb)\b/,
+    weight: 5,
+  },
+  {
+    measure: "status",
+    re: /\b(?:status|ok|okay|healthy|health|alright|all right|working|broken|green|red|good shape|going|state|running (?:now|right now|currently)|currently|right now|stuck|hung|still running|is .* running|up and running)\b/,
+    weight: 2,
+  },
+  {
+    measure: "last_success",
+    re: /\b(?:last (?:success|successful|succeeded|good|green|passing)|last time .*(?:succeed|success|worked|passed)|when did .*(?:succeed|last work)|last succeeded)\b/,
+    weight: 6,
+  },
+  {
+    measure: "last_failure",
+    re: /\b(?:last (?:failure|failed|fail|error|red|broke|crash)|last time .*(?:fail|broke|crash|error)|when did .*(?:fail|break|crash)|most recent (?:failure|fail))\b/,
+    weight: 6,
+  },
+  {
+    measure: "last_run",
+    re: /\b(?:last (?:run|ran|time|execution|executed)|when did .*(?:run|ran|execute)|latest run|most recent run|when was .* (?:run|last)|ran last)\b/,
+    weight: 5,
+  },
+  {
+    measure: "failures",
+    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?)\b/,
+    weight: 3,
+  },
+  {
+    measure: "runs",
+    re: /\b(?:run|ran|runs|execut(?:e|ed|ion|ions)|trigger(?:ed)?|kick(?:ed)? off|complete(?:d)?|succe(?:ed|eded|ss)|finish(?:ed)?|happen(?:ed)?|go(?:ne)? through|work(?:ed)?)\b/,
+    weight: 2,
+  },
+];
+
+/** What a subject asks about when no cue names a measure. */
+const DEFAULT_MEASURE: Record<SubjectKind, Measure> = {
+  fleet: "summary",
+  group: "status",
+  job: "status",
+  dataset: "freshness",
+  supplier: "arrivals",
+  artifact: "deploys",
+  project: "tickets",
+  test: "tests",
+  environment: "summary",
+  owner: "status",
+};
+
+/** The subject kinds each measure reads, in order of preference. */
+const KINDS_FOR: Partial<Record<Measure, SubjectKind[]>> = {
+  freshness: ["dataset", "job", "group", "supplier"],
+  rows: ["job", "dataset", "group"],
+  arrivals: ["supplier", "dataset"],
+  deploys: ["artifact", "project", "group", "job"],
+  tickets: ["project", "artifact"],
+  tests: ["test", "dataset", "job", "group"],
+  schema_changes: ["dataset", "job", "group"],
+};
+const DEFAULT_KINDS: SubjectKind[] = [
+  "job",
+  "group",
+  "dataset",
+  "artifact",
+  "supplier",
+  "project",
+  "test",
+  "owner",
+];
+
+/** Slack's markup and typing habits → plain lowercase words. */
+export function clean(input: string): string {
+  let s = input
+    .replace(/^\s*\/?houston\b\s*/i, "")
+    .replace(/<@[^>]+>/g, " ")
+    .replace(/<#[^>|]*\|?([^>]*)>/g, " $1 ")
+    .replace(/<!(?:here|channel|everyone)[^>]*>/g, " ")
+    .replace(/<(?:https?|mailto):[^>|]*\|([^>]*)>/g, " $1 ")
+    .replace(/<(?:https?|mailto):[^>]*>/g, " ")
+    .replace(/[‘’`´]/g, "'")
+    .replace(/[“”]/g, '"')
+    .toLowerCase();
+  s = s.replace(/(\w)'s\b/g, "$1").replace(/'/g, "");
+  s = s.replace(/["*?!,;()[\]{}]+/g, " ").replace(/:(?!\d)/g, " ");
+  const out: string[] = [];
+  for (const tok of s.split(/\s+/)) {
+    if (!tok) continue;
+    const bare = tok.replace(/^[.]+|[.]+$/g, "");
+    const sf = SHORT_FORMS[bare];
+    if (sf !== undefined) {
+      if (sf) out.push(sf);
+      continue;
+    }
+    out.push(bare);
+  }
+  return out.join(" ");
+}
+
+/** Corrects typos of vocabulary words ("yesterdy", "faild") unless the word is part of a name. */
+function correct(text: string, names: NameIndex): string {
+  return text
+    .split(" ")
+    .map((w) => {
+      if (w.length < 5 || /[^a-z]/.test(w) || VOCABULARY.includes(w) || STOP.has(w) || names.knows(w))
+        return w;
+      let best: string | undefined;
+      let bestD = Infinity;
+      for (const v of VOCABULARY) {
+        const budget = Math.min(typoBudget(w.length), typoBudget(v.length));
+        if (budget === 0) continue;
+        const d = editDistance(w, v, budget);
+        if (d <= budget && d < bestD) {
+          best = v;
+          bestD = d;
+        }
+      }
+      return best ?? w;
+    })
+    .join(" ");
+}
+
+export interface ParseContext {
+  now: Date;
+  timezone: string;
+  names: NameIndex;
+}
+
+export function parseFrame(input: string, ctx: ParseContext): Parsed {
+  let text = correct(clean(input), ctx.names);
+  const consumed: string[] = [];
+
+  const window = parseTimeWindow(text, ctx.now, ctx.timezone);
+  if (window) {
+    text = text.replace(window.phrase, " ");
+    consumed.push(...window.phrase.split(/\s+/));
+  }
+
+  // Environment: "in prod", "on staging", "prod jobs", "production".
+  let environment: string | undefined;
+  const envRe =
+    /\b(?:(?:in|on|for|at)\s+)?(prod|production|prd|live|staging|stage|stg|dev|development|qa|uat)\b(?:\s+(?:env|environment))?/;
+  const em = envRe.exec(text);
+  if (em && !/\b(?:vs|versus)\b/.test(text)) {
+    environment = ENVIRONMENTS[em[1]!];
+    text = text.replace(em[0], " ");
+  }
+
+  const tokens = words(text.replace(/\b(?:p50|p90|p95|p99)\b/g, " $& "));
+  const mentions = ctx.names.find(tokens).filter((m) => !mentionIsJustVocabulary(m, tokens));
+  const mentioned = new Set<number>();
+  for (const m of mentions) for (let k = m.start; k < m.end; k++) mentioned.add(k);
+  // Cue text: the question without the names (a job called "daily_failures" is no cue).
+  const cueText = tokens.map((t, i) => (mentioned.has(i) ? "NAME" : t)).join(" ");
+
+  // Groups said loosely: "the finance jobs", "orders pipeline", "ml dags".
+  const groupMention = !mentions.length ? looseGroup(tokens, ctx.names) : undefined;
+
+  const scores = new Map<Measure, number>();
+  const cueWords = new Set<string>();
+  for (const c of CUES) {
+    const m = c.re.exec(cueText);
+    if (!m) continue;
+    scores.set(c.measure, (scores.get(c.measure) ?? 0) + c.weight);
+    for (const w of m[0].split(/\s+/)) cueWords.add(w);
+  }
+  adjust(scores, cueText);
+
+  let measure: Measure | undefined;
+  let best = 0;
+  for (const [m, s] of scores)
+    if (s > best) {
+      best = s;
+      measure = m;
+    }
+
+  // Subject: the mention whose kind the measure reads, else the strongest.
+  const subjectCandidates = mentions.length
+    ? mentions.flatMap((m) => m.candidates)
+    : groupMention
+      ? [groupMention]
+      : [];
+  let defaulted = false;
+  if (!measure) {
+    const top = subjectCandidates[0];
+    measure = top ? DEFAULT_MEASURE[top.kind] : "summary";
+    defaulted = true;
+  }
+  const { subject, others, ambiguous } = pickSubject(measure, mentions, groupMention, cueText);
+
+  const frame: Frame = { measure, subject };
+  if (window) frame.window = { from: window.from.toISOString(), to: window.to.toISOString() };
+  if (environment) frame.environment = environment;
+  decorate(frame, cueText, mentions, ctx);
+
+  // Confidence: the share of content words some slot explained.
+  const content = tokens.filter((t, i) => !mentioned.has(i) && !STOP.has(t) && !/^\d+$/.test(t));
+  const unused = content.filter((t) => !cueWords.has(t) && !FILLER.has(t) && !isGroupWord(t, groupMention));
+  let confidence = content.length ? 1 - unused.length / Math.max(content.length, 2) : 1;
+  if (defaulted && !subjectCandidates.length) confidence = Math.min(confidence, content.length ? 0.3 : 0.5);
+  if (ambiguous) confidence = Math.min(confidence, 0.5);
+  const alternatives = others.map((s) => ({ ...frame, subject: s }));
+  const out: Parsed = { frame, confidence, unused, alternatives, defaulted };
+  if (window) out.window = window;
+  return out;
+}
+
+/** Words that carry no meaning of their own in these questions. */
+const FILLER = new Set([
+  "job",
+  "jobs",
+  "pipeline",
+  "pipelines",
+  "data",
+  "dataset",
+  "datasets",
+  "table",
+  "tables",
+  "model",
+  "many",
+  "much",
+  "number",
+  "count",
+  "times",
+  "time",
+  "today",
+  "day",
+  "days",
+  "week",
+  "month",
+  "again",
+  "yet",
+  "already",
+  "actually",
+  "happen",
+  "fine",
+  "group",
+  "task",
+  "tasks",
+  "dag",
+  "dags",
+  "etl",
+  "environment",
+  "env",
+  "team",
+  "total",
+  "overall",
+  "across",
+  "everything",
+  "everyone",
+  "fleet",
+  "did",
+  "go",
+  "went",
+  "anyone",
+  "somebody",
+  "ones",
+  "any",
+  "latest",
+  "recent",
+  "info",
+  "details",
+  "report",
+  "result",
+  "results",
+  "numbers",
+  "stats",
+  "statistics",
+  "breakdown",
+  "per",
+  "by",
+  "top",
+  "most",
+  "least",
+  "biggest",
+  "highest",
+  "lowest",
+  "usual",
+  "normal",
+  "usually",
+  "normally",
+  "typically",
+  "typical",
+  "average",
+  "avg",
+  "max",
+  "maximum",
+  "min",
+  "minimum",
+  "total",
+  "expected",
+  "right",
+  "correct",
+  "successfully",
+]);
+
+function isGroupWord(t: string, g: NameCandidate | undefined): boolean {
+  return !!g && words(g.name).includes(t);
+}
+
+/** A one-word "mention" that is really a question word ("failed", "status") is no name. */
+function mentionIsJustVocabulary(m: Mention, tokens: string[]): boolean {
+  if (m.end - m.start !== 1) return false;
+  const w = tokens[m.start]!;
+  const top = m.candidates[0]!;
+  return (VOCABULARY.includes(w) || STOP.has(w) || FILLER.has(w)) && !top.whole;
+}
+
+/** "the finance jobs", "orders pipeline": a group by the first word of its name, before a group word. */
+function looseGroup(tokens: string[], names: NameIndex): NameCandidate | undefined {
+  const groups = names.names.filter((n) => n.kind === "group");
+  for (let i = 0; i < tokens.length; i++) {
+    if (
+      !/^(?:jobs?|pipelines?|dags?|group|team|stuff|tasks?|models?|loads?|workflows?)$/.test(
+        tokens[i + 1] ?? "",
+      )
+    )
+      continue;
+    const w = tokens[i]!;
+    if (w.length < 2 || STOP.has(w)) continue;
+    const hits = groups.filter((g) => {
+      const first = words(g.name)[0]!;
+      return first === w || (w.length >= 5 && editDistance(first, w, 1) <= 1);
+    });
+    if (hits.length === 1) return { ...hits[0]!, score: 0.8, whole: false };
+  }
+  return undefined;
+}
+
+function pickSubject(
+  measure: Measure,
+  mentions: Mention[],
+  groupMention: NameCandidate | undefined,
+  cueText: string,
+): { subject: Subject; others: Subject[]; ambiguous: boolean } {
+  const kinds = KINDS_FOR[measure] ?? DEFAULT_KINDS;
+  const rank = (c: NameCandidate) => {
+    const k = kinds.indexOf(c.kind);
+    return (k < 0 ? 10 : k) - c.score * 2 - (c.whole ? 0.5 : 0);
+  };
+  // The first mention is the subject; ordering's "after all of G" is the second (decorate()).
+  const primary = mentions[0];
+  if (!primary) {
+    if (groupMention)
+      return { subject: { kind: "group", name: groupMention.name }, others: [], ambiguous: false };
+    // "which environments", "in prod vs dev" are about the fleet.
+    return { subject: { kind: "fleet" }, others: [], ambiguous: false };
+  }
+  // "data" / "table" point at a dataset; "job" / "pipeline" / "dag" at a job.
+  const saysData = /\b(?:data|dataset|table|tables|extract)\b/.test(cueText);
+  const saysJob = /\b(?:job|dag|task|pipeline)\b/.test(cueText);
+  const cands = [...primary.candidates].sort((a, b) => {
+    const bias = (c: NameCandidate) =>
+      (saysData && c.kind === "dataset" ? -1.5 : 0) + (saysJob && c.kind === "job" ? -1.5 : 0);
+    return rank(a) + bias(a) - (rank(b) + bias(b));
+  });
+  const top = cands[0]!;
+  const subject: Subject = { kind: top.kind, name: top.name };
+  // Two names of the kind the measure reads that fit the words equally: ask which.
+  const rivals = cands.filter(
+    (c) => c !== top && c.kind === top.kind && Math.abs(c.score - top.score) < 0.05 && c.whole === top.whole,
+  );
+  const others = cands
+    .filter((c) => c !== top)
+    .slice(0, 2)
+    .map((c) => ({ kind: c.kind, name: c.name }));
+  return { subject, others, ambiguous: rivals.length > 0 };
+}
+
+/** Cue interactions that plain sums get wrong. */
+function adjust(scores: Map<Measure, number>, t: string): void {
+  const has = (m: Measure) => scores.has(m);
+  const bump = (m: Measure, by: number) => scores.set(m, (scores.get(m) ?? 0) + by);
+  const drop = (m: Measure) => scores.delete(m);
+  // "run" appears in most questions: it decides only when nothing more specific does.
+  if (has("runs") && [...scores.keys()].some((m) => m !== "runs" && m !== "status")) drop("runs");
+  // "how many failed" / "what failed" are failures, not runs or status.
+  if (has("failures") && has("status") && !/\b(?:now|currently|right now)\b/.test(t)) drop("status");
+  // "failure rate" beats "failures"; "most failures" is troublesome.
+  if (has("failure_rate")) drop("failures");
+  if (has("troublesome")) {
+    drop("failures");
+    drop("failure_rate");
+  }
+  // "last failure" / "last success" / "last run" beat the general forms.
+  for (const m of ["last_failure", "last_success", "last_run"] as const)
+    if (has(m)) {
+      drop("failures");
+      drop("runs");
+    }
+  if (has("last_failure") || has("last_success")) drop("last_run");
+  // "started late or ran long" is a root cause question.
+  if (has("root_cause") && has("start_lateness")) drop("start_lateness");
+  if (has("root_cause")) {
+    drop("duration");
+    drop("ended_late");
+    drop("failures");
+  }
+  // "did X run after everything in G" is ordering, not runs or missed.
+  if (has("ordering")) {
+    drop("missed");
+    drop("runs");
+  }
+  // "how long … usually": duration beats the "usually" of other cues.
+  if (has("duration") && has("status")) drop("status");
+  // Cost / resources / rows are figures of runs: their own measure wins.
+  for (const m of ["cost", "resources", "rows"] as const)
+    if (has(m)) {
+      drop("runs");
+      drop("duration");
+      drop("status");
+    }
+  // Deploy words with "failed": failed deploys are deploys.
+  if (has("deploys")) {
+    drop("failures");
+    drop("runs");
+    drop("status");
+  }
+  if (has("tests")) {
+    drop("failures");
+    drop("status");
+    drop("runs");
+  }
+  if (has("tickets")) drop("deploys");
+  if (has("arrivals")) {
+    drop("runs");
+    drop("freshness");
+  }
+  if (has("schema_changes")) {
+    drop("freshness");
+    drop("deploys");
+  }
+  if (has("incidents")) {
+    drop("status");
+    drop("failures");
+  }
+  if (has("summary")) {
+    drop("runs");
+    drop("status");
+    drop("failures");
+  }
+  if (has("plan")) {
+    drop("runs");
+    drop("status");
+  }
+  if (has("missed")) {
+    drop("runs");
+    drop("failures");
+  }
+  if (has("ended_late")) drop("duration");
+  if (has("environments")) {
+    drop("runs");
+    drop("status");
+    drop("summary");
+  }
+  if (has("freshness") && has("status")) drop("status");
+  if (has("start_lateness")) {
+    drop("runs");
+    drop("status");
+  }
+  bump("summary", 0);
+}
+
+function decorate(frame: Frame, t: string, mentions: Mention[], ctx: ParseContext): void {
+  void ctx;
+  // Yes/no questions: which answer means Yes.
+  const yesNo =
+    /^(?:did|does|do|is|are|was|were|has|have|had|any|anything|can|will|should|were there|is there|are there)\b/.test(
+      t,
+    );
+  if (yesNo || /\b(?:any|anything)\b/.test(t)) {
+    const absent =
+      /\b(?:every|all|everything|each)\b.*\b(?:run|ran|succeed|succeeded|pass|passed|arrive|arrived|deploy|work|worked|go)\b/.test(
+        t,
+      ) ||
+      /\b(?:nothing|none|no)\b.*\b(?:fail|failed|miss|missed|broke|error)/.test(t) ||
+      /\b(?:stale|out of date|outdated|old|behind)\b/.test(t) ||
+      /\b(?:not|never)\b.*\b(?:run|ran|arrive|arrived|deploy|fresh)\b/.test(t);
+    if (
+      frame.measure === "missed" &&
+      /\b(?:miss|missed|missing|skipped|not run|did not run|never ran)\b/.test(t)
+    )
+      frame.polarity = /\bnothing|none|no (?:runs )?missed\b/.test(t) ? "absent" : "present";
+    else frame.polarity = absent ? "absent" : "present";
+    if (!yesNo && !/\b(?:any|anything)\b/.test(t.split(" ").slice(0, 3).join(" "))) delete frame.polarity;
+  }
+  if (frame.measure === "duration") {
+    if (/\b(?:p95|95th|95 percentile|p 95)\b/.test(t)) frame.stat = "p95";
+    else if (/\b(?:longest|max|maximum|slowest|worst case|peak)\b/.test(t)) frame.stat = "max";
+    else if (/\b(?:longer|slower|shorter|faster|than usual|than normal|than average|compared)\b/.test(t))
+      frame.stat = "vs_usual";
+    else if (
+      /\b(?:usually|normally|typically|typical|usual|normal|average|avg|median|p50|on average|expected)\b/.test(
+        t,
+      )
+    )
+      frame.stat = "median";
+    else if (/\b(?:total|in total|altogether|combined|sum)\b/.test(t)) frame.stat = "total";
+  }
+  const rank =
+    /\b(?:top|worst|best|most|least|biggest|largest|slowest|fastest|longest|highest|lowest|which)\s+(\d+)?/.exec(
+      t,
+    );
+  if (
+    rank &&
+    /\b(?:top|worst|most|biggest|largest|slowest|longest|highest|least|lowest|fastest|best)\b/.test(t)
+  ) {
+    const order: "most" | "least" = /\b(?:least|lowest|fastest|best|fewest|cheapest)\b/.test(t)
+      ? "least"
+      : "most";
+    const n =
+      /\b(?:top|worst|best|slowest|fastest|biggest|largest)\s+(\d+)\b|\b(\d+)\s+(?:worst|slowest|most|biggest|top)\b/.exec(
+        t,
+      );
+    if (
+      frame.subject.kind === "fleet" ||
+      frame.subject.kind === "group" ||
+      frame.subject.kind === "environment"
+    ) {
+      frame.rank = { order };
+      if (n) frame.rank.n = Number(n[1] ?? n[2]);
+    }
+  }
+  const by =
+    /\b(?:per|by|each|every|for each|broken down by|split by|grouped by)\s+(env(?:ironment)?s?|group|groups|pipeline|job|jobs|kind|type|day|days|project|projects|supplier|suppliers|status)\b/.exec(
+      t,
+    );
+  if (by) {
+    const w = by[1]!;
+    frame.groupBy = /^env/.test(w)
+      ? "environment"
+      : /^(?:group|groups|pipeline)$/.test(w)
+        ? "group"
+        : /^jobs?$/.test(w)
+          ? "job"
+          : /^(?:kind|type)$/.test(w)
+            ? "kind"
+            : /^days?$/.test(w)
+              ? "day"
+              : /^projects?$/.test(w)
+                ? "project"
+                : /^suppliers?$/.test(w)
+                  ? "supplier"
+                  : "status";
+  }
+  if (frame.measure === "ordering" && mentions.length >= 2) {
+    const second = mentions[1]!.candidates.find((c) => c.kind === "group") ?? mentions[1]!.candidates[0]!;
+    frame.against = { kind: second.kind, name: second.name };
+    if (/\b(?:all|every|everything|each|the rest)\b/.test(t)) frame.against.all = true;
+  }
+}
