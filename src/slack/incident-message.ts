@@ -198,18 +198,23 @@ function buttons(i: IncidentRecord): ActionsBlock | undefined {
   return { type: "actions", block_id: `incident-${i.id}`, elements: els };
 }
 
+/**
+ * The message's `text`: shown in notifications and read by screen readers, and parsed as
+ * mrkdwn like the blocks, so names and summaries (which carry job names and run errors) are
+ * escaped as the blocks escape them: a job named `<!channel>` must not notify a channel.
+ */
 function fallback(views: IncidentView[]): string {
   const [first] = views;
   if (views.length === 1) {
     const i = first!.incident;
     const state = i.state === "triggered" ? (i.silenced ? "silenced" : "triggered") : i.state;
-    return clip(`[${state}] ${i.summary}`, SLACK_LIMITS.text);
+    return clip(`[${state}] ${esc(i.summary)}`, SLACK_LIMITS.text);
   }
   const open = views.filter((v) => v.incident.state !== "resolved").length;
   const group = first!.incident.groupName;
   return clip(
-    `${views.length} incidents${group ? ` in ${group}` : ""} (${open} open): ` +
-      views.map((v) => v.incident.subject).join(", "),
+    `${views.length} incidents${group ? ` in ${esc(group)}` : ""} (${open} open): ` +
+      views.map((v) => esc(v.incident.subject)).join(", "),
     SLACK_LIMITS.text,
   );
 }
@@ -293,7 +298,7 @@ export function renderReminder(views: IncidentView[], opts: RenderOptions): Slac
   const age = (i: IncidentRecord) => formatSpan(opts.now.getTime() - i.openedAt.getTime());
   if (views.length === 1) {
     const i = views[0]!.incident;
-    const text = `Still unacknowledged after ${age(i)}: ${i.summary}`;
+    const text = `Still unacknowledged after ${age(i)}: ${esc(i.summary)}`;
     return {
       text: clip(text, SLACK_LIMITS.text),
       blocks: [
@@ -309,7 +314,7 @@ export function renderReminder(views: IncidentView[], opts: RenderOptions): Slac
   const body = `:bell: *${views.length} incidents still unacknowledged*\n${lines.join("\n")}${more > 0 ? `\n_and ${more} more_` : ""}`;
   return {
     text: clip(
-      `${views.length} incidents still unacknowledged: ${views.map((v) => v.incident.subject).join(", ")}`,
+      `${views.length} incidents still unacknowledged: ${views.map((v) => esc(v.incident.subject)).join(", ")}`,
       SLACK_LIMITS.text,
     ),
     blocks: [section(body)],

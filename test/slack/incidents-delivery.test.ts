@@ -18,6 +18,7 @@ import {
   INCIDENT_ACTIONS,
   nextQuestion,
   renderIncidentMessage,
+  renderReminder,
 } from "../../src/slack/incident-message.ts";
 import { FakeSlack } from "../helpers/fake-slack.ts";
 import { describeEachStore, openTestStore, type TestStore } from "../helpers/store.ts";
@@ -91,6 +92,32 @@ describe("rendering incident messages", () => {
       INCIDENT_ACTIONS.acknowledge,
       INCIDENT_ACTIONS.resolve,
     ]);
+  });
+
+  it("escapes job names and errors in the fallback text as in the blocks: no <!channel>, no disguised link", () => {
+    const hostile = (id: number) =>
+      incident(id, {
+        subject: `<!channel> job_${id}`,
+        groupName: "<!here>",
+        summary: `<!channel> failed: see <https://evil.example/login|the runbook> & retry`,
+      });
+    const one = [{ incident: hostile(1), runs: [] }];
+    const two = [...one, { incident: hostile(2), runs: [] }];
+    const texts = [
+      renderIncidentMessage(one, opts).text,
+      renderIncidentMessage(two, opts).text,
+      renderReminder(one, opts).text,
+      renderReminder(two, opts).text,
+    ];
+    for (const text of texts) {
+      // Slack reads `<…>` as a mention, a special command or a link; escaped, it is shown as typed.
+      assert.doesNotMatch(text, /[<>]/, text);
+      assert.match(text, /&lt;!(channel|here)&gt;/, text);
+    }
+    assert.equal(
+      texts[0],
+      "[triggered] &lt;!channel&gt; failed: see &lt;https://evil.example/login|the runbook&gt; &amp; retry",
+    );
   });
 
   it("suggests a next question that a question family understands, for every breach kind", async () => {
