@@ -6,17 +6,19 @@
 // So: a forged or unsigned request → 401 (dropping it is right); anything that might work on
 // a retry (database down, slow) → 5xx; everything we understand but ignore → 200.
 //
-// De-duplication: X-Webhook-Id is the same on every retry of one webhook. It is recorded in
-// webhook_deliveries only after the change was applied, so a failure is retried; a retry of
-// an applied webhook answers 200 "duplicate". Two copies arriving at the same instant may
-// both be applied, which is harmless: an acknowledge or resolve applied twice lands in the
-// same state.
+// De-duplication: on the event's id in the signed body (event.id, the same on every retry of
+// one webhook), or a hash of the signed body when it has none. Not on X-Webhook-Id: headers
+// are not signed, so a captured webhook replayed with a new X-Webhook-Id was applied again.
+// The id is recorded in webhook_deliveries only after the change was applied, so a failure is
+// retried; a retry of an applied webhook answers 200 "duplicate". Two copies arriving at the
+// same instant may both be applied, which is harmless: an acknowledge or resolve applied
+// twice lands in the same state.
 //
 // Which incident: for incidents opened through the Events API, event.data.incident_key is the
 // dedup_key Houston sent (see PagerDuty's V3 webhook docs, "incident" data type); a key that
 // dedupKeyFor() hashed is mapped back to the Houston key. data.dedup_key and
 // data.alert.dedup_key are read too, in case PagerDuty adds or moves the field.
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Logger } from "pino";
 import type { Store } from "../db/client.ts";
@@ -87,19 +89,23 @@ export function registerPagerDutyWebhook(server: HoustonServer, opts: PagerDutyW
       log.debug({ reason: parsed.reason }, "pagerduty webhook: ignored");
       return sendJson(res, 200, { status: "ignored", reason: parsed.reason });
     }
+    const deliveryId = parsed.eventId
+      ? `event:${parsed.eventId}`
+      : `body:${createHash("sha256").update(raw, "utf8").digest("hex")}`;
+    // X-Webhook-Id is logged to match PagerDuty's delivery log; it decides nothing.
     const idHeader = req.headers["x-webhook-id"];
-    const deliveryId =
-      (typeof idHeader === "string" && idHeader.trim()) ||
-      (parsed.eventId ? `event:${parsed.eventId}` : undefined);
-    const wlog = log.child({ webhookId: deliveryId, eventType: parsed.eventType, dedupKey: parsed.dedupKey });
+    const wlog = log.child({
+      deliveryId,
+      ...(typeof idHeader === "string" ? { webhookId: idHeader } : {}),
+      eventType: parsed.eventType,
+      dedupKey: parsed.dedupKey,
+    });
     try {
       const outcome = await withTimeout(timeoutMs, async () => {
-        if (deliveryId) {
-          const seen = await opts.store.query(
-            sql`SELECT 1 AS seen FROM webhook_deliveries WHERE id = ${deliveryId}`,
-          );
-          if (seen.length > 0) return "duplicate" as const;
-        }
+        const seen = await opts.store.query(
+          sql`SELECT 1 AS seen FROM webhook_deliveries WHERE id = ${deliveryId}`,
+        );
+        if (seen.length > 0) return "duplicate" as const;
         const key = await incidentKeyForDedupKey(opts.store, parsed.dedupKey);
         const result = await opts.onIncidentChange({
           key,
@@ -107,11 +113,9 @@ export function registerPagerDutyWebhook(server: HoustonServer, opts: PagerDutyW
           by: parsed.by,
           at: parsed.at ?? now(),
         });
-        if (deliveryId) {
-          await opts.store.query(
-            sql`INSERT INTO webhook_deliveries (id) VALUES (${deliveryId}) ON CONFLICT (id) DO NOTHING`,
-          );
-        }
+        await opts.store.query(
+          sql`INSERT INTO webhook_deliveries (id) VALUES (${deliveryId}) ON CONFLICT (id) DO NOTHING`,
+        );
         return result;
       });
       if (outcome === "duplicate") {

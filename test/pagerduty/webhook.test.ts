@@ -242,6 +242,31 @@ describeEachStore("POST /webhooks/pagerduty", (kind) => {
     assert.equal(changes[0]!.key, longKey);
   });
 
+  it("treats a replay of a signed webhook under a new X-Webhook-Id as a duplicate (the header is not signed)", async () => {
+    const body = v3("incident.acknowledged", {}, { id: "01EVTREPLAYED" });
+    assert.equal((await post(body, { "x-webhook-id": "wh-original" })).body.status, "updated");
+    for (const headers of [{ "x-webhook-id": "wh-forged-new-id" }, {}]) {
+      assert.deepEqual(await post(body, headers), { status: 200, body: { status: "duplicate" } });
+    }
+    assert.equal(changes.length, 1);
+    const rows = await store.query<{ id: string }>(sql`SELECT id FROM webhook_deliveries`);
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      ["event:01EVTREPLAYED"],
+    );
+  });
+
+  it("dedupes a signed webhook without an event id on its body, whatever X-Webhook-Id says", async () => {
+    const { id: _, ...event } = v3("incident.resolved").event;
+    const body = { event };
+    assert.equal((await post(body, { "x-webhook-id": "wh-a" })).body.status, "updated");
+    assert.equal((await post(body, { "x-webhook-id": "wh-b" })).body.status, "duplicate");
+    // Another change (another body) is applied.
+    const other = { event: { ...event, occurred_at: "2026-03-01T09:20:00Z" } };
+    assert.equal((await post(other, { "x-webhook-id": "wh-a" })).body.status, "updated");
+    assert.equal(changes.length, 2);
+  });
+
   it("answers 5xx when the change fails, without recording the delivery, so PagerDuty's retry applies it", async () => {
     let calls = 0;
     answer = async () => {
