@@ -245,7 +245,7 @@ describeEachStore("POST /webhooks/pagerduty", (kind) => {
   it("treats a replay of a signed webhook under a new X-Webhook-Id as a duplicate (the header is not signed)", async () => {
     const body = v3("incident.acknowledged", {}, { id: "01EVTREPLAYED" });
     assert.equal((await post(body, { "x-webhook-id": "wh-original" })).body.status, "updated");
-    for (const headers of [{ "x-webhook-id": "wh-forged-new-id" }, {}]) {
+    for (const headers of [{ "x-webhook-id": "wh-forged-new-id" }, {}] as Record<string, string>[]) {
       assert.deepEqual(await post(body, headers), { status: 200, body: { status: "duplicate" } });
     }
     assert.equal(changes.length, 1);
