@@ -1,7 +1,7 @@
 // One store interface over two drivers: postgres.js for production (DATABASE_URL) and
 // embedded PGlite (Postgres in WASM, file-backed) so a newcomer needs no server.
 // The same migrations and the same SQL serve both.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
@@ -10,7 +10,10 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { lockDataDir } from "./lock.ts";
 import * as schema from "./schema.ts";
+
+export { StoreLockedError } from "./lock.ts";
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../migrations");
 // Any fixed 64-bit number: every Houston process migrating one database takes this lock.
@@ -89,44 +92,6 @@ function migrationCount(): number {
     cachedCount = journal.entries.length;
   }
   return cachedCount;
-}
-
-export class StoreLockedError extends Error {
-  override name = "StoreLockedError";
-}
-
-/**
- * PGlite is one process's database: a second process opening the same directory would
- * corrupt it. A lock file with the owner's pid turns that into a clear error.
- */
-function lockDataDir(dir: string): () => void {
-  const file = path.join(dir, "lock");
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      writeFileSync(file, String(process.pid), { flag: "wx" });
-      return () => rmSync(file, { force: true });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-      const pid = Number(readFileSync(file, "utf8").trim());
-      if (pid && pid !== process.pid && isAlive(pid)) {
-        throw new StoreLockedError(
-          `the embedded store in ${dir} is in use by process ${pid} (a running Houston?). ` +
-            "Stop it, point this command at it with HOUSTON_URL and HOUSTON_TOKEN, or use PostgreSQL (DATABASE_URL).",
-        );
-      }
-      rmSync(file, { force: true }); // left by a process that died
-    }
-  }
-  throw new StoreLockedError(`cannot lock the embedded store in ${dir}`);
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 export interface OpenOptions {
