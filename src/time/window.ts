@@ -255,6 +255,8 @@ function dayOf(
 ): { index: number; phrase: string; from: Date; to: Date } | undefined {
   const results = chrono.parse(text, { instant: now, timezone: offsetMinutes(now, tz) });
   for (const r of results) {
+    // "now" and "right now" are the present moment, not today's window.
+    if (/^(?:right\s+)?now$/.test(r.text.trim())) continue;
     // "2 weeks" or a bare time ("at 5") is not a day.
     if (
       !r.start.isCertain("day") &&

@@ -179,12 +179,17 @@ export class NameIndex {
     const out: [string, number][] = [];
     if (this.byWord.has(q)) out.push([q, 1]);
     const budget = typoBudget(q.length);
-    if (budget > 0)
-      for (const w of this.vocabulary) {
-        if (w === q || Math.abs(w.length - q.length) > budget) continue;
-        const m = wordMatch(q, w);
-        if (m > 0) out.push([w, m]);
+    for (const w of this.vocabulary) {
+      if (w === q) continue;
+      // A clipped word: "reval" for revaluation, "rec" inside "revenue rec".
+      if (q.length >= 3 && w.length > q.length + 1 && w.startsWith(q)) {
+        out.push([w, 0.8]);
+        continue;
       }
+      if (budget === 0 || Math.abs(w.length - q.length) > budget) continue;
+      const m = wordMatch(q, w);
+      if (m > 0) out.push([w, m]);
+    }
     return out;
   }
 

@@ -84,6 +84,14 @@ const SHORT_FORMS: Record<string, string> = {
   "2day": "today",
   "2nite": "tonight",
   whats: "what is",
+  whend: "when did",
+  whered: "where did",
+  gonna: "going to",
+  wanna: "want to",
+  doin: "doing",
+  nite: "night",
+  sucessfully: "successfully",
+  sucessful: "successful",
   what_s: "what is",
   hows: "how is",
   wheres: "where is",
@@ -150,6 +158,8 @@ const VOCABULARY = [
   "runtime",
   "usually",
   "typically",
+  "normally",
+  "usual",
   "average",
   "arrived",
   "arrive",
@@ -214,8 +224,8 @@ interface Cue {
 const CUES: Cue[] = [
   {
     measure: "failure_rate",
-    re: /\b(?:fail(?:ure)?s?\s*(?:rate|ratio|%|percent(?:age)?)|success\s*(?:rate|ratio|%)|error\s*rate|how often (?:does|do|did) .*\bfail|% of runs? (?:fail|succeed)|pass(?:ing)? rate of (?:runs|jobs))\b/,
-    weight: 5,
+    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail|failed|succe\w*|error\w*)|how often (?:does|do|did) .*\bfail|how (?:reliable|flaky|stable) is|reliability of)\b/,
+    weight: 6,
   },
   {
     measure: "duration",
@@ -224,32 +234,32 @@ const CUES: Cue[] = [
   },
   {
     measure: "start_lateness",
-    re: /\b(?:start(?:ed|s)? (?:late|on time|late or)|late start|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|was) .*start|delay(?:ed)? start|start delay|late to start)\b/,
-    weight: 5,
+    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?)\b/,
+    weight: 6,
   },
   {
     measure: "root_cause",
-    re: /\b(?:why|root ?cause|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|start(?:ed)? late or (?:run|ran) long|upstream (?:of|cause|failure)|failed first)\b/,
+    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or (?:run|ran) long|upstream (?:of|cause|failure)|failed first)\b/,
     weight: 4,
   },
   {
     measure: "ended_late",
-    re: /\b(?:finish(?:ed)? (?:late|later)|end(?:ed)? (?:late|later)|done later|complete[d]? later|later than usual|finish(?:ed)? after usual|late(?:r)? finish)\b/,
-    weight: 4,
+    re: /\b(?:(?:finish|end|complet|land|done)\w* (?:late|later|on time|in time)|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again))\b/,
+    weight: 5,
   },
   {
     measure: "missed",
-    re: /\b(?:miss(?:ed|ing)|skipped|did not run|didn'?t run|never ran|not run|every (?:job|pipeline|dag)|everything (?:run|ran)|all (?:jobs|pipelines|dags) (?:run|ran)|supposed to run|expected runs?|should have run|no[- ]show)\b/,
+    re: /\b(?:miss(?:ed|ing|es)?|skipped|never ran|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran)\b)\b/,
     weight: 4,
   },
   {
     measure: "plan",
-    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will run|going to run|due (?:to run|today|tonight)|left to run|still to (?:run|come)|next runs?|queued|later today|rest of (?:the )?day|on deck)\b/,
+    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will .*\brun|going to run|due (?:to run|today|tonight)|left(?: to run)?|remaining|still to (?:run|come)|next runs?|run next|runs? left|queued|later today|rest of (?:the )?day|on deck|when (?:does|do|will) .*\brun|what runs)\b/,
     weight: 4,
   },
   {
     measure: "ordering",
-    re: /\b(?:after (?:all|every|everything|each|the rest)|before (?:all|every|everything)|in (?:the right )?order|ran (?:after|before)|run (?:after|before)|finish(?:ed)? (?:after|before)|wait(?:ed)? for)\b/,
+    re: /\b(?:after (?:all|every|everything|each|the rest)|before (?:all|every|everything)|in (?:the right )?order|ran (?:after|before)|run (?:after|before)|go (?:after|before)|start(?:ed)? (?:after|before)|finish(?:ed)? (?:after|before)|wait(?:ed)? for|NAME after NAME|NAME before NAME|after NAME (?:was |had )?(?:done|finished|completed))\b/,
     weight: 5,
   },
   {
@@ -289,17 +299,17 @@ const CUES: Cue[] = [
   },
   {
     measure: "troublesome",
-    re: /\b(?:troublesome|problematic|flaky|flak(?:e|es)|flap(?:ping|py|s)?|unreliable|worst|least reliable|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most)\b/,
+    re: /\b(?:troublesome|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most)\b/,
     weight: 5,
   },
   {
     measure: "summary",
-    re: /\b(?:summary|summari[sz]e|overview|recap|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|fires?)\b/,
+    re: /\b(?:summary|summari[sz]e|overview|recap|rundown|run down|nutshell|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|going on|whats up|catch me up|what did i miss|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|fires?)\b/,
     weight: 4,
   },
   {
     measure: "environments",
-    re: /\b(?:per environment|by environment|each environment|environments|prod vs|vs (?:dev|prod|staging)|production vs|in (?:prod|production) (?:vs|versus|and|or) (?:dev|staging|development))\b/,
+    re: /\b(?:per environment|by environment|each environment|environments|environment breakdown|which environment|what environment|prod vs|vs (?:dev|prod|staging)|production vs|in (?:prod|production) (?:vs|versus|and|or) (?:dev|staging|development))\b/,
     weight: 5,
   },
   {
@@ -319,22 +329,22 @@ const CUES: Cue[] = [
   },
   {
     measure: "status",
-    re: /\b(?:status|ok|okay|healthy|health|alright|all right|working|broken|green|red|good shape|going|state|running (?:now|right now|currently)|currently|right now|stuck|hung|still running|is .* running|up and running)\b/,
+    re: /\b(?:status|stauts|ok|okay|healthy|health|alright|all right|all good|working|green|good shape|going|doing|looking|state|running (?:now|right now|currently)|currently|right now|now|stuck|hung|down|still running|(?:is|are) .*\b(?:running|failing|broken|red)|up and running)\b/,
     weight: 2,
   },
   {
     measure: "last_success",
-    re: /\b(?:last (?:success|successful|succeeded|good|green|passing)|last time .*(?:succeed|success|worked|passed)|when did .*(?:succeed|last work)|last succeeded)\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:success|successful\w*|succeeded|good|green|passing|ok|clean|healthy)|(?:last|latest|most recent)\b.*\b(?:succe\w*|successfully|passed|pass|worked|cleanly|ok|without errors|with no errors|w\/o errors|green)|when did .*\b(?:succeed|work)|last succeeded)\b/,
     weight: 6,
   },
   {
     measure: "last_failure",
-    re: /\b(?:last (?:failure|failed|fail|error|red|broke|crash)|last time .*(?:fail|broke|crash|error)|when did .*(?:fail|break|crash)|most recent (?:failure|fail))\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:failure|failed|fail|error|red|broke|crash|bad)|(?:last|latest|most recent)\b.*\b(?:fail\w*|broke|crash\w*|error\w*|red)|when did .*\b(?:fail|break|crash|error))\b/,
     weight: 6,
   },
   {
     measure: "last_run",
-    re: /\b(?:last (?:run|ran|time|execution|executed)|when did .*(?:run|ran|execute)|latest run|most recent run|when was .* (?:run|last)|ran last)\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:run|ran|time|execution|executed|sync|load|refresh)|when (?:did|was) .*\blast\b|\blast (?:go|went|run|ran|train|sync|load)|when did .*\b(?:run|ran|execute|go|train|sync|load)|time of (?:the )?last|ran last|run last)\b/,
     weight: 5,
   },
   {
@@ -396,7 +406,10 @@ export function clean(input: string): string {
     .replace(/[‘’`´]/g, "'")
     .replace(/[“”]/g, '"')
     .toLowerCase();
-  s = s.replace(/(\w)'s\b/g, "$1").replace(/'/g, "");
+  s = s
+    .replace(/(\w)'s\b/g, "$1")
+    .replace(/'/g, "")
+    .replace(/%/g, " percent ");
   s = s.replace(/["*?!,;()[\]{}]+/g, " ").replace(/:(?!\d)/g, " ");
   const out: string[] = [];
   for (const tok of s.split(/\s+/)) {
@@ -442,6 +455,8 @@ export interface ParseContext {
 }
 
 export function parseFrame(input: string, ctx: ParseContext): Parsed {
+  // A question mark makes "gl_summary ran today?" a yes/no question without a "did".
+  const asks = /\?\s*(?:[:;][-(]?\)?|\W*)$/.test(input.trim()) || /\?\s/.test(input);
   let text = correct(clean(input), ctx.names);
   const consumed: string[] = [];
 
@@ -496,17 +511,46 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
       ? [groupMention]
       : [];
   let defaulted = false;
+  const future =
+    window !== undefined &&
+    window.to.getTime() > ctx.now.getTime() &&
+    window.from.getTime() >= ctx.now.getTime() - 60_000;
+  // A window ahead of now asks what is planned: "tonight's runs", "will X run tomorrow".
+  if (future && (!measure || ["runs", "status", "summary", "last_run"].includes(measure))) measure = "plan";
+  // "how many pipelines in dev", "everything in prod": the environments measure.
+  if (
+    environment &&
+    !mentions.length &&
+    !groupMention &&
+    (!measure || measure === "summary" || measure === "runs") &&
+    /\b(?:how many|count|number of|list|what is in|everything in|whats in|what code|which)\b/.test(cueText) &&
+    !/\b(?:ran|run|runs|failed|fail)\b/.test(cueText)
+  )
+    measure = "environments";
   if (!measure) {
-    const top = subjectCandidates[0];
-    measure = top ? DEFAULT_MEASURE[top.kind] : "summary";
+    const top = [...subjectCandidates].sort(
+      (a, b) => DEFAULT_KINDS.indexOf(a.kind) - DEFAULT_KINDS.indexOf(b.kind) || b.score - a.score,
+    )[0];
+    measure = top ? DEFAULT_MEASURE[top.kind] : environment ? "status" : "summary";
     defaulted = true;
   }
-  const { subject, others, ambiguous } = pickSubject(measure, mentions, groupMention, cueText);
+  const picked = pickSubject(measure, mentions, groupMention, tokens);
+  let subject = picked.subject;
+  const { others, ambiguous } = picked;
+  // Releases of a project are its tickets.
+  if (measure === "deploys" && (subject.kind === "project" || /\bper project|by project\b/.test(cueText)))
+    measure = "tickets";
+  // "is staging healthy", "what is in qa": the environment is the subject.
+  let envSlot = environment;
+  if (environment && subject.kind === "fleet" && (measure === "status" || measure === "summary")) {
+    subject = { kind: "environment", name: environment };
+    envSlot = undefined;
+  }
 
   const frame: Frame = { measure, subject };
   if (window) frame.window = { from: window.from.toISOString(), to: window.to.toISOString() };
-  if (environment) frame.environment = environment;
-  decorate(frame, cueText, mentions, ctx);
+  if (envSlot) frame.environment = envSlot;
+  decorate(frame, cueText, mentions, asks);
 
   // Confidence: the share of content words some slot explained.
   const content = tokens.filter((t, i) => !mentioned.has(i) && !STOP.has(t) && !/^\d+$/.test(t));
@@ -613,12 +657,14 @@ function isGroupWord(t: string, g: NameCandidate | undefined): boolean {
   return !!g && words(g.name).includes(t);
 }
 
-/** A one-word "mention" that is really a question word ("failed", "status") is no name. */
+/** A one-word "mention" that is really a question word ("failed", "rate", "status") is no name. */
 function mentionIsJustVocabulary(m: Mention, tokens: string[]): boolean {
   if (m.end - m.start !== 1) return false;
   const w = tokens[m.start]!;
-  const top = m.candidates[0]!;
-  return (VOCABULARY.includes(w) || STOP.has(w) || FILLER.has(w)) && !top.whole;
+  // Only a whole full name ("tickets" when a dataset is called exactly that) stays a name.
+  if (m.candidates.some((c) => c.whole && c.score >= 0.99)) return false;
+  if (w.length < 5) return true;
+  return VOCABULARY.includes(w) || STOP.has(w) || FILLER.has(w) || CUES.some((c) => c.re.test(w));
 }
 
 /** "the finance jobs", "orders pipeline": a group by the first word of its name, before a group word. */
@@ -646,7 +692,7 @@ function pickSubject(
   measure: Measure,
   mentions: Mention[],
   groupMention: NameCandidate | undefined,
-  cueText: string,
+  tokens: string[],
 ): { subject: Subject; others: Subject[]; ambiguous: boolean } {
   const kinds = KINDS_FOR[measure] ?? DEFAULT_KINDS;
   const rank = (c: NameCandidate) => {
@@ -661,10 +707,16 @@ function pickSubject(
     // "which environments", "in prod vs dev" are about the fleet.
     return { subject: { kind: "fleet" }, others: [], ambiguous: false };
   }
-  // "data" / "table" point at a dataset; "job" / "pipeline" / "dag" at a job.
-  const saysData = /\b(?:data|dataset|table|tables|extract)\b/.test(cueText);
-  const saysJob = /\b(?:job|dag|task|pipeline)\b/.test(cueText);
-  const cands = [...primary.candidates].sort((a, b) => {
+  // "… data" / "… table" right after the name point at a dataset; "… job" / "… dag" at a job.
+  const next = tokens[primary.end] ?? "";
+  const saysData = /^(?:data|dataset|table|tables|extract|file|files|feed)$/.test(next);
+  const saysJob = /^(?:job|jobs|dag|task|load|run|runs|sync|refresh)$/.test(next);
+  // "finance close" names the group, not (partly) each of its jobs.
+  const wholeGroups = primary.candidates.filter((c) => c.kind === "group" && c.whole);
+  const fitting = primary.candidates.filter(
+    (c) => !(c.kind === "job" && !c.whole && wholeGroups.some((g) => c.name.startsWith(`${g.name}.`))),
+  );
+  const cands = [...fitting].sort((a, b) => {
     const bias = (c: NameCandidate) =>
       (saysData && c.kind === "dataset" ? -1.5 : 0) + (saysJob && c.kind === "job" ? -1.5 : 0);
     return rank(a) + bias(a) - (rank(b) + bias(b));
@@ -695,7 +747,7 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("failure_rate")) drop("failures");
   if (has("troublesome")) {
     drop("failures");
-    drop("failure_rate");
+    if (!/\bhow (?:reliable|flaky|stable|often)\b/.test(t)) drop("failure_rate");
   }
   // "last failure" / "last success" / "last run" beat the general forms.
   for (const m of ["last_failure", "last_success", "last_run"] as const)
@@ -773,11 +825,27 @@ function adjust(scores: Map<Measure, number>, t: string): void {
     drop("runs");
     drop("status");
   }
+  // "is X broken", "what's failing right now": the state now, not a count of failures.
+  if (has("status") && has("failures") && /^(?:is|are)\b|\b(?:now|currently|right now)\b/.test(t))
+    drop("failures");
+  // "which suppliers were late": arrivals, whatever "late" says.
+  if (has("arrivals") && !has("rows")) {
+    drop("ended_late");
+    drop("start_lateness");
+  }
+  if (has("rows")) drop("arrivals");
+  // "when was X last updated": freshness of data, not the last run of a job.
+  if (has("freshness") && has("last_run") && /\b(?:updated|update|refresh\w*|new data|loaded)\b/.test(t))
+    drop("last_run");
+  if (/\b(?:status|state)\b/.test(t)) drop("freshness");
+  // "how flaky is X" is its failure rate; "which is the flakiest" is troublesome.
+  if (has("failure_rate") && /\bhow (?:reliable|flaky|stable|often)\b/.test(t)) drop("troublesome");
+  // "which jobs did not run" / "anything not run": missed runs.
+  if (/\b(?:what|which|anything|any)\b.*\bnot run\b/.test(t)) bump("missed", 5);
   bump("summary", 0);
 }
 
-function decorate(frame: Frame, t: string, mentions: Mention[], ctx: ParseContext): void {
-  void ctx;
+function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): void {
   // Yes/no questions: which answer means Yes.
   const yesNo =
     /^(?:did|does|do|is|are|was|were|has|have|had|any|anything|can|will|should|were there|is there|are there)\b/.test(
@@ -799,7 +867,27 @@ function decorate(frame: Frame, t: string, mentions: Mention[], ctx: ParseContex
     else frame.polarity = absent ? "absent" : "present";
     if (!yesNo && !/\b(?:any|anything)\b/.test(t.split(" ").slice(0, 3).join(" "))) delete frame.polarity;
   }
-  if (frame.measure === "duration") {
+  // "gl_summary ran today?": a yes/no question without its "did", when no wh-word asks otherwise.
+  if (
+    frame.polarity === undefined &&
+    asks &&
+    !/\b(?:what|which|who|when|where|why|how|list|show)\b/.test(t) &&
+    /\b(?:ran|run|healthy|ok|okay|fresh|stale|broken|failing|down|stuck|late|red|green|good|arrived|arrive|passed|pass|deploy|failed|fail|succeeded|running|working|missed|up to date|on time|after|before|later|usual)\b/.test(
+      t,
+    )
+  )
+    frame.polarity = "present";
+  // Status asked negatively: "is X broken / failing / stuck / down / red".
+  if (frame.measure === "status" && frame.polarity !== undefined)
+    frame.polarity = /\b(?:broken|failing|stuck|down|red|hung|dead|erroring|not ok|not working)\b/.test(t)
+      ? "absent"
+      : "present";
+  if (
+    frame.measure === "duration" &&
+    /\b(?:last|latest|most recent|previous)\s+(?:NAME\s+)?(?:run|runtime|duration|time)\b/.test(t)
+  )
+    frame.stat = "last";
+  else {
     if (/\b(?:p95|95th|95 percentile|p 95)\b/.test(t)) frame.stat = "p95";
     else if (/\b(?:longest|max|maximum|slowest|worst case|peak)\b/.test(t)) frame.stat = "max";
     else if (/\b(?:longer|slower|shorter|faster|than usual|than normal|than average|compared)\b/.test(t))
@@ -812,19 +900,31 @@ function decorate(frame: Frame, t: string, mentions: Mention[], ctx: ParseContex
       frame.stat = "median";
     else if (/\b(?:total|in total|altogether|combined|sum)\b/.test(t)) frame.stat = "total";
   }
+  // "on time", "in time", "zero rows", "before": Yes means the measure's thing did not happen.
+  if (frame.polarity !== undefined) {
+    if (
+      ((frame.measure === "start_lateness" || frame.measure === "ended_late") &&
+        /\b(?:on time|in time)\b/.test(t)) ||
+      (frame.measure === "rows" && /\b(?:0|zero|no|empty)\b/.test(t)) ||
+      (frame.measure === "ordering" && /\bbefore\b/.test(t) && !/\bafter\b/.test(t))
+    )
+      frame.polarity = "absent";
+  }
   const rank =
-    /\b(?:top|worst|best|most|least|biggest|largest|slowest|fastest|longest|highest|lowest|which)\s+(\d+)?/.exec(
+    /\b(?:top|worst|best|most|least|biggest|largest|slowest|fastest|longest|highest|lowest|latest|earliest|which)\s+(\d+)?/.exec(
       t,
     );
   if (
     rank &&
-    /\b(?:top|worst|most|biggest|largest|slowest|longest|highest|least|lowest|fastest|best)\b/.test(t)
+    /\b(?:top|worst|most|biggest|largest|slowest|longest|highest|least|lowest|fastest|best|latest|earliest|flakiest|costliest)\b/.test(
+      t,
+    )
   ) {
     const order: "most" | "least" = /\b(?:least|lowest|fastest|best|fewest|cheapest)\b/.test(t)
       ? "least"
       : "most";
     const n =
-      /\b(?:top|worst|best|slowest|fastest|biggest|largest)\s+(\d+)\b|\b(\d+)\s+(?:worst|slowest|most|biggest|top)\b/.exec(
+      /\b(?:top|worst|best|slowest|fastest|biggest|largest|latest|flakiest)\s+(\d+)\b|\b(\d+)\s+(?:worst|slowest|fastest|most|biggest|largest|top|latest|flakiest|costliest|jobs|pipelines)\b/.exec(
         t,
       );
     if (
