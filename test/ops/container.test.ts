@@ -184,9 +184,38 @@ describe("the container image", () => {
   );
 });
 
+/**
+ * docker-compose.yml as Compose reads it with `env` (a .env file or the shell): `${VAR}`,
+ * `${VAR:-default}` and `${VAR-default}` substituted, `$$` an escaped `$`.
+ */
+function composeWith(env: Record<string, string>): any {
+  const text = readFileSync(join(REPO_ROOT, "docker-compose.yml"), "utf8").replace(
+    /\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)-([^}]*))?\}/g,
+    (whole, name: string | undefined, colon: string | undefined, fallback: string | undefined) => {
+      if (whole === "$$") return "$";
+      const v = env[name!];
+      if (fallback === undefined) return v ?? "";
+      return v === undefined || (colon === ":" && v === "") ? fallback : v;
+    },
+  );
+  return parse(text);
+}
+
 describe("docker-compose.yml", () => {
-  const compose = parse(readFileSync(join(REPO_ROOT, "docker-compose.yml"), "utf8")) as any;
+  const compose = composeWith({});
   const config = readFileSync(join(REPO_ROOT, "src", "config.ts"), "utf8");
+
+  it("takes the PostgreSQL password from POSTGRES_PASSWORD, for the database and Houston alike", () => {
+    for (const [env, password] of [
+      [{}, "houston"],
+      [{ POSTGRES_PASSWORD: "" }, "houston"],
+      [{ POSTGRES_PASSWORD: "9f1c2e7ab04d5c3e8f60a1b2" }, "9f1c2e7ab04d5c3e8f60a1b2"],
+    ] as const) {
+      const c = composeWith(env);
+      assert.equal(c.services.postgres.environment.POSTGRES_PASSWORD, password);
+      assert.equal(new URL(c.services.houston.environment.DATABASE_URL).password, password);
+    }
+  });
 
   it("runs Houston from this Dockerfile on PostgreSQL 15 with a volume and health checks", () => {
     const pg = compose.services.postgres;
