@@ -21,7 +21,7 @@ const HINTS: Record<string, string> = {
   not_allowed_token_type:
     "a token of the wrong kind: SLACK_BOT_TOKEN must be xoxb-…, SLACK_APP_TOKEN must be xapp-… with connections:write",
   not_in_channel:
-    "invite @Houston to the channel (/invite @Houston), or add chat:write.public to the bot scopes",
+    "invite @Houston to the channel (/invite @Houston): it posts, reads back its posts and uploads charts only where it is a member",
   channel_not_found: "the channel is private or gone: invite @Houston to it",
   user_not_found: "the user is not in this workspace",
 };
