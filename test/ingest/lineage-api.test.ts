@@ -279,6 +279,81 @@ describeEachStore("POST /api/v1/lineage with strings PostgreSQL text cannot hold
     );
   });
 
+  it("never answers 5xx: NUL or a lone surrogate in any string of a rich event is refused (400) or dropped (201)", async () => {
+    const rich = runEvent("rich_job", "COMPLETE", {
+      run: {
+        runId: "rich-run",
+        facets: {
+          parent: { run: { runId: "parent-run" }, job: { namespace: "airflow", name: "rich_dag" } },
+          nominalTime: { nominalStartTime: "2026-11-21T02:00:00Z" },
+          errorMessage: { message: "it broke", programmingLanguage: "python" },
+          processing_engine: { name: "spark", version: "3.5.0" },
+          environmentVariables: { environmentVariables: [{ name: "ENVIRONMENT", value: "prod" }] },
+          tags: { tags: [{ key: "env", value: "prod", source: "USER" }] },
+          "environment-properties": { "environment-properties": { env: "prod" } },
+        },
+      },
+      job: {
+        namespace: "airflow",
+        name: "rich_job",
+        facets: {
+          jobType: { integration: "AIRFLOW", jobType: "TASK", processingType: "BATCH" },
+          ownership: { owners: [{ name: "team-data", type: "TEAM" }] },
+          tags: { tags: [{ key: "environment", value: "prod" }] },
+        },
+      },
+      inputs: [
+        {
+          namespace: "postgres://db",
+          name: "public.orders",
+          inputFacets: {
+            dataQualityAssertions: { assertions: [{ assertion: "not_null", success: true, column: "id" }] },
+          },
+        },
+      ],
+      outputs: [
+        {
+          namespace: "postgres://db",
+          name: "public.orders_daily",
+          facets: {
+            schema: {
+              fields: [
+                { name: "id", type: "int" },
+                { name: "address", type: "struct", fields: [{ name: "city", type: "text" }] },
+              ],
+            },
+            ownership: { owners: [{ name: "team-data" }] },
+          },
+          outputFacets: { outputStatistics: { rowCount: 10, size: 2048 } },
+        },
+      ],
+    });
+    const paths: (string | number)[][] = [];
+    const walk = (v: unknown, path: (string | number)[]) => {
+      if (typeof v === "string") paths.push(path);
+      else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
+      else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, [...path, k]);
+    };
+    walk(rich, []);
+    assert.ok(paths.length > 40, `${paths.length} strings`);
+    const statuses = new Set<number>();
+    for (const bad of ["\ud800", "\u0000"]) {
+      for (const path of paths) {
+        const copy = structuredClone(rich) as any;
+        let o = copy;
+        for (const k of path.slice(0, -1)) o = o[k];
+        o[path.at(-1)!] += bad;
+        const res = await t.post("/api/v1/lineage", copy);
+        assert.ok(
+          res.status === 201 || res.status === 400,
+          `${path.join(".")} ${JSON.stringify(bad)}: ${res.status}`,
+        );
+        statuses.add(res.status);
+      }
+    }
+    assert.deepEqual([...statuses].sort(), [201, 400]);
+  });
+
   it("keeps a literal backslash-u0000 (text, not NUL) in an error message as sent", async () => {
     const message = String.raw`could not open C:\u0000\data`;
     const res = await t.post(
