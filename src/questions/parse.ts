@@ -75,6 +75,8 @@ export function parseQuestion(input: string, now: Date, timezone: string): Quest
     const t = tok.replace(/^[.:'’]+|[.:'’]+$/g, "").replace(/'s$/, "");
     if (!t || NOT_NAMES.has(t.toLowerCase())) continue;
     if (/^\d{4}-\d{2}-\d{2}$/.test(t)) continue;
+    // "6h" in "in the last 6h" is the time, not a name.
+    if (window && window.phrase.split(/\s+/).includes(t.toLowerCase())) continue;
     if (PLAIN_COMPOUND.test(t.toLowerCase()) && COMMON_COMPOUNDS.has(t.toLowerCase())) continue;
     if (/[_./-]/.test(t) || /[a-z]\d|\d[a-z]/i.test(t)) {
       if (!names.includes(t)) names.push(t);

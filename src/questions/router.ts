@@ -4,6 +4,9 @@
 import { AnswerBuilder, code } from "./answer.ts";
 import { parseQuestion } from "./parse.ts";
 import { UnknownNameError } from "./resolve.ts";
+import { nameIndex } from "../understanding/directory.ts";
+import { words as nameWords } from "../understanding/names.ts";
+import { parseFrame } from "../understanding/parse.ts";
 import type { Answer, AskContext, Command, Question } from "./types.ts";
 
 /** Below this score no family is confident enough to answer. */
@@ -20,6 +23,7 @@ const HELP = /^(?:help|\?|what can you do|what do you (?:know|answer)|how do i u
 
 export async function ask(commands: Command[], ctx: AskContext, input: string): Promise<AskResult> {
   const q = parseQuestion(input, ctx.now, ctx.timezone);
+  await resolveNames(ctx, input, q);
   if (q.text === "" || HELP.test(q.text)) return { answer: help(commands), family: "help", question: q };
   const best = bestCommand(commands, q);
   if (!best) return { answer: notUnderstood(commands, q), family: "not-understood", question: q };
@@ -34,6 +38,37 @@ export async function ask(commands: Command[], ctx: AskContext, input: string): 
     );
     return { answer: b.build(), family: "error", question: q };
   }
+}
+
+/** Subject kinds whose names the families resolve from Question.names. */
+const NAMED_KINDS = new Set(["job", "group", "dataset", "supplier", "artifact", "project"]);
+
+/**
+ * Names as people type them ("gl summary", "GL_Sumary", "the finance jobs", "fx reval")
+ * become the store's names, found by the name index: the families then resolve them
+ * exactly. The index's reading goes first; what the families found before stays after it.
+ */
+async function resolveNames(ctx: AskContext, input: string, q: Question): Promise<void> {
+  const names = await nameIndex(ctx.store);
+  const { frame, subjectExact } = parseFrame(input, { now: ctx.now, timezone: ctx.timezone, names });
+  // A corrected typo is offered back as "did you mean …?" by the families, not assumed.
+  if (!subjectExact) return;
+  const found = [frame.subject, frame.against]
+    .filter((s): s is NonNullable<typeof s> => !!s?.name && NAMED_KINDS.has(s.kind))
+    .map((s) => s.name!);
+  if (!found.length) return;
+  // A typed identifier the index did not read as one of these names ("finance_clse" next to
+  // a match on "finance") is left to the families, which answer with "did you mean …?".
+  const typed = q.names.filter((n) => !found.some((f) => spells(n, f)));
+  if (typed.some((n) => /[_./-]/.test(n))) return;
+  q.names = [...found, ...typed];
+}
+
+/** True when `typed` is the known name or its tail, in any separators and case ("GL-Summary"). */
+function spells(typed: string, known: string): boolean {
+  const t = nameWords(typed).join(" ");
+  const k = nameWords(known).join(" ");
+  return t.length > 0 && (k === t || k.endsWith(` ${t}`));
 }
 
 /** The family that answers a question: the highest score, first loaded on a tie; none below MIN_SCORE. */

@@ -18,6 +18,8 @@ export interface NameCandidate extends KnownName {
   score: number;
   /** True when every word of the name (or of its unprefixed form) was matched. */
   whole: boolean;
+  /** True when every word matched as typed (no typo corrected, no clipped word completed). */
+  exact: boolean;
 }
 
 /** A run of question tokens [start, end) that names something. */
@@ -272,20 +274,26 @@ export class NameIndex {
     const joined = v.words.join("");
     if (v.words.length > 1 && tokens[i]!.length >= 6) {
       const m = wordMatch(tokens[i]!, joined);
-      if (m > 0) return { end: i + 1, cand: { ...v.ref, score: scoreOf(v, v.words.length, m), whole: true } };
+      if (m > 0)
+        return {
+          end: i + 1,
+          cand: { ...v.ref, score: scoreOf(v, v.words.length, m), whole: true, exact: m === 1 },
+        };
     }
-    let bestRun: { start: number; len: number; quality: number } | undefined;
+    let bestRun: { start: number; len: number; quality: number; exact: boolean } | undefined;
     for (let j = 0; j < v.words.length; j++) {
       let len = 0;
       let quality = 0;
+      let exact = true;
       while (i + len < tokens.length && j + len < v.words.length) {
         const q = near[i + len]!.get(v.words[j + len]!);
         if (!q) break;
         quality += q;
+        if (q < 1) exact = false;
         len++;
       }
       if (len > 0 && (!bestRun || len > bestRun.len || (len === bestRun.len && quality > bestRun.quality)))
-        bestRun = { start: j, len, quality };
+        bestRun = { start: j, len, quality, exact };
     }
     if (!bestRun) return undefined;
     const whole = bestRun.len === v.words.length;
@@ -301,7 +309,7 @@ export class NameIndex {
     const avgQuality = bestRun.quality / bestRun.len;
     return {
       end: i + bestRun.len,
-      cand: { ...v.ref, score: scoreOf(v, bestRun.len, avgQuality), whole },
+      cand: { ...v.ref, score: scoreOf(v, bestRun.len, avgQuality), whole, exact: bestRun.exact },
     };
   }
 }

@@ -27,6 +27,8 @@ export interface Parsed {
   alternatives: Frame[];
   /** True when no measure cue was found and the frame is the subject's default. */
   defaulted: boolean;
+  /** True when the subject's name was typed without a typo (any separators or case, with or without its prefix). */
+  subjectExact: boolean;
 }
 
 /** At or above this, answer; below, offer interpretations. */
@@ -359,6 +361,13 @@ const CUES: Cue[] = [
   },
 ];
 
+const globals = new Map<RegExp, RegExp>();
+function globalOf(re: RegExp): RegExp {
+  let g = globals.get(re);
+  if (!g) globals.set(re, (g = new RegExp(re.source, "g")));
+  return g;
+}
+
 /** What a subject asks about when no cue names a measure. */
 const DEFAULT_MEASURE: Record<SubjectKind, Measure> = {
   fleet: "summary",
@@ -489,10 +498,10 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   const scores = new Map<Measure, number>();
   const cueWords = new Set<string>();
   for (const c of CUES) {
-    const m = c.re.exec(cueText);
-    if (!m) continue;
+    if (!c.re.test(cueText)) continue;
     scores.set(c.measure, (scores.get(c.measure) ?? 0) + c.weight);
-    for (const w of m[0].split(/\s+/)) cueWords.add(w);
+    // Every cue word explains the question, not only the first found.
+    for (const m of cueText.matchAll(globalOf(c.re))) for (const w of m[0].split(/\s+/)) cueWords.add(w);
   }
   adjust(scores, cueText);
 
@@ -559,7 +568,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   if (defaulted && !subjectCandidates.length) confidence = Math.min(confidence, content.length ? 0.3 : 0.5);
   if (ambiguous) confidence = Math.min(confidence, 0.5);
   const alternatives = others.map((s) => ({ ...frame, subject: s }));
-  const out: Parsed = { frame, confidence, unused, alternatives, defaulted };
+  const out: Parsed = { frame, confidence, unused, alternatives, defaulted, subjectExact: picked.exact };
   if (window) out.window = window;
   return out;
 }
@@ -683,7 +692,7 @@ function looseGroup(tokens: string[], names: NameIndex): NameCandidate | undefin
       const first = words(g.name)[0]!;
       return first === w || (w.length >= 5 && editDistance(first, w, 1) <= 1);
     });
-    if (hits.length === 1) return { ...hits[0]!, score: 0.8, whole: false };
+    if (hits.length === 1) return { ...hits[0]!, score: 0.8, whole: false, exact: false };
   }
   return undefined;
 }
@@ -693,7 +702,7 @@ function pickSubject(
   mentions: Mention[],
   groupMention: NameCandidate | undefined,
   tokens: string[],
-): { subject: Subject; others: Subject[]; ambiguous: boolean } {
+): { subject: Subject; others: Subject[]; ambiguous: boolean; exact: boolean } {
   const kinds = KINDS_FOR[measure] ?? DEFAULT_KINDS;
   const rank = (c: NameCandidate) => {
     const k = kinds.indexOf(c.kind);
@@ -703,9 +712,14 @@ function pickSubject(
   const primary = mentions[0];
   if (!primary) {
     if (groupMention)
-      return { subject: { kind: "group", name: groupMention.name }, others: [], ambiguous: false };
+      return {
+        subject: { kind: "group", name: groupMention.name },
+        others: [],
+        ambiguous: false,
+        exact: false,
+      };
     // "which environments", "in prod vs dev" are about the fleet.
-    return { subject: { kind: "fleet" }, others: [], ambiguous: false };
+    return { subject: { kind: "fleet" }, others: [], ambiguous: false, exact: true };
   }
   // "… data" / "… table" right after the name point at a dataset; "… job" / "… dag" at a job.
   const next = tokens[primary.end] ?? "";
@@ -731,7 +745,7 @@ function pickSubject(
     .filter((c) => c !== top)
     .slice(0, 2)
     .map((c) => ({ kind: c.kind, name: c.name }));
-  return { subject, others, ambiguous: rivals.length > 0 };
+  return { subject, others, ambiguous: rivals.length > 0, exact: top.whole && top.exact };
 }
 
 /** Cue interactions that plain sums get wrong. */

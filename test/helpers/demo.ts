@@ -34,5 +34,5 @@ export function demoContext(store: TestStore, timezone = "UTC", now = DEMO_NOW):
 export async function askDemo(commands: Command[], store: TestStore, text: string, timezone = "UTC") {
   const r = await ask(commands, demoContext(store, timezone), text);
   const out = toTerminal(r.answer);
-  return { family: r.family, out, head: out.split("\n")[0]! };
+  return { family: r.family, out, head: out.split("\n")[0]!, question: r.question };
 }

@@ -1,0 +1,46 @@
+// Through the real router on the demo fleet: names as people type them reach the families
+// as the store's names, and time words that used to be taken for names are time.
+import assert from "node:assert/strict";
+import { after, before, it } from "node:test";
+import { loadCommands } from "../../src/questions/registry.ts";
+import type { Command } from "../../src/questions/types.ts";
+import { askDemo, openDemoStore } from "../helpers/demo.ts";
+import { describeEachStore, type TestStore } from "../helpers/store.ts";
+
+describeEachStore("the router with the name index", (kind) => {
+  let store: TestStore;
+  let commands: Command[];
+  before(async () => {
+    store = await openDemoStore(kind);
+    commands = await loadCommands();
+  });
+  after(() => store.dispose());
+  const q = (text: string) => askDemo(commands, store, text);
+
+  it("answers about finance_close.gl_summary when it is typed with spaces or in capitals", async () => {
+    for (const text of ["did gl summary run yesterday", "did GL-Summary run yesterday?"]) {
+      const r = await q(text);
+      assert.equal(r.family, "did-it-run", text);
+      assert.match(r.out, /finance_close\.gl_summary/, text);
+      assert.doesNotMatch(r.out, /none given|has reported/, text);
+    }
+  });
+
+  it("takes 'the last 6h' as time, not as a group called 6h", async () => {
+    const r = await q("how many jobs ran in the last 6h");
+    assert.equal(r.question.window?.label, "the last 6 hours");
+    assert.ok(!r.question.names.includes("6h"));
+    assert.doesNotMatch(r.out, /No group/);
+  });
+
+  it("reads 'last tuesday' as Tuesday 17 Nov", async () => {
+    const r = await q("did user_embeddings run last tuesday");
+    assert.equal(r.question.window?.from.toISOString(), "2026-11-17T00:00:00.000Z");
+    assert.match(r.out, /ml_features\.user_embeddings/);
+  });
+
+  it("still offers 'did you mean' for a typo instead of assuming", async () => {
+    const r = await q("today's plan for finanse_close");
+    assert.equal(r.family, "did-you-mean");
+  });
+});
