@@ -105,9 +105,12 @@ const command: Command = {
       } else {
         const summary = tally.map((t) => `${t.n} ${t.status}`).join(", ");
         const ok = tally.some((t) => t.status === "success");
-        b.headline(
-          `${ok ? "Yes" : "It ran, but did not succeed"} — ${code(job)} ran ${total} time${total > 1 ? "s" : ""} ${label}${where}: ${summary}.`,
-        );
+        const failed = tally.find((t) => t.status === "failed")?.n ?? 0;
+        const ran = `${code(job)} ran ${total} time${total > 1 ? "s" : ""} ${label}${where}: ${summary}.`;
+        // "did X fail?" is answered about failing, not about running.
+        if (q.measure === "failures")
+          b.headline(failed ? `Yes — ${code(job)} failed ${failed} of ${total} runs: ${ran}` : `No — ${ran}`);
+        else b.headline(`${ok ? "Yes" : "It ran, but did not succeed"} — ${ran}`);
         b.list(total > rows.length ? `Latest ${rows.length} runs` : "Runs", rows.map(describe), 10);
       }
       if (missed.length) {

@@ -168,15 +168,20 @@ const command: Command = {
     const lateText = t.late ? `${n(t.late)} ${t.late === 1 ? "run" : "runs"} started late` : "";
     if (t.expected === 0) {
       b.headline(`No runs were expected ${where}.`);
-    } else if (t.missing === 0) {
-      b.headline(
-        `Yes — all ${n(t.expected)} expected run${t.expected === 1 ? "" : "s"} ran ${where}${lateText ? ` (though ${lateText})` : ""}.`,
-      );
     } else {
-      b.headline(
-        `No — ${n(t.missing)} of ${n(t.expected)} expected runs are missing ${where}` +
-          `${lateText ? `, and ${lateText}` : ""}.`,
-      );
+      // Yes/No answers the question as asked: "any missed runs?" is Yes when some are
+      // missing; "did everything run?" is Yes when none are.
+      const askedMissing = q.polarity === "present";
+      if (t.missing === 0) {
+        b.headline(
+          `${askedMissing ? "No — none missed:" : "Yes —"} all ${n(t.expected)} expected run${t.expected === 1 ? "" : "s"} ran ${where}${lateText ? ` (though ${lateText})` : ""}.`,
+        );
+      } else {
+        b.headline(
+          `${askedMissing ? "Yes" : "No"} — ${n(t.missing)} of ${n(t.expected)} expected runs are missing ${where}` +
+            `${lateText ? `, and ${lateText}` : ""}.`,
+        );
+      }
     }
 
     // One line per job: a job that misses every hour is one problem, not 24. Only the jobs

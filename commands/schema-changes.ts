@@ -82,6 +82,36 @@ function describeDiff(before: Field[], after: Field[]): string {
   return esc(parts.join("; ") || "column order or metadata changed");
 }
 
+/** Which kinds of change a schema change made: added, removed (dropping or renaming), retyped columns. */
+function kindsOf(before: Field[], after: Field[]): Set<"added" | "removed" | "retyped"> {
+  const out = new Set<"added" | "removed" | "retyped">();
+  if (before.length === 0) return out;
+  const old = new Map(before.map((f) => [f.name, f.type ?? ""]));
+  const cur = new Set(after.map((f) => f.name));
+  if (after.some((f) => !old.has(f.name))) out.add("added");
+  if (before.some((f) => !cur.has(f.name))) out.add("removed");
+  if (after.some((f) => old.has(f.name) && old.get(f.name) !== (f.type ?? ""))) out.add("retyped");
+  return out;
+}
+
+/** The kinds of change a question asks about ("were any columns dropped or renamed"), none for any. */
+function askedKinds(text: string): { kinds: Set<"added" | "removed" | "retyped">; words: string } {
+  const kinds = new Set<"added" | "removed" | "retyped">();
+  const said: string[] = [];
+  for (const [re, kind, word] of [
+    [/\b(?:dropped|drop|removed|deleted)\b/, "removed", "dropped"],
+    [/\brenamed\b/, "removed", "renamed"],
+    [/\b(?:added|new)\b/, "added", "added"],
+    [/\b(?:retyped|type changes?|changed types?|types? changed)\b/, "retyped", "retyped"],
+  ] as const) {
+    if (re.test(text)) {
+      kinds.add(kind);
+      said.push(word);
+    }
+  }
+  return { kinds, words: said.join(" or ") };
+}
+
 function times(n: number): string {
   return n === 1 ? "once" : n === 2 ? "twice" : `${n} times`;
 }
@@ -144,9 +174,30 @@ const command: Command = {
         : "schemas in all environments";
     const span = during(period.label);
     const weeks = periodDays(period) / 7;
-    const tables = new Set(changes.map((c) => `${c.namespace}/${c.name}`));
     const yesNo = /^(?:did|has|have|was|were|is|are)\b/.test(q.text);
     const b = new AnswerBuilder();
+    // "were any columns dropped or renamed": only changes of those kinds answer Yes.
+    const asked = askedKinds(q.text);
+    if (asked.kinds.size && changes.length) {
+      const matching = changes.filter((c) => {
+        const k = kindsOf(fieldList(c.prev_fields), fieldList(c.fields));
+        return [...asked.kinds].some((x) => k.has(x));
+      });
+      if (matching.length === 0) {
+        const others = changes
+          .slice(0, 3)
+          .map(
+            (c) =>
+              `${code(c.name)} ${when(new Date(c.updated_at), tz, ctx.now)} (${describeDiff(fieldList(c.prev_fields), fieldList(c.fields))})`,
+          )
+          .join(", ");
+        const text = `no column was ${asked.words} ${span}; ${subject} changed ${times(changes.length)}, otherwise: ${others}.`;
+        b.headline(yesNo ? `No — ${text}` : `${text[0]!.toUpperCase()}${text.slice(1)}`);
+        return b.build();
+      }
+      changes.splice(0, changes.length, ...matching);
+    }
+    const tables = new Set(changes.map((c) => `${c.namespace}/${c.name}`));
     if (changes.length === 0) {
       const text = `${subject} did not change ${span}.`;
       b.headline(yesNo ? `No — ${text}` : `${text[0]!.toUpperCase()}${text.slice(1)}`);

@@ -6,7 +6,9 @@ import { parseQuestion } from "./parse.ts";
 import { UnknownNameError } from "./resolve.ts";
 import { nameIndex } from "../understanding/directory.ts";
 import { words as nameWords } from "../understanding/names.ts";
-import { parseFrame } from "../understanding/parse.ts";
+import { describeFrame } from "../understanding/describe.ts";
+import type { Frame } from "../understanding/frame.ts";
+import { CONFIDENT, type Parsed, parseFrame } from "../understanding/parse.ts";
 import type { Answer, AskContext, Command, Question } from "./types.ts";
 
 /** Below this score no family is confident enough to answer. */
@@ -23,10 +25,13 @@ const HELP = /^(?:help|\?|what can you do|what do you (?:know|answer)|how do i u
 
 export async function ask(commands: Command[], ctx: AskContext, input: string): Promise<AskResult> {
   const q = parseQuestion(input, ctx.now, ctx.timezone);
-  await resolveNames(ctx, input, q);
+  const parsed = await understand(ctx, input, q);
   if (q.text === "" || HELP.test(q.text)) return { answer: help(commands), family: "help", question: q };
-  const best = bestCommand(commands, q);
-  if (!best) return { answer: notUnderstood(commands, q), family: "not-understood", question: q };
+  const best = chooseFamily(commands, q, parsed);
+  if (best === NOT_YET && parsed)
+    return { answer: notYet(commands, q, parsed), family: "not-yet", question: q };
+  if (!best || best === NOT_YET)
+    return { answer: notUnderstood(commands, q, parsed), family: "not-understood", question: q };
   try {
     return { answer: await best.run(ctx, q), family: best.id, question: q };
   } catch (err) {
@@ -40,6 +45,113 @@ export async function ask(commands: Command[], ctx: AskContext, input: string): 
   }
 }
 
+/**
+ * The family that answers a measure of a subject. The families predate the frame: a few
+ * measures share one ("when did X last fail" is did-it-run's), and cost and resources
+ * have none yet.
+ */
+function familyFor(frame: Frame): string | undefined {
+  const one = frame.subject.kind === "job";
+  switch (frame.measure) {
+    case "runs":
+    case "failures":
+    case "rows":
+      return one ? "did-it-run" : "yesterdays-work";
+    case "status":
+      return one ? "did-it-run" : "status";
+    case "last_run":
+    case "last_success":
+    case "last_failure":
+      return "did-it-run";
+    case "duration":
+      return one ? "did-it-run" : "yesterdays-work";
+    case "failure_rate":
+    case "troublesome":
+      return "troublesome";
+    case "start_lateness":
+    case "ended_late":
+    case "root_cause":
+      return "root-cause";
+    case "missed":
+      return "missed-runs";
+    case "plan":
+      return "todays-plan";
+    case "ordering":
+      return frame.against ? "ordering" : undefined;
+    case "freshness":
+      return "freshness";
+    case "arrivals":
+      return "arrivals";
+    case "tests":
+      return "quality";
+    case "deploys":
+      return "deploys";
+    case "schema_changes":
+      return "schema-changes";
+    case "incidents":
+      return "incidents";
+    case "summary":
+      return frame.window ? "yesterdays-work" : "status";
+    case "environments":
+      return "environments";
+    case "tickets":
+      return "projects";
+    case "cost":
+    case "resources":
+      return undefined;
+  }
+}
+
+const NOT_YET = Symbol("not yet");
+
+/**
+ * Frames the families cannot answer yet (the catalogue of measures will): a job's failure
+ * rate or duration statistics other than its last run, and cost or resources of anything.
+ */
+function notAnswerable(frame: Frame): boolean {
+  if (frame.measure === "cost" || frame.measure === "resources") return true;
+  if (frame.subject.kind !== "job") return false;
+  if (frame.measure === "failure_rate") return true;
+  return frame.measure === "duration" && frame.stat !== undefined && frame.stat !== "last";
+}
+
+function notYet(commands: Command[], q: Question, parsed: Parsed): Answer {
+  const b = new AnswerBuilder().section(
+    `I understood: *${describeFrame(parsed.frame, parsed.window?.label)}*. Houston cannot compute that yet, so rather than answer a different question: here is what I can answer about it.`,
+  );
+  b.list(
+    "Close questions I can answer:",
+    closestExamples(commands, q).map((e) => `_${e}_`),
+  );
+  return b.build();
+}
+
+/** Families that answer anything about a job or the fleet: a more specific reading beats them. */
+const GENERAL = new Set(["did-it-run", "yesterdays-work", "status"]);
+
+/**
+ * The keyword families decide first, as they always have; the frame decides when none of
+ * them understood the question, or when one of the general families would answer a question
+ * whose frame is about something specific ("did X run after everything in G" is ordering,
+ * not "did X run"; "did X start late or run long" is a root cause).
+ */
+function chooseFamily(
+  commands: Command[],
+  q: Question,
+  parsed: Parsed | undefined,
+): Command | typeof NOT_YET | undefined {
+  const keyword = bestCommand(commands, q);
+  if (!parsed || parsed.confidence < CONFIDENT || parsed.defaulted) return keyword;
+  // Understood, but no family computes it: say so rather than answer a neighbouring question.
+  if (notAnswerable(parsed.frame) && (!keyword || GENERAL.has(keyword.id))) return NOT_YET;
+  const id = familyFor(parsed.frame);
+  const byFrame = id ? commands.find((c) => c.id === id) : undefined;
+  if (!byFrame) return keyword;
+  if (!keyword) return byFrame;
+  if (keyword.id !== byFrame.id && GENERAL.has(keyword.id) && !GENERAL.has(byFrame.id)) return byFrame;
+  return keyword;
+}
+
 /** Subject kinds whose names the families resolve from Question.names. */
 const NAMED_KINDS = new Set(["job", "group", "dataset", "supplier", "artifact", "project"]);
 
@@ -47,21 +159,27 @@ const NAMED_KINDS = new Set(["job", "group", "dataset", "supplier", "artifact", 
  * Names as people type them ("gl summary", "GL_Sumary", "the finance jobs", "fx reval")
  * become the store's names, found by the name index: the families then resolve them
  * exactly. The index's reading goes first; what the families found before stays after it.
+ * Returns the question's frame for choosing a family, or undefined when it should not be
+ * trusted for that (a typed name it could not read).
  */
-async function resolveNames(ctx: AskContext, input: string, q: Question): Promise<void> {
+async function understand(ctx: AskContext, input: string, q: Question): Promise<Parsed | undefined> {
   const names = await nameIndex(ctx.store);
-  const { frame, subjectExact } = parseFrame(input, { now: ctx.now, timezone: ctx.timezone, names });
+  const parsed = parseFrame(input, { now: ctx.now, timezone: ctx.timezone, names });
+  const { frame, subjectExact } = parsed;
+  if (frame.polarity) q.polarity = frame.polarity;
+  if (parsed.confidence >= CONFIDENT && !parsed.defaulted) q.measure = frame.measure;
   // A corrected typo is offered back as "did you mean …?" by the families, not assumed.
-  if (!subjectExact) return;
+  if (!subjectExact) return parsed;
   const found = [frame.subject, frame.against]
     .filter((s): s is NonNullable<typeof s> => !!s?.name && NAMED_KINDS.has(s.kind))
     .map((s) => s.name!);
-  if (!found.length) return;
+  if (!found.length) return parsed;
   // A typed identifier the index did not read as one of these names ("finance_clse" next to
   // a match on "finance") is left to the families, which answer with "did you mean …?".
   const typed = q.names.filter((n) => !found.some((f) => spells(n, f)));
-  if (typed.some((n) => /[_./-]/.test(n))) return;
+  if (typed.some((n) => /[_./-]/.test(n))) return undefined;
   q.names = [...found, ...typed];
+  return parsed;
 }
 
 /** True when `typed` is the known name or its tail, in any separators and case ("GL-Summary"). */
@@ -144,7 +262,7 @@ export function closestExamples(commands: Command[], q: Question, n = 3): string
   return out;
 }
 
-function notUnderstood(commands: Command[], q: Question): Answer {
+function notUnderstood(commands: Command[], q: Question, parsed?: Parsed): Answer {
   const understood: string[] = [];
   if (q.window) understood.push(`the time ${q.window.label}`);
   if (q.environment) understood.push(`the environment ${q.environment}`);
@@ -154,6 +272,13 @@ function notUnderstood(commands: Command[], q: Question): Answer {
     `I didn't understand _${q.raw.replace(/_/g, " ")}_. ` +
       (understood.length ? `I picked out ${understood.join(", ")}, but not what to answer about it.` : ""),
   );
+  // Up to three readings of the question, most likely first, when the parser has any.
+  if (parsed && !parsed.defaulted) {
+    const readings = [parsed.frame, ...parsed.alternatives]
+      .slice(0, 3)
+      .map((f, i) => `${i + 1}. ${describeFrame(f, parsed.window?.label)}`);
+    b.list("Did you mean one of these? Ask again with the words of the one you meant:", readings);
+  }
   b.list(
     "Questions I can answer that are close to yours:",
     closestExamples(commands, q).map((e) => `_${e}_`),

@@ -8,6 +8,7 @@ import type { Store } from "../db/client.ts";
 
 export type { TimeWindow } from "../time/index.ts";
 import type { TimeWindow } from "../time/index.ts";
+import type { Measure } from "../understanding/frame.ts";
 
 export interface Question {
   /** Exactly what the user typed (minus a trailing --share). */
@@ -17,6 +18,13 @@ export interface Question {
   window?: TimeWindow;
   /** prod | staging | dev | qa, when the question says "in prod" etc. */
   environment?: string;
+  /**
+   * Yes/no questions: whether Yes means the thing asked about happened ("any missed runs?":
+   * present) or did not ("did everything run?": absent). Set from the question's frame.
+   */
+  polarity?: "present" | "absent";
+  /** What the question's frame measures, when the frame parser read it confidently. */
+  measure?: Measure;
   /** The asker wants the answer posted to the channel (`--share`). */
   share: boolean;
   /**

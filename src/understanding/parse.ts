@@ -745,7 +745,7 @@ function pickSubject(
     .filter((c) => c !== top)
     .slice(0, 2)
     .map((c) => ({ kind: c.kind, name: c.name }));
-  return { subject, others, ambiguous: rivals.length > 0, exact: top.whole && top.exact };
+  return { subject, others, ambiguous: rivals.length > 0, exact: top.exact };
 }
 
 /** Cue interactions that plain sums get wrong. */

@@ -43,22 +43,23 @@ describeEachStore("missed-runs question family", (kind) => {
     return { expected: rows.length, missing: rows.filter((r) => r.run_id === null) };
   };
 
-  const headline = (s: Slots, label: string) =>
+  /** The headline answers the question as asked: "did every job run?" (Yes = none missing) or "any missed runs?" (Yes = some). */
+  const headline = (s: Slots, label: string, asked: "all ran" | "any missed" = "all ran") =>
     s.missing.length === 0
-      ? `Yes — all ${s.expected} expected runs ran ${label}`
-      : `No — ${s.missing.length} of ${s.expected} expected runs are missing ${label}`;
+      ? `${asked === "any missed" ? "No — none missed:" : "Yes —"} all ${s.expected} expected runs ran ${label}`
+      : `${asked === "any missed" ? "Yes" : "No"} — ${s.missing.length} of ${s.expected} expected runs are missing ${label}`;
 
   it("answers whether every expected run of the last 24 hours ran", async () => {
     const s = await slots(new Date(DEMO_NOW.getTime() - 24 * HOUR), DEMO_NOW, DEMO_NOW);
     assert.ok(s.expected > 0);
-    for (const q of [
-      "did every job that was supposed to run actually run?",
-      "which expected runs are missing?",
-      "any missed runs last 24 hours?",
-    ]) {
+    for (const [q, asked] of [
+      ["did every job that was supposed to run actually run?", "all ran"],
+      ["which expected runs are missing?", "all ran"],
+      ["any missed runs last 24 hours?", "any missed"],
+    ] as const) {
       const r = await askIt(q);
       assert.equal(r.family, "missed-runs", q);
-      assert.ok(r.out.startsWith(headline(s, "in the last 24 hours")), r.out);
+      assert.ok(r.out.startsWith(headline(s, "in the last 24 hours", asked)), r.out);
     }
   });
 
@@ -123,7 +124,7 @@ describeEachStore("missed-runs question family", (kind) => {
 
     const r = await askIt("any missed runs yesterday?");
     assert.equal(r.family, "missed-runs");
-    assert.ok(r.out.startsWith(headline(s, "yesterday (Sat 21 Nov)")), r.out);
+    assert.ok(r.out.startsWith(headline(s, "yesterday (Sat 21 Nov)", "any missed")), r.out);
     assert.match(r.out, new RegExp(`${lateCount} runs? started late`));
     assert.ok(
       r.out.includes(

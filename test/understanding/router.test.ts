@@ -39,6 +39,54 @@ describeEachStore("the router with the name index", (kind) => {
     assert.match(r.out, /ml_features\.user_embeddings/);
   });
 
+  it("answers the phrasings it used to answer wrongly with confidence, the right way round", async () => {
+    const ordering = await q("did gl_summary run after everything in finance_close on tuesday?");
+    assert.equal(ordering.family, "ordering");
+    assert.match(ordering.head, /^No —/);
+    const missed = await q("any missed runs since monday");
+    assert.equal(missed.family, "missed-runs");
+    assert.match(missed.head, /^No — none missed/, "the demo misses no run: Yes would say some were missed");
+    const cause = await q("did gl_summary start late or run long yesterday?");
+    assert.equal(cause.family, "root-cause");
+    assert.match(cause.out, /2h 15m late/);
+    const columns = await q("were any columns dropped or renamed this month");
+    assert.equal(columns.family, "schema-changes");
+    assert.match(columns.head, /^No —/, "only a column was added");
+    const dashboard = await q("is the finance dashboard data up to date");
+    assert.equal(dashboard.family, "freshness");
+    assert.match(dashboard.head, /bi\.finance_dashboard_extract/);
+    const failed = await q("did gl_summary fail yesterday");
+    assert.equal(failed.family, "did-it-run");
+    assert.match(failed.head, /^No —/, "it succeeded: Yes would say it failed");
+  });
+
+  it("understands what it used to call not understood", async () => {
+    for (const text of [
+      "what failed yesterday?",
+      "how many runs failed yesterday",
+      "is gl_summary ok?",
+      "gl_summary status",
+      "give me a summary of yesterday",
+      "anything I should worry about?",
+      "whats scheduled for tonight",
+    ]) {
+      const r = await q(text);
+      assert.notEqual(r.family, "not-understood", text);
+      assert.notEqual(r.family, "error", text);
+    }
+  });
+
+  it("says what it understood, and that it cannot compute it yet, instead of answering another question", async () => {
+    for (const text of [
+      "how long does gl_summary usually take",
+      "failure rate of gl_summary over the last 7 days",
+    ]) {
+      const r = await q(text);
+      assert.equal(r.family, "not-yet", text);
+      assert.match(r.out, /finance_close\.gl_summary/, text);
+    }
+  });
+
   it("still offers 'did you mean' for a typo instead of assuming", async () => {
     const r = await q("today's plan for finanse_close");
     assert.equal(r.family, "did-you-mean");
