@@ -3,7 +3,7 @@
 // development set for comparison. Prints the held-out file's hash, frame accuracy,
 // clarification rate, confidently-wrong rate and parse time. `--errors` lists the
 // development set's mistakes (never the held-out set's: reading them would tune on them).
-import { loadCorpus, score } from "../test/corpus/score.ts";
+import { loadCorpus, score, scoreFollowUps } from "../test/corpus/score.ts";
 
 const pct = (n: number, d: number) => `${((100 * n) / Math.max(d, 1)).toFixed(1)} %`;
 
@@ -17,6 +17,10 @@ function report(file: string): void {
     `  ${s.n} questions: frame accuracy ${pct(s.correct, s.n)}, clarified ${pct(s.clarified, s.n)}, ` +
       `confidently wrong ${pct(s.confidentlyWrong, s.n)}; parse p50 ${s.p50.toFixed(2)} ms, p99 ${s.p99.toFixed(2)} ms`,
   );
+  const f = scoreFollowUps(lines);
+  if (f.n) console.log(`  follow-ups: ${f.correct} of ${f.n} change the right slot (${pct(f.correct, f.n)})`);
+  if (file === "dev.jsonl" && process.argv.includes("--errors"))
+    for (const w of f.wrong) console.log(`  ✗ follow-up ${w}`);
   const bySlot = new Map<string, number>();
   for (const o of s.outcomes) for (const d of o.diff) bySlot.set(d, (bySlot.get(d) ?? 0) + 1);
   console.log(`  wrong slots: ${[...bySlot].map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`);

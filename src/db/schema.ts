@@ -518,3 +518,18 @@ export const digestDeliveries = pgTable(
     ),
   ],
 );
+
+// The last question of each Slack conversation (a DM, or a thread Houston answered in), so
+// a short follow-up ("and in staging?") can change one slot of it. Every replica answers
+// any message, so this lives in the database; rows older than a day are ignored and pruned.
+export const conversations = pgTable(
+  "conversations",
+  {
+    key: text("key").primaryKey(),
+    question: text("question").notNull(),
+    frame: jsonb("frame").notNull(),
+    window: jsonb("window"),
+    updatedAt: tz("updated_at").notNull().defaultNow(),
+  },
+  (t) => [index("conversations_updated_idx").on(t.updatedAt)],
+);

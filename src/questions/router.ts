@@ -8,7 +8,8 @@ import { nameIndex } from "../understanding/directory.ts";
 import { words as nameWords } from "../understanding/names.ts";
 import { describeFrame } from "../understanding/describe.ts";
 import type { Frame } from "../understanding/frame.ts";
-import { CONFIDENT, type Parsed, parseFrame } from "../understanding/parse.ts";
+import type { Turn } from "../understanding/conversations.ts";
+import { CONFIDENT, type Parsed, parseFollowUp, parseFrame } from "../understanding/parse.ts";
 import type { Answer, AskContext, Command, Question } from "./types.ts";
 
 /** Below this score no family is confident enough to answer. */
@@ -19,13 +20,73 @@ export interface AskResult {
   /** The family that answered; "help", "did-you-mean", "not-understood" or "error" otherwise. */
   family: string;
   question: Question;
+  /** What to remember of this question for a follow-up in the same conversation. */
+  turn?: Turn;
 }
 
 const HELP = /^(?:help|\?|what can you do|what do you (?:know|answer)|how do i use (?:you|this)|commands)\b/;
 
 export async function ask(commands: Command[], ctx: AskContext, input: string): Promise<AskResult> {
-  const q = parseQuestion(input, ctx.now, ctx.timezone);
-  const parsed = await understand(ctx, input, q);
+  // In a conversation, a short follow-up changes one slot of the previous question, which
+  // is asked again with that change ("and in staging?").
+  let text = input;
+  let follow: Parsed | undefined;
+  if (ctx.previous) {
+    const names = await nameIndex(ctx.store);
+    follow = parseFollowUp(input, ctx.previous.frame, { now: ctx.now, timezone: ctx.timezone, names });
+    if (follow) text = ctx.previous.question;
+  }
+  const q = parseQuestion(text, ctx.now, ctx.timezone);
+  let parsed = await understand(ctx, text, q);
+  if (follow && ctx.previous) parsed = applyFollowUp(ctx, q, parsed, follow, ctx.previous);
+  const result = await answer(commands, ctx, q, parsed);
+  if (parsed && !["help", "not-understood", "did-you-mean", "error"].includes(result.family)) {
+    result.turn = { question: text, frame: parsed.frame };
+    if (q.window)
+      result.turn.window = {
+        from: q.window.from.toISOString(),
+        to: q.window.to.toISOString(),
+        label: q.window.label,
+        phrase: q.window.phrase,
+      };
+  }
+  return result;
+}
+
+/** The previous question with the follow-up's change: its window, environment or subject. */
+function applyFollowUp(
+  ctx: AskContext,
+  q: Question,
+  parsed: Parsed | undefined,
+  follow: Parsed,
+  previous: Turn,
+): Parsed {
+  const frame = follow.frame;
+  if (follow.window) q.window = follow.window;
+  else if (previous.window)
+    q.window = {
+      from: new Date(previous.window.from),
+      to: new Date(previous.window.to),
+      label: previous.window.label,
+      phrase: previous.window.phrase,
+    };
+  if (q.window && /^this\s+(?:week|wk|month)$/.test(q.window.phrase) && q.window.to > ctx.now)
+    q.window.to = ctx.now;
+  if (frame.environment) q.environment = frame.environment;
+  const before = parsed?.frame.subject.name;
+  const now = frame.subject.name;
+  if (now && now !== before) q.names = [now, ...q.names.filter((n) => n !== before && n !== now)];
+  if (frame.polarity) q.polarity = frame.polarity;
+  q.measure = frame.measure;
+  return { ...(parsed ?? follow), frame, confidence: 1, defaulted: false };
+}
+
+async function answer(
+  commands: Command[],
+  ctx: AskContext,
+  q: Question,
+  parsed: Parsed | undefined,
+): Promise<AskResult> {
   if (q.text === "" || HELP.test(q.text)) return { answer: help(commands), family: "help", question: q };
   const best = chooseFamily(commands, q, parsed);
   if (best === NOT_YET && parsed)

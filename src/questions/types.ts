@@ -8,6 +8,7 @@ import type { Store } from "../db/client.ts";
 
 export type { TimeWindow } from "../time/index.ts";
 import type { TimeWindow } from "../time/index.ts";
+import type { Turn } from "../understanding/conversations.ts";
 import type { Measure } from "../understanding/frame.ts";
 
 export interface Question {
@@ -47,6 +48,8 @@ export interface AskContext {
    * the terminal (`houston ask`), where such families say they need Slack or a flag.
    */
   asker?: { userId: string; channelId?: string; teamId?: string };
+  /** The previous question of this conversation (a Slack DM or thread), for follow-ups. */
+  previous?: Turn;
 }
 
 export interface Answer {

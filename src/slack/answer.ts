@@ -8,6 +8,7 @@ import type { Store } from "../db/client.ts";
 import type { Metrics } from "../metrics.ts";
 import { AnswerBuilder } from "../questions/answer.ts";
 import { ask } from "../questions/router.ts";
+import { lastTurn, saveTurn } from "../understanding/conversations.ts";
 import type { Answer, Command, Question } from "../questions/types.ts";
 import { fitForSlack } from "./blocks.ts";
 import { describeSlackError } from "./errors.ts";
@@ -25,6 +26,8 @@ export interface IncomingQuestion {
   correlationId: string;
   /** The listener's client (bot token, Houston's retry policy). */
   client: webApi.WebClient;
+  /** The DM or thread this question belongs to, when follow-ups there refer to it. */
+  conversation?: string;
 }
 
 export interface ReadyAnswer {
@@ -67,12 +70,14 @@ export class Answerer {
     });
     const tz = await this.deps.timezones.get(q.client, q.userId);
     let ready: ReadyAnswer;
+    const now = this.deps.now();
     try {
-      ready = await ask(
+      const previous = q.conversation ? await lastTurn(this.deps.store, q.conversation, now) : undefined;
+      const asked = await ask(
         this.deps.commands,
         {
           store: this.deps.store,
-          now: this.deps.now(),
+          now,
           timezone: tz.timezone,
           log: qlog,
           asker: {
@@ -80,9 +85,12 @@ export class Answerer {
             ...(q.channelId ? { channelId: q.channelId } : {}),
             ...(q.teamId ? { teamId: q.teamId } : {}),
           },
+          ...(previous ? { previous } : {}),
         },
         q.text,
       );
+      ready = asked;
+      if (q.conversation && asked.turn) await saveTurn(this.deps.store, q.conversation, asked.turn, now);
     } catch (err) {
       // The router turns a family's failure into an answer; this is everything else (parsing, a lost database).
       qlog.error({ err }, "answering a question failed");

@@ -978,3 +978,57 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
     if (/\b(?:all|every|everything|each|the rest)\b/.test(t)) frame.against.all = true;
   }
 }
+
+/** Words that open a follow-up: "and in staging?", "what about yesterday", "same for build_ledger". */
+const FOLLOW_UP_OPENER =
+  /^(?:and|also|ok and|okay and|what about|how about|same for|same but|now|just|only|then|too|what of|and for|and what about|but)\b/;
+
+/**
+ * Reads a short follow-up in a conversation as a change to one slot of the previous frame:
+ * the time ("and yesterday?"), the environment ("in prod?"), or the subject ("and
+ * tax_report?", "the sales one?"). Undefined when the text is a question of its own (it
+ * names a measure and a subject, or is long).
+ */
+export function parseFollowUp(input: string, previous: Frame, ctx: ParseContext): Parsed | undefined {
+  const p = parseFrame(input, ctx);
+  const text = clean(input);
+  const content = words(text).filter((w) => !STOP.has(w) && !FILLER.has(w));
+  const opener = FOLLOW_UP_OPENER.test(text);
+  const hasSubject = p.frame.subject.kind !== "fleet" && p.frame.subject.kind !== "environment";
+  const ownQuestion = !p.defaulted && hasSubject && !opener;
+  if (ownQuestion || content.length > 6) return undefined;
+  const frame: Frame = { ...previous };
+  let changed = false;
+  if (p.frame.window) {
+    frame.window = p.frame.window;
+    changed = true;
+  }
+  const env =
+    p.frame.environment ?? (p.frame.subject.kind === "environment" ? p.frame.subject.name : undefined);
+  if (env) {
+    frame.environment = env;
+    changed = true;
+  }
+  if (
+    hasSubject &&
+    (p.frame.subject.kind !== previous.subject.kind || p.frame.subject.name !== previous.subject.name)
+  ) {
+    // "the sales one" after a dataset question means the dataset called sales…, not the job.
+    const same = [p.frame.subject, ...p.alternatives.map((a) => a.subject)].find(
+      (s) => s.kind === previous.subject.kind,
+    );
+    frame.subject = same ?? p.frame.subject;
+    changed = true;
+  }
+  if (!changed) return undefined;
+  const out: Parsed = {
+    frame,
+    confidence: 1,
+    unused: [],
+    alternatives: [],
+    defaulted: false,
+    subjectExact: p.subjectExact || !hasSubject,
+  };
+  if (p.window) out.window = p.window;
+  return out;
+}

@@ -12,7 +12,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Frame, SubjectKind } from "../../src/understanding/frame.ts";
 import { type KnownName, NameIndex } from "../../src/understanding/names.ts";
-import { CONFIDENT, parseFrame } from "../../src/understanding/parse.ts";
+import { CONFIDENT, parseFollowUp, parseFrame } from "../../src/understanding/parse.ts";
 
 export const CORPUS_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -123,6 +123,22 @@ export interface Score {
   p50: number;
   p99: number;
   outcomes: Outcome[];
+}
+
+/** Follow-ups (lines with the previous question's frame): how many change the right slot. */
+export function scoreFollowUps(lines: CorpusLine[]): { n: number; correct: number; wrong: string[] } {
+  const wrong: string[] = [];
+  let n = 0;
+  for (const line of lines) {
+    if (!line.previous) continue;
+    n++;
+    const fleet = loadFleet(line.fleet);
+    const now = new Date(fleet.now);
+    const p = parseFollowUp(line.q, line.previous, { now, timezone: fleet.timezone, names: fleet.names });
+    const diff = p ? frameDiff(line.frame, p.frame, now) : ["not a follow-up"];
+    if (diff.length) wrong.push(`[${diff.join(",")}] ${line.q} → ${JSON.stringify(p?.frame)}`);
+  }
+  return { n, correct: n - wrong.length, wrong };
 }
 
 /** Parses every question that is not a follow-up (follow-ups need a conversation). */

@@ -72,6 +72,36 @@ describeEachStore("Slack mentions, DMs and time zones", (kind) => {
     assert.match(post.params["text"], /`ml_features\.train_churn_model` is not running now/);
   });
 
+  it("reads a short DM after a question as a follow-up that changes one slot of it", async () => {
+    const channel = "D0FOLLOWUP";
+    const first = await h.dm("did gl summary run yesterday?", { channel });
+    assert.match(first.post.params["text"], /^Yes — `finance_close\.gl_summary` ran 1 time yesterday/);
+    const ack = await h.event({
+      type: "message",
+      channel_type: "im",
+      channel,
+      user: "U0ASKER",
+      text: "and in staging?",
+      ts: messageTs(),
+    });
+    assert.equal(ack.status, 200);
+    const second = await h.slack.waitFor(
+      () =>
+        h.slack
+          .callsTo("chat.postMessage")
+          .filter((c) => c.status === 200 && c.params["channel"] === channel)[1],
+      10_000,
+      "the answer to the follow-up",
+    );
+    assert.match(
+      second.params["text"],
+      /`finance_close\.gl_summary` did not run yesterday \(Sat 21 Nov\) in staging/,
+    );
+    // Another DM is another conversation: there the same words are no follow-up.
+    const other = await h.dm("and in staging?", { channel: "D0OTHERDM" });
+    assert.doesNotMatch(other.post.params["text"], /gl_summary/);
+  });
+
   it("ignores edits, bot messages, its own messages and channel messages, so it never talks to itself", async () => {
     h.slack.reset();
     const ignored = [

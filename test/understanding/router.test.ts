@@ -4,7 +4,9 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { loadCommands } from "../../src/questions/registry.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { askDemo, openDemoStore } from "../helpers/demo.ts";
+import { ask } from "../../src/questions/router.ts";
+import { CONVERSATION_MS, lastTurn, saveTurn } from "../../src/understanding/conversations.ts";
+import { askDemo, DEMO_NOW, demoContext, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 describeEachStore("the router with the name index", (kind) => {
@@ -85,6 +87,40 @@ describeEachStore("the router with the name index", (kind) => {
       assert.equal(r.family, "not-yet", text);
       assert.match(r.out, /finance_close\.gl_summary/, text);
     }
+  });
+
+  it("follows up on the previous question: a new window, environment or subject", async () => {
+    const ctx = demoContext(store);
+    const first = await ask(commands, ctx, "did gl_summary run yesterday");
+    assert.ok(first.turn, "a question with a frame is remembered");
+    const tuesday = await ask(commands, { ...ctx, previous: first.turn }, "what about last tuesday?");
+    assert.equal(tuesday.family, "did-it-run");
+    assert.equal(tuesday.question.window?.from.toISOString(), "2026-11-17T00:00:00.000Z");
+    assert.equal(tuesday.question.names[0], "finance_close.gl_summary");
+    const other = await ask(commands, { ...ctx, previous: tuesday.turn! }, "and tax_report?");
+    assert.equal(other.question.names[0], "finance_close.tax_report");
+    assert.equal(
+      other.question.window?.from.toISOString(),
+      "2026-11-17T00:00:00.000Z",
+      "the window carries over",
+    );
+    const staging = await ask(commands, { ...ctx, previous: other.turn! }, "in staging?");
+    assert.equal(staging.question.environment, "staging");
+    // A question of its own is not a follow-up.
+    const fresh = await ask(commands, { ...ctx, previous: staging.turn! }, "which pipelines fail the most?");
+    assert.equal(fresh.family, "troublesome");
+  });
+
+  it("remembers a conversation's last question for a day, in the store", async () => {
+    const ctx = demoContext(store);
+    const first = await ask(commands, ctx, "did gl_summary run yesterday");
+    await saveTurn(store, "D0TEST:dm", first.turn!, DEMO_NOW);
+    assert.deepEqual(await lastTurn(store, "D0TEST:dm", DEMO_NOW), first.turn);
+    assert.equal(
+      await lastTurn(store, "D0TEST:dm", new Date(DEMO_NOW.getTime() + CONVERSATION_MS + 1)),
+      undefined,
+    );
+    assert.equal(await lastTurn(store, "D0OTHER:dm", DEMO_NOW), undefined);
   });
 
   it("still offers 'did you mean' for a typo instead of assuming", async () => {

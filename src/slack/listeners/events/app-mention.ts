@@ -34,6 +34,8 @@ export function appMention(deps: ListenerDeps) {
         channelId: event.channel,
         correlationId: body.event_id,
         client,
+        // The thread Houston answers in is one conversation: "@Houston and in staging?" follows up.
+        conversation: `${event.channel}:${threadTs}`,
       },
       async ({ answer, question }) => {
         await client.chat.postMessage({

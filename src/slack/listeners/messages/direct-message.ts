@@ -20,6 +20,8 @@ export function directMessage(deps: ListenerDeps) {
         channelId: message.channel,
         correlationId: body.event_id,
         client,
+        // The DM (or a thread in it) is one conversation: the next message may be a follow-up.
+        conversation: `${message.channel}:${threadTs ?? "dm"}`,
       },
       async ({ answer }) => {
         await say({ text: answer.text, blocks: answer.blocks, ...(threadTs ? { thread_ts: threadTs } : {}) });
