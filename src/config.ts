@@ -1,6 +1,7 @@
 // The environment, parsed and validated once. Everything else receives a Config; nothing
 // else reads process.env. Errors name the variable and say how to fix it.
 import { readFileSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
 
 export class ConfigError extends Error {
@@ -9,11 +10,17 @@ export class ConfigError extends Error {
 
 export interface Config {
   port: number;
+  /** HOUSTON_HOST: the address to listen on; unset → every interface (IPv6 and IPv4). */
+  host?: string;
   /** postgres:// URL; undefined → embedded PGlite under dataDir. */
   databaseUrl?: string;
   dataDir: string;
   ingestTokens: string[];
   maxBodyBytes: number;
+  /** HOUSTON_BODY_TIMEOUT: a request body not fully received this long after it started → 408. */
+  bodyTimeoutMs: number;
+  /** HOUSTON_BODY_MEMORY_BYTES: request bodies held in memory at once, all requests together; beyond → 503. */
+  bodyMemoryBytes: number;
   /** Path of houston.yml, if one is configured or present in the working directory. */
   houstonConfigPath?: string;
   retentionDays: number;
@@ -78,8 +85,16 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   return n;
 }
 
-/** "6h", "90m", "1h30m", "45s", "0" → ms; the fallback when unset. */
-function durationMs(env: Env, name: string, fallback: number, max: number): number {
+/**
+ * "6h", "90m", "1h30m", "45s" → ms; the fallback when unset. "0" is accepted only when
+ * `zero` says what it means there.
+ */
+function durationMs(
+  env: Env,
+  name: string,
+  fallback: number,
+  limits: { min?: number; max: number; zero?: string },
+): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const m = /^\s*(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m)?\s*(?:(\d+)s)?\s*$/.exec(raw);
@@ -87,13 +102,46 @@ function durationMs(env: Env, name: string, fallback: number, max: number): numb
     ? ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 3600 + Number(m[3] ?? 0) * 60 + Number(m[4] ?? 0)) *
       1000
     : Number.NaN;
-  if (raw.trim() === "0") return 0;
-  if (!m || !/\d/.test(raw) || ms > max) {
+  if (raw.trim() === "0" && limits.zero) return 0;
+  if (!m || !/\d/.test(raw) || ms > limits.max || ms < (limits.min ?? 0)) {
+    const range =
+      limits.min !== undefined
+        ? `between ${spelled(limits.min)} and ${spelled(limits.max)}`
+        : `at most ${spelled(limits.max)}`;
     throw new ConfigError(
-      `${name}=${raw} is not valid: expected a duration like 6h, 90m or 1h30m (at most ${max / 86_400_000} days; 0 = never catch up)`,
+      `${name}=${raw} is not valid: expected a duration like ${limits.max >= 3_600_000 ? "6h, 90m or 1h30m" : "30s, 90s or 2m"} (${range}${limits.zero ? `; 0 = ${limits.zero}` : ""})`,
     );
   }
   return ms;
+}
+
+/** 604800000 → "7 days", 600000 → "10 minutes", 1000 → "1 second": for error messages. */
+function spelled(ms: number): string {
+  const units: [number, string][] = [
+    [86_400_000, "day"],
+    [3_600_000, "hour"],
+    [60_000, "minute"],
+    [1_000, "second"],
+  ];
+  for (const [size, unit] of units) {
+    if (ms % size === 0) return `${ms / size} ${unit}${ms / size === 1 ? "" : "s"}`;
+  }
+  return `${ms} ms`;
+}
+
+/** HOUSTON_HOST: an IP address or a host name; [::1] is taken as ::1. */
+function listenHost(env: Env): string | undefined {
+  const raw = (env["HOUSTON_HOST"] ?? "").trim();
+  if (raw === "") return undefined;
+  const host = raw.startsWith("[") && raw.endsWith("]") ? raw.slice(1, -1) : raw;
+  const hostname =
+    /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+  if (isIP(host) === 0 && !hostname.test(host)) {
+    throw new ConfigError(
+      `HOUSTON_HOST=${raw} is not an address to listen on: use an IP address (0.0.0.0, ::, 127.0.0.1, ::1) or a host name, or leave it unset for every interface`,
+    );
+  }
+  return host;
 }
 
 export function isValidTimeZone(tz: string): boolean {
@@ -148,7 +196,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (metricsToken !== undefined && metricsToken.length < 8) {
     throw new ConfigError("HOUSTON_METRICS_TOKEN is shorter than 8 characters; use a long random token");
   }
-  const digestCatchupMs = durationMs(env, "HOUSTON_DIGEST_CATCHUP", 6 * 3_600_000, 7 * 86_400_000);
+  const digestCatchupMs = durationMs(env, "HOUSTON_DIGEST_CATCHUP", 6 * 3_600_000, {
+    max: 7 * 86_400_000,
+    zero: "never catch up",
+  });
+  const maxBodyBytes = integer(env, "HOUSTON_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024);
+  // Two bodies being written (the ingest gate) and two read and waiting for it.
+  const bodyMemoryBytes = integer(env, "HOUSTON_BODY_MEMORY_BYTES", 4 * maxBodyBytes, 1024, 2 ** 40);
+  if (bodyMemoryBytes < maxBodyBytes) {
+    throw new ConfigError(
+      `HOUSTON_BODY_MEMORY_BYTES=${bodyMemoryBytes} is smaller than HOUSTON_MAX_BODY_BYTES=${maxBodyBytes}: the largest accepted body could never be read; raise it or lower HOUSTON_MAX_BODY_BYTES`,
+    );
+  }
+  const host = listenHost(env);
   return {
     digestCatchupMs,
     ...(metricsToken ? { metricsToken } : {}),
@@ -156,10 +216,13 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     ...(alertChannel ? { alertChannel } : {}),
     pagerduty: pagerDutyConfig(env),
     port: integer(env, "PORT", 3000, 0, 65535),
+    ...(host ? { host } : {}),
     databaseUrl,
     dataDir: path.resolve(cwd, env["HOUSTON_DATA_DIR"] || ".houston"),
     ingestTokens: tokens,
-    maxBodyBytes: integer(env, "HOUSTON_MAX_BODY_BYTES", 10 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    maxBodyBytes,
+    bodyTimeoutMs: durationMs(env, "HOUSTON_BODY_TIMEOUT", 30_000, { min: 1_000, max: 600_000 }),
+    bodyMemoryBytes,
     houstonConfigPath,
     retentionDays: integer(env, "HOUSTON_RETENTION_DAYS", 400, 1, 36500),
     timezone,

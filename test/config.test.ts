@@ -38,6 +38,8 @@ describe("loadConfig", () => {
       dataDir: path.join(empty, ".houston"),
       ingestTokens: [],
       maxBodyBytes: 10 * 1024 * 1024,
+      bodyTimeoutMs: 30_000,
+      bodyMemoryBytes: 40 * 1024 * 1024,
       houstonConfigPath: undefined,
       retentionDays: 400,
       pagerduty: { eventsServer: "events.pagerduty.com", webhookSecrets: [] },
@@ -113,11 +115,17 @@ describe("loadConfig", () => {
         HOUSTON_URL: "https://houston.example.com",
         HOUSTON_TOKEN: "cli-token-123",
         HOUSTON_DIGEST_CATCHUP: "2h",
+        HOUSTON_HOST: "127.0.0.1",
+        HOUSTON_BODY_TIMEOUT: "90s",
+        HOUSTON_BODY_MEMORY_BYTES: "4096",
       },
       empty,
     );
     assert.deepEqual(c, {
       port: 8080,
+      host: "127.0.0.1",
+      bodyTimeoutMs: 90_000,
+      bodyMemoryBytes: 4096,
       databaseUrl: "postgresql://houston@db:5432/houston",
       dataDir: path.join(empty, "data"),
       ingestTokens: ["token-one-aaaa", "token-two-bbbb"],
@@ -144,12 +152,41 @@ describe("loadConfig", () => {
     ["HOUSTON_INGEST_TOKENS", "short"],
     ["HOUSTON_INGEST_TOKENS", "long-enough-token,short"],
     ["HOUSTON_URL", "ftp://x"],
+    ["HOUSTON_HOST", "http://0.0.0.0"],
+    ["HOUSTON_HOST", "127.0.0.1:3000"],
+    ["HOUSTON_HOST", "my host"],
+    ["HOUSTON_BODY_TIMEOUT", "0"],
+    ["HOUSTON_BODY_TIMEOUT", "500"],
+    ["HOUSTON_BODY_TIMEOUT", "2h"],
+    ["HOUSTON_BODY_MEMORY_BYTES", "lots"],
+    // Smaller than the largest body (10 MiB by default): that body could never be read.
+    ["HOUSTON_BODY_MEMORY_BYTES", "1048576"],
   ];
   for (const [variable, value] of invalid) {
     it(`refuses ${variable}=${value} with a ConfigError naming the variable`, () => {
       refuses({ [variable]: value }, variable, empty);
     });
   }
+
+  it("takes HOUSTON_HOST as an IPv4 or IPv6 address or a host name, [::1] as ::1, unset as every interface", () => {
+    assert.equal(loadConfig({}, empty).host, undefined);
+    assert.equal(loadConfig({ HOUSTON_HOST: "0.0.0.0" }, empty).host, "0.0.0.0");
+    assert.equal(loadConfig({ HOUSTON_HOST: "::" }, empty).host, "::");
+    assert.equal(loadConfig({ HOUSTON_HOST: "[::1]" }, empty).host, "::1");
+    assert.equal(loadConfig({ HOUSTON_HOST: "localhost" }, empty).host, "localhost");
+    assert.equal(loadConfig({ HOUSTON_HOST: " houston.internal " }, empty).host, "houston.internal");
+  });
+
+  it("keeps the body memory budget at least one largest body", () => {
+    const c = loadConfig({ HOUSTON_MAX_BODY_BYTES: "2048" }, empty);
+    assert.equal(c.bodyMemoryBytes, 4 * 2048, "four largest bodies by default");
+    const err = refuses(
+      { HOUSTON_MAX_BODY_BYTES: "4096", HOUSTON_BODY_MEMORY_BYTES: "2048" },
+      "HOUSTON_BODY_MEMORY_BYTES",
+      empty,
+    );
+    assert.match(err.message, /HOUSTON_MAX_BODY_BYTES/);
+  });
 
   it("reads HOUSTON_INGEST_TOKENS_FILE and DATABASE_URL_FILE from files, trimmed", () => {
     const tokens = path.join(dir, "tokens");
