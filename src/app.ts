@@ -8,6 +8,7 @@ import type { Config } from "./config.ts";
 import { openStore, type Store } from "./db/client.ts";
 import { pruneHistory } from "./db/retention.ts";
 import { RollupFlusher } from "./db/rollup.ts";
+import { isStoreUnavailable, STORE_RETRY_AFTER_S } from "./db/unavailable.ts";
 import { extendSlots, syncConfigDatasets, syncConfigJobs } from "./db/schedules.ts";
 import { digestAnomalySettings, loadHoustonFile, monitorConfig } from "./houston-yml.ts";
 import { createHttpServer, type HoustonServer } from "./http/server.ts";
@@ -43,7 +44,7 @@ export interface App {
   digests: DigestScheduler;
   /** One monitor evaluation at an instant (what the minute tick runs; claims the minute). */
   monitor(at?: Date): ReturnType<typeof runMonitors>;
-  /** Resolves with the bound port once listening. */
+  /** Resolves with the bound port once listening (on HOUSTON_HOST, or every interface). */
   listen(port?: number): Promise<number>;
   /** One maintenance pass: extend slots, flush leftover rollups, prune (what the cron ticks run). */
   maintain(now?: Date): Promise<void>;
@@ -116,11 +117,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const http = createHttpServer(log, () => store.ready(), {
     observe: (method, route, status, seconds) =>
       metrics.httpSeconds.observe({ method, route, status: String(status) }, seconds),
+    isUnavailable: isStoreUnavailable,
+    unavailableRetryAfterS: STORE_RETRY_AFTER_S,
+    bodyTimeoutMs: config.bodyTimeoutMs,
   });
   registerMetricsRoute(http, metrics, config.metricsToken);
   registerIngestRoutes(http, {
     tokens: config.ingestTokens,
     maxBodyBytes: config.maxBodyBytes,
+    bodyTimeoutMs: config.bodyTimeoutMs,
+    bodyMemoryBytes: config.bodyMemoryBytes,
+    ready: (ms) => store.ready(ms),
     ingestor,
     metrics,
   });
@@ -302,18 +309,22 @@ export async function createApp(opts: AppOptions): Promise<App> {
     listen(port = config.port) {
       return new Promise((resolve, reject) => {
         http.server.once("error", reject);
-        http.server.listen(port, () => {
+        const listening = () => {
+          http.server.off("error", reject);
           const addr = http.server.address();
           resolve(typeof addr === "object" && addr ? addr.port : port);
-        });
+        };
+        if (config.host) http.server.listen(port, config.host, listening);
+        else http.server.listen(port, listening);
       });
     },
     async stop() {
       for (const t of tasks) t.stop();
       // The parts wind down side by side, so the slowest, not their sum, bounds the shutdown
-      // (main.ts exits hard after 10 s): HTTP requests get 2.5 s and then the Slack answers
-      // they started up to 7 s; outbox deliveries in flight 5 s (claimed rows not yet started
-      // are released at once); ticks in progress finish. Then the store closes.
+      // (main.ts closes the store and exits after 8.5 s regardless): HTTP requests get 2.5 s
+      // and then the Slack answers they started up to 7 s; outbox deliveries in flight 5 s
+      // (claimed rows not yet started are released at once); ticks in progress finish. Then
+      // the store closes.
       // /readyz answers 503 until the very end, so probes see the replica leave.
       const httpThenSlack = async () => {
         if (http.server.listening) await http.quiesce(2_500);

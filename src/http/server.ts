@@ -3,6 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Logger } from "pino";
+import { within } from "../deadline.ts";
 import { HttpError, sendJson } from "./body.ts";
 
 export interface RequestContext {
@@ -31,10 +32,25 @@ export interface HoustonServer {
 export interface HttpServerOptions {
   /** Called once per finished request (metrics); route is the registered path or "unmatched". */
   observe?: (method: string, route: string, status: number, seconds: number) => void;
+  /**
+   * True for a failure that means "the database cannot be reached now": answered 503 with
+   * Retry-After (the client's retry will work once it is back) instead of 500.
+   */
+  isUnavailable?: (err: unknown) => boolean;
+  /** Seconds a client is told to wait after such a 503. */
+  unavailableRetryAfterS?: number;
+  /** The ingest routes' body deadline (HOUSTON_BODY_TIMEOUT): Node's own request timeout stays above it. */
+  bodyTimeoutMs?: number;
 }
+
+/** GET / : what this is and where to go, for whoever opens the README's first link. */
+const ABOUT =
+  "Houston: DataOps mission control in Slack. It keeps a run history of data jobs, datasets, tests and deploys, answers questions about them, opens incidents and posts digests.";
 
 /** How long drain() lets in-flight requests run before cutting their connections. */
 const DRAIN_TIMEOUT_MS = 5_000;
+/** /readyz answers within a second whatever the store does: probes time out at 1 s. */
+const READYZ_TIMEOUT_MS = 900;
 /** Probes and scrapes arrive every few seconds: logged at debug so they don't drown the log. */
 const QUIET_PATHS = new Set(["/healthz", "/readyz", "/metrics"]);
 
@@ -92,10 +108,27 @@ export function createHttpServer(
       return;
     }
     handler({ req, res, log: rlog, requestId }).catch((err: unknown) => {
+      // A body not read to its end (refused, timed out, over budget) may still be streaming
+      // in, slowly: close the connection after answering rather than wait to read it.
+      if (!req.complete && !res.headersSent) {
+        res.setHeader("connection", "close");
+        res.once("finish", () => req.destroy());
+      }
       if (err instanceof HttpError) {
-        if (!res.headersSent) sendJson(res, err.status, { error: err.message, ...err.body });
-        // Refused bodies may still be streaming in: close rather than read them.
-        if (err.status === 413) res.once("finish", () => req.destroy());
+        if (!res.headersSent) sendJson(res, err.status, { error: err.message, ...err.body }, err.headers);
+        return;
+      }
+      if (opts.isUnavailable?.(err)) {
+        rlog.warn({ err }, "request failed: the database is unreachable");
+        const retryAfter = opts.unavailableRetryAfterS ?? 5;
+        if (!res.headersSent)
+          sendJson(
+            res,
+            503,
+            { error: "the database is unreachable; retry later", retry_after_seconds: retryAfter, requestId },
+            { "retry-after": String(retryAfter) },
+          );
+        else res.destroy();
         return;
       }
       rlog.error({ err }, "request failed");
@@ -103,8 +136,9 @@ export function createHttpServer(
       else res.destroy();
     });
   });
-  // Slow clients must not hold a replica hostage during shutdown or a body flood.
-  server.requestTimeout = 60_000;
+  // Slow clients must not hold a replica hostage during shutdown or a body flood. The ingest
+  // routes give up on a body sooner, with a clearer 408 (HOUSTON_BODY_TIMEOUT).
+  server.requestTimeout = Math.max(60_000, (opts.bodyTimeoutMs ?? 0) + 10_000);
   server.headersTimeout = 20_000;
   server.keepAliveTimeout = 5_000;
 
@@ -142,14 +176,24 @@ export function createHttpServer(
       return draining;
     },
   };
+  hs.route("GET", "/", async ({ res }) =>
+    sendJson(res, 200, {
+      service: "houston",
+      about: ABOUT,
+      health: { liveness: "/healthz", readiness: "/readyz" },
+      routes: [...routes.keys()].sort((a, b) => a.split(" ")[1]!.localeCompare(b.split(" ")[1]!)),
+    }),
+  );
   hs.route("GET", "/healthz", async ({ res }) => sendJson(res, 200, { ok: true }));
   hs.route("GET", "/readyz", async ({ res }) => {
     if (draining) return sendJson(res, 503, { ready: false, reason: "draining (shutting down)" });
-    const ok = await ready();
+    const ok = await within(ready(), READYZ_TIMEOUT_MS);
     sendJson(
       res,
       ok ? 200 : 503,
-      ok ? { ready: true } : { ready: false, reason: "database unreachable or not migrated" },
+      ok
+        ? { ready: true }
+        : { ready: false, reason: "database unreachable, not answering within 1 s, or not migrated" },
     );
   });
   return hs;
