@@ -4,7 +4,37 @@ import { ConfigError, loadConfig } from "./config.ts";
 import { HoustonFileError } from "./houston-yml.ts";
 import { createLogger } from "./log.ts";
 
+/**
+ * The shutdown's bound: past it, Houston closes the store as best it can (LAST_CLOSE_MS) and
+ * exits 1, so the process is gone within 10 s of the signal whatever is still running.
+ */
+const HARD_DEADLINE_MS = 8_500;
+/** How long closing the store may take once the deadline has passed. */
+const LAST_CLOSE_MS = 1_000;
+
+/** Why the listener could not be opened, in one line naming the setting to change. */
+function listenFailure(err: NodeJS.ErrnoException, port: number, host: string | undefined): string {
+  const where = host ? `${host}:${port}` : `port ${port}`;
+  switch (err.code) {
+    case "EADDRINUSE":
+      return `houston: ${where} is already in use (PORT=${port}${host ? `, HOUSTON_HOST=${host}` : ""}); stop what is listening there or set PORT to a free port`;
+    case "EACCES":
+      return `houston: not allowed to listen on ${where} (PORT=${port}); ports below 1024 need privileges, so set PORT to 1024 or above`;
+    case "EADDRNOTAVAIL":
+      return `houston: cannot listen on ${where}: no interface of this machine has that address (HOUSTON_HOST=${host ?? ""}); set HOUSTON_HOST to one of its addresses, or leave it unset for all`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `houston: cannot listen on ${where}: HOUSTON_HOST=${host ?? ""} does not resolve; use an IP address`;
+    default:
+      return `houston: cannot listen on ${where} (PORT=${port}): ${err.message}`;
+  }
+}
+
 async function main(): Promise<void> {
+  // A closed stdout or stderr (`houston | head`, the reader killed) must not crash Houston or
+  // its shutdown: console writes then fail with EPIPE, which is nothing to act on. Log lines
+  // go through src/log.ts's sink, which handles it on its own.
+  for (const stream of [process.stdout, process.stderr]) stream.on("error", () => {});
   let config: ReturnType<typeof loadConfig>;
   try {
     config = loadConfig();
@@ -27,8 +57,21 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  const port = await app.listen();
-  log.info({ port }, `Houston is listening on :${port}`);
+  let port: number;
+  try {
+    port = await app.listen();
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (typeof e.code !== "string") throw err;
+    // One line, no stack: the cause is a setting, not a bug. The store is closed first so
+    // the embedded one is not left locked.
+    const line = listenFailure(e, config.port, config.host);
+    log.fatal({ code: e.code, port: config.port, host: config.host }, line);
+    await app.stop().catch(() => {});
+    console.error(line);
+    process.exit(1);
+  }
+  log.info({ port, host: config.host ?? "*" }, `Houston is listening on ${config.host ?? ""}:${port}`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -36,9 +79,16 @@ async function main(): Promise<void> {
     const started = performance.now();
     log.info({ signal }, "shutting down: not ready, finishing requests, answers and deliveries in flight");
     const hard = setTimeout(() => {
-      log.error("shutdown took over 10 s; exiting anyway");
-      process.exit(1);
-    }, 10_000);
+      log.error(
+        { ms: HARD_DEADLINE_MS },
+        "shutdown is taking too long; closing the store and exiting anyway",
+      );
+      // Still close the store (the embedded one holds a lock and half-written pages), but
+      // never wait on it for long: exiting in bounded time comes first.
+      const close = app.store.close().catch(() => {});
+      const bound = new Promise((resolve) => setTimeout(resolve, LAST_CLOSE_MS).unref());
+      void Promise.race([close, bound]).then(() => process.exit(1));
+    }, HARD_DEADLINE_MS);
     hard.unref();
     app.stop().then(
       () => {
