@@ -65,7 +65,9 @@ function counted(deps: IngestDeps, source: IngestSource, handler: Handler): Hand
     try {
       await handler(ctx);
     } catch (err) {
-      errors.inc({ reason: ingestErrorReason(err instanceof HttpError ? err.status : undefined), source });
+      // A database error the server answers 503 (src/http/server.ts) counts as that, not as internal.
+      const status = err instanceof HttpError ? err.status : isStoreUnavailable(err) ? 503 : undefined;
+      errors.inc({ reason: ingestErrorReason(status), source });
       throw err;
     }
   };

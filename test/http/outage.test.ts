@@ -140,6 +140,10 @@ describe(
       await proxy.restart();
       await recovered();
       assert.equal((await timed(`${t.url}/readyz`)).status, 200);
+      // Counted as what they were answered, not as internal errors.
+      const metrics = await (await fetch(`${t.url}/metrics`)).text();
+      assert.match(metrics, /houston_ingest_errors_total\{reason="http_503",source="events"\} [1-9]/);
+      assert.doesNotMatch(metrics, /reason="internal"/);
     });
 
     it("answers 503 while PostgreSQL stops answering on open connections, and recovers", async () => {
