@@ -80,6 +80,11 @@ describe(
       await worksAgain();
     });
 
+    it("bounds every statement of the pool at 60 s on the server", async () => {
+      const rows = await store.query<{ statement_timeout: string }>(sql`SHOW statement_timeout`);
+      assert.equal(rows[0]!.statement_timeout, "1min");
+    });
+
     it("still rolls back and reports a statement's own error while the connection lives", async () => {
       await assert.rejects(
         store.transaction(async (tx) => {
