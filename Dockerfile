@@ -1,15 +1,15 @@
 # syntax=docker/dockerfile:1
-# Houston: multi-stage build, small runtime on Node 20, non-root, health-checked.
+# Houston: multi-stage build, small runtime on Node 24 (the active LTS), non-root, health-checked.
 # The service runs as the JavaScript `npm run build` emits (dist/: less memory and a faster
 # start than compiling TypeScript at run time); the `houston` CLI runs the sources through
 # tsx. test/ops/container.test.ts lints this file and runs its CMD and HEALTHCHECK from the
 # repository exactly as written.
-FROM node:20-bookworm-slim AS deps
+FROM node:24-bookworm-slim AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -20,7 +20,7 @@ COPY reports ./reports
 COPY migrations ./migrations
 RUN npm run build
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 LABEL org.opencontainers.image.title="Houston" \
       org.opencontainers.image.description="DataOps mission control in Slack" \
       org.opencontainers.image.licenses="UNLICENSED"

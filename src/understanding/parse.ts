@@ -87,6 +87,9 @@ const SHORT_FORMS: Record<string, string> = {
   "2nite": "tonight",
   whats: "what is",
   whend: "when did",
+  bc: "because",
+  cuz: "because",
+  coz: "because",
   whered: "where did",
   gonna: "going to",
   wanna: "want to",
@@ -231,7 +234,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "duration",
-    re: /\b(?:how long|duration|runtime|run time|run-time|took|take[sn]?|taking|p50|p9[059]|95th|99th|percentile|median|slow(?:er|est)?|fast(?:er|est)?|long(?:er|est)? (?:than|running|run)|wall ?clock|elapsed|minutes does|hours does)\b/,
+    re: /\b(?:how long|longest|shortest|duration|runtime|run time|run-time|took|take[sn]?|taking|p50|p9[059]|95th|99th|percentile|median|slow(?:er|est)?|fast(?:er|est)?|long(?:er|est)? (?:than|running|run)|wall ?clock|elapsed|minutes does|hours does)\b/,
     weight: 3,
   },
   {
@@ -241,7 +244,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "root_cause",
-    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or (?:run|ran) long|upstream (?:of|cause|failure)|failed first)\b/,
+    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure)|failed first)\b/,
     weight: 4,
   },
   {
@@ -276,7 +279,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "arrivals",
-    re: /\b(?:arriv(?:e|ed|al|als|ing)|land(?:ed|ing)?|deliver(?:y|ies|ed)|supplier|suppliers|vendor|vendors|feed (?:come|came)|files? (?:come|came|in))\b/,
+    re: /\b(?:arriv(?:e|ed|al|als|ing)|on[- ]time percent|land(?:ed|ing)?|deliver(?:y|ies|ed)|supplier|suppliers|vendor|vendors|feed (?:come|came)|files? (?:come|came|in))\b/,
     weight: 4,
   },
   {
@@ -301,12 +304,12 @@ const CUES: Cue[] = [
   },
   {
     measure: "troublesome",
-    re: /\b(?:troublesome|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most)\b/,
+    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most)\b/,
     weight: 5,
   },
   {
     measure: "summary",
-    re: /\b(?:summary|summari[sz]e|overview|recap|rundown|run down|nutshell|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|going on|whats up|catch me up|what did i miss|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|fires?)\b/,
+    re: /\b(?:summary|happening|summari[sz]e|overview|recap|rundown|run down|nutshell|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|going on|whats up|catch me up|what did i miss|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|fires?)\b/,
     weight: 4,
   },
   {
@@ -321,7 +324,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "cost",
-    re: /\b(?:cost(?:s|ly)?|spend|spent|spending|expensive|cheap(?:er|est)?|price|pricing|dollars?|\$|bill(?:ing)?|budget|money)\b/,
+    re: /\b(?:cost\w*|spend|spent|spending|expensive|cheap(?:er|est)?|price|pricing|dollars?|\$|bill(?:ing)?|budget|money)\b/,
     weight: 5,
   },
   {
@@ -341,7 +344,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "last_failure",
-    re: /\b(?:(?:last|latest|most recent) (?:failure|failed|fail|error|red|broke|crash|bad)|(?:last|latest|most recent)\b.*\b(?:fail\w*|broke|crash\w*|error\w*|red)|when did .*\b(?:fail|break|crash|error))\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:failure|failed|fail|error|red|broke|crash|bad)|(?:last|latest|most recent)\b.*\b(?:fail\w*|broke|broken|blow up|blew up|crash\w*|error\w*|red)|when did .*\b(?:fail|break|crash|error))\b/,
     weight: 6,
   },
   {
@@ -532,7 +535,8 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     !mentions.length &&
     !groupMention &&
     (!measure || measure === "summary" || measure === "runs") &&
-    /\b(?:how many|count|number of|list|what is in|everything in|whats in|what code|which)\b/.test(cueText) &&
+    (/\b(?:how many|count|number of|list|everything|what code|which)\b/.test(cueText) ||
+      /^(?:what is|whats|jobs|pipelines|dags)$/.test(cueText.trim())) &&
     !/\b(?:ran|run|runs|failed|fail)\b/.test(cueText)
   )
     measure = "environments";
@@ -546,6 +550,17 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   const picked = pickSubject(measure, mentions, groupMention, tokens);
   let subject = picked.subject;
   const { others, ambiguous } = picked;
+  // A supplier is asked about its deliveries; a test about its results.
+  if (
+    subject.kind === "supplier" &&
+    ["status", "summary", "ended_late", "start_lateness", "runs", "failures"].includes(measure)
+  )
+    measure = "arrivals";
+  if (
+    subject.kind === "test" &&
+    ["failures", "runs", "status", "failure_rate", "last_failure"].includes(measure)
+  )
+    measure = "tests";
   // Releases of a project are its tickets.
   if (measure === "deploys" && (subject.kind === "project" || /\bper project|by project\b/.test(cueText)))
     measure = "tickets";
@@ -803,6 +818,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
     drop("runs");
   }
   if (has("tickets")) drop("deploys");
+  // "deploys per environment" counts deploys, by environment.
+  if (has("deploys")) drop("environments");
   if (has("arrivals")) {
     drop("runs");
     drop("freshness");

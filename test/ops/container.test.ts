@@ -76,8 +76,8 @@ describe("the container image", () => {
     assert.deepEqual(problems, []);
   });
 
-  it("runs as a non-root user, on Node 20, with a health check and PORT", () => {
-    assert.match(stage[0]!.args, /^node:20[-.\w]*$/);
+  it("runs as a non-root user, on Node 24 LTS, with a health check and PORT", () => {
+    assert.match(stage[0]!.args, /^node:24[-.\w]*$/);
     assert.ok(DOCKERFILE.split("\n").filter((l) => /^FROM /.test(l)).length >= 2, "multi-stage");
     const user = stage.filter((i) => i.keyword === "USER").at(-1);
     assert.ok(user && !/^(root|0)$/.test(user.args), "USER is not root");
