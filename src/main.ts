@@ -1,5 +1,5 @@
 // Composition root for `npm start`: config → logger → app → listen; SIGTERM drains.
-import { createApp } from "./app.ts";
+import { type App, createApp } from "./app.ts";
 import { ConfigError, loadConfig } from "./config.ts";
 import { HoustonFileError } from "./houston-yml.ts";
 import { createLogger } from "./log.ts";
@@ -46,7 +46,49 @@ async function main(): Promise<void> {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  let app: Awaited<ReturnType<typeof createApp>>;
+  // Signals are handled from here on, before anything is opened or logged as ready: a
+  // SIGTERM sent the moment the "listening" line is read (or during startup) must stop
+  // Houston the orderly way, not kill it with the store open.
+  let app: App | undefined;
+  let signalled: { signal: string; at: number } | undefined;
+  let stopping = false;
+  const stop = () => {
+    if (!signalled || !app || stopping) return;
+    stopping = true;
+    const started = signalled.at;
+    void app.stop().then(
+      () => {
+        log.info({ ms: Math.round(performance.now() - started) }, "stopped");
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, "error while stopping");
+        process.exit(1);
+      },
+    );
+  };
+  const onSignal = (signal: string) => {
+    if (signalled) return;
+    signalled = { signal, at: performance.now() };
+    log.info({ signal }, "shutting down: not ready, finishing requests, answers and deliveries in flight");
+    const hard = setTimeout(() => {
+      log.error(
+        { ms: HARD_DEADLINE_MS },
+        "shutdown is taking too long; closing the store and exiting anyway",
+      );
+      // Still close the store (the embedded one holds a lock and half-written pages), but
+      // never wait on it for long: exiting in bounded time comes first.
+      const close = app ? app.store.close().catch(() => {}) : Promise.resolve();
+      const bound = new Promise((resolve) => setTimeout(resolve, LAST_CLOSE_MS).unref());
+      void Promise.race([close, bound]).then(() => process.exit(1));
+    }, HARD_DEADLINE_MS);
+    hard.unref();
+    // Before the app exists (still starting), it stops as soon as it does.
+    stop();
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
+
   try {
     app = await createApp({ config, log, schedule: true });
   } catch (err) {
@@ -57,6 +99,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  if (signalled) return stop();
   let port: number;
   try {
     port = await app.listen();
@@ -71,38 +114,8 @@ async function main(): Promise<void> {
     console.error(line);
     process.exit(1);
   }
+  if (signalled) return stop();
   log.info({ port, host: config.host ?? "*" }, `Houston is listening on ${config.host ?? ""}:${port}`);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    const started = performance.now();
-    log.info({ signal }, "shutting down: not ready, finishing requests, answers and deliveries in flight");
-    const hard = setTimeout(() => {
-      log.error(
-        { ms: HARD_DEADLINE_MS },
-        "shutdown is taking too long; closing the store and exiting anyway",
-      );
-      // Still close the store (the embedded one holds a lock and half-written pages), but
-      // never wait on it for long: exiting in bounded time comes first.
-      const close = app.store.close().catch(() => {});
-      const bound = new Promise((resolve) => setTimeout(resolve, LAST_CLOSE_MS).unref());
-      void Promise.race([close, bound]).then(() => process.exit(1));
-    }, HARD_DEADLINE_MS);
-    hard.unref();
-    app.stop().then(
-      () => {
-        log.info({ ms: Math.round(performance.now() - started) }, "stopped");
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, "error while stopping");
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
 }
 
 main().catch((err: unknown) => {

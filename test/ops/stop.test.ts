@@ -1,7 +1,8 @@
 // Stopping the built service in the ways that once hung it: its stdout reader gone
 // (`houston | cat`, cat killed: it never exited), its stdout reader stalled (exit waited on
 // the pipe forever), and SIGTERM sent to `npm start` alone (npm's shell died, node ran on
-// holding the embedded store). Each time: out within 10 s, the store closed (its lock gone).
+// holding the embedded store), and a SIGTERM during startup (it killed the process outright).
+// Each time: out within 10 s, the store closed (its lock gone).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -105,6 +106,30 @@ describe("stopping the service", () => {
           [],
           "every complete line is JSON",
         );
+      } finally {
+        houston.kill();
+      }
+    },
+  );
+
+  it(
+    "stops the orderly way on a SIGTERM that arrives while it is still starting",
+    { timeout: 120_000 },
+    async () => {
+      const data = dataDir();
+      const houston = startHouston({ HOUSTON_DATA_DIR: data, PORT: "0" });
+      try {
+        // The store is open and migrated; the HTTP listener is not up yet.
+        await houston.waitFor(
+          (l) => String(l["msg"]).startsWith("using the embedded PGlite store"),
+          "the store line",
+        );
+        houston.child.kill("SIGTERM");
+        const exit = await exitWithin(houston.exited, 15_000);
+        assert.equal(exit.signal, null, "not killed by the signal");
+        assert.equal(exit.code, 0, `stderr: ${houston.stderr()}`);
+        assert.equal(houston.lines.at(-1)?.["msg"], "stopped");
+        assert.equal(existsSync(join(data, "lock")), false, "the store was closed");
       } finally {
         houston.kill();
       }
