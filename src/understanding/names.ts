@@ -138,9 +138,16 @@ export function typoBudget(length: number): number {
   return length >= 9 ? 2 : length >= 5 ? 1 : 0;
 }
 
-/** How well a question word matches a name word: 1 exact, <1 with a typo, 0 not at all. */
+/** "refreshes" → "refresh", "kpis" → "kpi": plurals name the same thing. */
+function stem(w: string): string {
+  if (w.length > 4 && /(?:ches|shes|sses|xes)$/.test(w)) return w.slice(0, -2);
+  if (w.length > 3 && w.endsWith("s") && !w.endsWith("ss")) return w.slice(0, -1);
+  return w;
+}
+
+/** How well a question word matches a name word: 1 exact (or its plural), <1 with a typo, 0 not at all. */
 function wordMatch(q: string, n: string): number {
-  if (q === n) return 1;
+  if (q === n || stem(q) === stem(n)) return 1;
   const budget = typoBudget(Math.min(q.length, n.length));
   if (budget === 0) return 0;
   const d = editDistance(q, n, budget);
@@ -181,8 +188,13 @@ export class NameIndex {
     const out: [string, number][] = [];
     if (this.byWord.has(q)) out.push([q, 1]);
     const budget = typoBudget(q.length);
+    const qs = stem(q);
     for (const w of this.vocabulary) {
       if (w === q) continue;
+      if (stem(w) === qs) {
+        out.push([w, 1]);
+        continue;
+      }
       // A clipped word: "reval" for revaluation, "rec" inside "revenue rec".
       if (q.length >= 3 && w.length > q.length + 1 && w.startsWith(q)) {
         out.push([w, 0.8]);
@@ -303,7 +315,8 @@ export class NameIndex {
       // one word that is no common word and belongs to few names.
       if (runWords.length === 1) {
         const w = runWords[0]!;
-        if (GENERIC.has(w) || w.length < 4 || (this.spread.get(w) ?? 0) > 2) return undefined;
+        if (GENERIC.has(w) || GENERIC.has(stem(w)) || w.length < 4 || (this.spread.get(w) ?? 0) > 6)
+          return undefined;
       } else if (runWords.every((w) => GENERIC.has(w))) return undefined;
     } else if (v.words.length === 1 && GENERIC.has(v.words[0]!) && !v.full) return undefined;
     const avgQuality = bestRun.quality / bestRun.len;
