@@ -14,6 +14,7 @@ import { digestAnomalySettings, loadHoustonFile, monitorConfig } from "./houston
 import { createHttpServer, type HoustonServer } from "./http/server.ts";
 import { Ingestor } from "./ingest/apply.ts";
 import { registerIngestRoutes } from "./ingest/routes.ts";
+import { registerAskRoute } from "./questions/ask-route.ts";
 import { createMetrics, type Metrics, registerMetricsRoute } from "./metrics.ts";
 import { applyPagerDutyChange } from "./monitors/incidents.ts";
 import { runMonitors } from "./monitors/runner.ts";
@@ -134,6 +135,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (config.ingestTokens.length === 0) {
     log.warn("ingest API is off: set HOUSTON_INGEST_TOKENS=<long random token>[,<another>] to accept events");
   }
+  registerAskRoute(http, {
+    tokens: config.askTokens,
+    commands,
+    store,
+    timezone: config.timezone,
+    now,
+    log,
+  });
   let slack: SlackApp | undefined;
   if (config.slack) {
     slack = createSlackApp({

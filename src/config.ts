@@ -16,6 +16,8 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   ingestTokens: string[];
+  /** Bearer tokens for POST /api/v1/ask (read-only: questions, no writes); empty = off. */
+  askTokens: string[];
   maxBodyBytes: number;
   /** HOUSTON_BODY_TIMEOUT: a request body not fully received this long after it started → 408. */
   bodyTimeoutMs: number;
@@ -164,17 +166,19 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (!isValidTimeZone(timezone)) {
     throw new ConfigError(`HOUSTON_TIMEZONE=${timezone} is not an IANA time zone (e.g. UTC, Europe/Berlin)`);
   }
-  const tokens = (secret(env, "HOUSTON_INGEST_TOKENS") ?? "")
-    .split(",")
-    .map((t) => t.trim())
-    .filter((t) => t.length > 0);
-  for (const t of tokens) {
-    if (t.length < 8) {
-      throw new ConfigError(
-        "HOUSTON_INGEST_TOKENS holds a token shorter than 8 characters; use long random tokens",
-      );
+  const tokenList = (name: string): string[] => {
+    const list = (secret(env, name) ?? "")
+      .split(",")
+      .map((t) => t.trim())
+      .filter((t) => t.length > 0);
+    for (const t of list) {
+      if (t.length < 8)
+        throw new ConfigError(`${name} holds a token shorter than 8 characters; use long random tokens`);
     }
-  }
+    return list;
+  };
+  const tokens = tokenList("HOUSTON_INGEST_TOKENS");
+  const askTokens = tokenList("HOUSTON_ASK_TOKENS");
   let houstonConfigPath = env["HOUSTON_CONFIG"] || undefined;
   if (houstonConfigPath) houstonConfigPath = path.resolve(cwd, houstonConfigPath);
   else {
@@ -220,6 +224,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     databaseUrl,
     dataDir: path.resolve(cwd, env["HOUSTON_DATA_DIR"] || ".houston"),
     ingestTokens: tokens,
+    askTokens,
     maxBodyBytes,
     bodyTimeoutMs: durationMs(env, "HOUSTON_BODY_TIMEOUT", 30_000, { min: 1_000, max: 600_000 }),
     bodyMemoryBytes,

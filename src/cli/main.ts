@@ -14,7 +14,7 @@ import type { HoustonEvent, IngestResult } from "../ingest/events.ts";
 import { toNativeEvent } from "../ingest/serialize.ts";
 import { evaluate } from "../monitors/evaluate.ts";
 import { runMonitors } from "../monitors/runner.ts";
-import { askCommand } from "./ask.ts";
+import { askCommand, mapEmoji } from "./ask.ts";
 import { digestCommand, parseDigestArgs } from "./digest.ts";
 import { seedDemo } from "./demo.ts";
 import { BadRecordError, type BatchSink, ingestFile } from "./ingest.ts";
@@ -137,6 +137,24 @@ export function version(): string {
   return "unknown";
 }
 
+/** Asks a running Houston's POST /api/v1/ask (the token must be one of its HOUSTON_ASK_TOKENS). */
+async function askRemote(
+  url: string,
+  token: string | undefined,
+  question: string,
+  timezone: string,
+): Promise<string> {
+  const endpoint = `${url.replace(/\/+$/, "")}/api/v1/ask`;
+  const res = await fetch(endpoint, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ question, timezone }),
+  });
+  const body = (await res.json().catch(() => ({}))) as { text?: string; error?: string };
+  if (!res.ok) throw new Error(`${endpoint} answered ${res.status}: ${body.error ?? "no message"}`);
+  return mapEmoji(body.text ?? "");
+}
+
 function flag(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   if (i < 0) return undefined;
@@ -248,6 +266,12 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(
           `houston ask needs a question, e.g. houston ask "did finance_close deploy?"\n\n${USAGE}`,
         );
+      }
+      // With HOUSTON_URL, the running Houston answers (its store may be the embedded one,
+      // which only that process can open).
+      if (config.houstonUrl) {
+        console.log(await askRemote(config.houstonUrl, config.houstonToken, question, config.timezone));
+        return 0;
       }
       console.log(
         await withStore(config, (store) =>

@@ -122,7 +122,9 @@ export function lockDataDir(dir: string): () => void {
         if (staleReason(holder) === undefined) {
           throw new StoreLockedError(
             `the embedded store in ${dir} is in use by process ${holder!.pid} (a running Houston?). ` +
-              "Stop it, point this command at it with HOUSTON_URL and HOUSTON_TOKEN, or use PostgreSQL (DATABASE_URL).",
+              "`houston ask`, `ingest` and `run` can use it instead: set HOUSTON_URL (its address) and HOUSTON_TOKEN " +
+              "(one of its HOUSTON_ASK_TOKENS for ask, HOUSTON_INGEST_TOKENS for ingest and run). " +
+              "For anything else stop it first, or use PostgreSQL (DATABASE_URL).",
           );
         }
         rmSync(file, { force: true }); // left by a process that died

@@ -30,11 +30,15 @@ type IngestSource = "events" | "openlineage";
 /** At most this many problems are listed in a 400; the count says how many there were. */
 const MAX_LISTED_ERRORS = 100;
 
-export function checkToken(req: IncomingMessage, tokens: string[]): void {
+export function checkToken(
+  req: IncomingMessage,
+  tokens: string[],
+  what: { name: string; setting: string } = { name: "ingest", setting: "HOUSTON_INGEST_TOKENS" },
+): void {
   if (tokens.length === 0) {
     throw new HttpError(
       401,
-      "ingest is disabled: no tokens are configured; set HOUSTON_INGEST_TOKENS on the server",
+      `${what.name} is disabled: no tokens are configured; set ${what.setting} on the server`,
     );
   }
   const header = req.headers.authorization ?? "";
