@@ -35,7 +35,12 @@ export function buildIsFresh() {
 
 // `node bin/build-state.mjs --build-if-stale` (npm's prestart): builds only when needed.
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  if (process.argv.includes("--build-if-stale") && !buildIsFresh()) {
+  // Also npm's `prepare` (npm ci / npm install), so a fresh install starts in about a second.
+  // Where there is nothing to build from (the image's dependency stage: no sources, no
+  // TypeScript), there is nothing to do.
+  const canBuild =
+    existsSync(path.join(ROOT, "src")) && existsSync(path.join(ROOT, "node_modules/typescript"));
+  if (process.argv.includes("--build-if-stale") && canBuild && !buildIsFresh()) {
     const { spawnSync } = await import("node:child_process");
     const npm = process.platform === "win32" ? "npm.cmd" : "npm";
     const r = spawnSync(npm, ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });

@@ -75,7 +75,8 @@ if (lts) {
     process.exit(1);
   }
 }
-const build = await run(npm, ["run", "build", "--silent"], { capture: true });
+// npm ci's prepare has usually built dist/ already; rebuilt only when a source is newer.
+const build = await run(process.execPath, ["bin/build-state.mjs", "--build-if-stale"], { capture: true });
 if (build.code !== 0) {
   process.stdout.write(build.out);
   console.log("build failed: nothing was tested");
