@@ -876,43 +876,59 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   bump("summary", 0);
 }
 
+/**
+ * True when Yes to this yes/no question means the measure's thing did not happen: "did every
+ * job run?" (no missed runs), "did nothing fail?", "is X stale?", "did X start on time?",
+ * "are all incidents resolved?", "schema unchanged?", "is X broken?".
+ */
+function absentCue(measure: Measure, t: string): boolean {
+  switch (measure) {
+    case "missed":
+      return (
+        (/\b(?:every|all|everything|each)\b/.test(t) && !/\b(?:miss|missed|missing|skipped)\b/.test(t)) ||
+        /\b(?:nothing|none|no)\b.*\bmiss/.test(t)
+      );
+    case "failures":
+      return (
+        /\b(?:nothing|none|no)\b.*\b(?:fail|failed|failures|broke|error)/.test(t) ||
+        /\b(?:all|every|everything)\b.*\b(?:succeed\w*|pass\w*|ok|green|fine)\b/.test(t)
+      );
+    case "runs":
+      return /\b(?:not|never|skip\w*)\b/.test(t);
+    case "freshness":
+      return /\b(?:stale|out of date|outdated|old|behind|lagging|lag|late|not fresh|not updated)\b/.test(t);
+    case "status":
+      return /\b(?:broken|failing|stuck|down|red|hung|dead|erroring|not ok|not working)\b/.test(t);
+    case "start_lateness":
+    case "ended_late":
+    case "arrivals":
+      return /\b(?:on time|in time)\b/.test(t) && measure !== "arrivals";
+    case "rows":
+      return /\b(?:0|zero|no|empty|nothing)\b/.test(t);
+    case "ordering":
+      return /\bbefore\b/.test(t) && !/\bafter\b/.test(t);
+    case "incidents":
+      return /\b(?:resolved|closed|all clear|quiet)\b/.test(t);
+    case "schema_changes":
+      return /\b(?:unchanged|no changes?|same|stable)\b/.test(t);
+    case "deploys":
+    case "tests":
+      return /\b(?:nothing|none|no)\b.*\bfail/.test(t);
+    default:
+      return /\b(?:not|never)\b/.test(t);
+  }
+}
+
 function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): void {
-  // Yes/no questions: which answer means Yes.
+  // Yes/no questions: which answer means Yes. A question mark without a wh-word is one too
+  // ("gl_summary ran today?").
   const yesNo =
     /^(?:did|does|do|is|are|was|were|has|have|had|any|anything|can|will|should|were there|is there|are there)\b/.test(
       t,
-    );
-  if (yesNo || /\b(?:any|anything)\b/.test(t)) {
-    const absent =
-      /\b(?:every|all|everything|each)\b.*\b(?:run|ran|succeed|succeeded|pass|passed|arrive|arrived|deploy|work|worked|go)\b/.test(
-        t,
-      ) ||
-      /\b(?:nothing|none|no)\b.*\b(?:fail|failed|miss|missed|broke|error)/.test(t) ||
-      /\b(?:stale|out of date|outdated|old|behind)\b/.test(t) ||
-      /\b(?:not|never)\b.*\b(?:run|ran|arrive|arrived|deploy|fresh)\b/.test(t);
-    if (
-      frame.measure === "missed" &&
-      /\b(?:miss|missed|missing|skipped|not run|did not run|never ran)\b/.test(t)
-    )
-      frame.polarity = /\bnothing|none|no (?:runs )?missed\b/.test(t) ? "absent" : "present";
-    else frame.polarity = absent ? "absent" : "present";
-    if (!yesNo && !/\b(?:any|anything)\b/.test(t.split(" ").slice(0, 3).join(" "))) delete frame.polarity;
-  }
-  // "gl_summary ran today?": a yes/no question without its "did", when no wh-word asks otherwise.
-  if (
-    frame.polarity === undefined &&
-    asks &&
-    !/\b(?:what|which|who|when|where|why|how|list|show)\b/.test(t) &&
-    /\b(?:ran|run|healthy|ok|okay|fresh|stale|broken|failing|down|stuck|late|red|green|good|arrived|arrive|passed|pass|deploy|failed|fail|succeeded|running|working|missed|up to date|on time|after|before|later|usual)\b/.test(
-      t,
-    )
-  )
-    frame.polarity = "present";
-  // Status asked negatively: "is X broken / failing / stuck / down / red".
-  if (frame.measure === "status" && frame.polarity !== undefined)
-    frame.polarity = /\b(?:broken|failing|stuck|down|red|hung|dead|erroring|not ok|not working)\b/.test(t)
-      ? "absent"
-      : "present";
+    ) ||
+    /\b(?:any|anything)\b/.test(t.split(" ").slice(0, 3).join(" ")) ||
+    (asks && !/\b(?:what|which|who|when|where|why|how|list|show)\b/.test(t));
+  if (yesNo) frame.polarity = absentCue(frame.measure, t) ? "absent" : "present";
   if (
     frame.measure === "duration" &&
     /\b(?:last|latest|most recent|previous)\s+(?:NAME\s+)?(?:run|runtime|duration|time)\b/.test(t)
@@ -930,16 +946,6 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
     )
       frame.stat = "median";
     else if (/\b(?:total|in total|altogether|combined|sum)\b/.test(t)) frame.stat = "total";
-  }
-  // "on time", "in time", "zero rows", "before": Yes means the measure's thing did not happen.
-  if (frame.polarity !== undefined) {
-    if (
-      ((frame.measure === "start_lateness" || frame.measure === "ended_late") &&
-        /\b(?:on time|in time)\b/.test(t)) ||
-      (frame.measure === "rows" && /\b(?:0|zero|no|empty)\b/.test(t)) ||
-      (frame.measure === "ordering" && /\bbefore\b/.test(t) && !/\bafter\b/.test(t))
-    )
-      frame.polarity = "absent";
   }
   const rank =
     /\b(?:top|worst|best|most|least|biggest|largest|slowest|fastest|longest|highest|lowest|latest|earliest|which)\s+(\d+)?/.exec(
