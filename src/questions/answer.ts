@@ -95,6 +95,23 @@ export class AnswerBuilder {
     return this.section(full);
   }
 
+  /** Up to 5 buttons in one actions block; a terminal shows them as a numbered list. */
+  buttons(actionId: string, buttons: { text: string; value: string }[]): this {
+    const shown = buttons.slice(0, 5);
+    if (!shown.length) return this;
+    this.blocks.push({
+      type: "actions",
+      elements: shown.map((b, i) => ({
+        type: "button",
+        action_id: `${actionId}_${i}`,
+        text: { type: "plain_text", text: clip(b.text, 75), emoji: false },
+        value: b.value,
+      })),
+    });
+    shown.forEach((b, i) => this.lines.push(`${i + 1}. ${b.text}`));
+    return this;
+  }
+
   divider(): this {
     this.blocks.push({ type: "divider" });
     return this;
@@ -147,6 +164,10 @@ export function toTerminal(answer: Answer): string {
           .trim(),
       );
     } else if (b.type === "divider") out.push("");
+    else if (b.type === "actions")
+      b.elements.forEach((e, i) => {
+        if (e.type === "button") out.push(`${i + 1}. ${e.text.text}`);
+      });
   }
   return out.join("\n");
 }

@@ -1,7 +1,7 @@
 // One router for /houston, @-mentions, DMs and `houston ask`: parse the question, run the
 // family that understands it best, and turn the two expected failures (an unknown name,
 // a question nobody understands) into helpful answers. Help is generated from the registry.
-import { AnswerBuilder, code } from "./answer.ts";
+import { AnswerBuilder, code, esc } from "./answer.ts";
 import { parseQuestion } from "./parse.ts";
 import { UnknownNameError } from "./resolve.ts";
 import { nameIndex } from "../understanding/directory.ts";
@@ -26,21 +26,52 @@ export interface AskResult {
 
 const HELP = /^(?:help|\?|what can you do|what do you (?:know|answer)|how do i use (?:you|this)|commands)\b/;
 
-export async function ask(commands: Command[], ctx: AskContext, input: string): Promise<AskResult> {
+/** The buttons of a clarification: each carries the question and the reading it offers. */
+export const READING_ACTION = "houston_reading";
+
+/** What a reading button carries: the question as asked and the frame chosen for it. */
+export interface Reading {
+  q: string;
+  f: Frame;
+}
+
+/**
+ * Answers a question. `chosen` is a reading the asker picked from a clarification: the
+ * question is answered with that frame instead of being read again.
+ */
+export async function ask(
+  commands: Command[],
+  ctx: AskContext,
+  input: string,
+  chosen?: Frame,
+): Promise<AskResult> {
   // In a conversation, a short follow-up changes one slot of the previous question, which
   // is asked again with that change ("and in staging?").
   let text = input;
   let follow: Parsed | undefined;
-  if (ctx.previous) {
+  if (chosen) {
+    follow = {
+      frame: chosen,
+      confidence: 1,
+      unused: [],
+      alternatives: [],
+      defaulted: false,
+      subjectExact: true,
+    };
+  } else if (ctx.previous) {
     const names = await nameIndex(ctx.store);
     follow = parseFollowUp(input, ctx.previous.frame, { now: ctx.now, timezone: ctx.timezone, names });
     if (follow) text = ctx.previous.question;
   }
   const q = parseQuestion(text, ctx.now, ctx.timezone);
   let parsed = await understand(ctx, text, q);
-  if (follow && ctx.previous) parsed = applyFollowUp(ctx, q, parsed, follow, ctx.previous);
+  if (follow && chosen) parsed = applyFollowUp(ctx, q, parsed, follow, { question: input, frame: chosen });
+  else if (follow && ctx.previous) parsed = applyFollowUp(ctx, q, parsed, follow, ctx.previous);
+  // Two names fit the words equally: ask which, never guess.
+  if (!chosen && parsed?.ambiguous && parsed.alternatives.length)
+    return { answer: clarify(input, parsed), family: "clarify", question: q };
   const result = await answer(commands, ctx, q, parsed);
-  if (parsed && !["help", "not-understood", "did-you-mean", "error"].includes(result.family)) {
+  if (parsed && !["help", "not-understood", "did-you-mean", "error", "clarify"].includes(result.family)) {
     result.turn = { question: text, frame: parsed.frame };
     if (q.window)
       result.turn.window = {
@@ -323,6 +354,28 @@ export function closestExamples(commands: Command[], q: Question, n = 3): string
   return out;
 }
 
+/** Up to three readings of the question as buttons (in a terminal, a numbered list). */
+function readingButtons(b: AnswerBuilder, input: string, parsed: Parsed): void {
+  const frames = [parsed.frame, ...parsed.alternatives].slice(0, 3);
+  // A button's value holds at most 2,000 characters: the frame is small, the question is cut.
+  const q = input.slice(0, 1_200);
+  b.buttons(
+    READING_ACTION,
+    frames.map((f) => ({
+      text: describeFrame(f, parsed.window?.label),
+      value: JSON.stringify({ q, f } satisfies Reading),
+    })),
+  );
+}
+
+function clarify(input: string, parsed: Parsed): Answer {
+  const b = new AnswerBuilder().section(
+    `More than one thing fits _${esc(input.replace(/_/g, " "))}_. Which did you mean?`,
+  );
+  readingButtons(b, input, parsed);
+  return b.build();
+}
+
 function notUnderstood(commands: Command[], q: Question, parsed?: Parsed): Answer {
   const understood: string[] = [];
   if (q.window) understood.push(`the time ${q.window.label}`);
@@ -335,10 +388,8 @@ function notUnderstood(commands: Command[], q: Question, parsed?: Parsed): Answe
   );
   // Up to three readings of the question, most likely first, when the parser has any.
   if (parsed && !parsed.defaulted) {
-    const readings = [parsed.frame, ...parsed.alternatives]
-      .slice(0, 3)
-      .map((f, i) => `${i + 1}. ${describeFrame(f, parsed.window?.label)}`);
-    b.list("Did you mean one of these? Ask again with the words of the one you meant:", readings);
+    b.section("*Did you mean one of these?*");
+    readingButtons(b, q.raw, parsed);
   }
   b.list(
     "Questions I can answer that are close to yours:",

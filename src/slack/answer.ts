@@ -9,12 +9,13 @@ import type { Metrics } from "../metrics.ts";
 import { AnswerBuilder } from "../questions/answer.ts";
 import { ask } from "../questions/router.ts";
 import { lastTurn, saveTurn } from "../understanding/conversations.ts";
+import type { Frame } from "../understanding/frame.ts";
 import type { Answer, Command, Question } from "../questions/types.ts";
 import { fitForSlack } from "./blocks.ts";
 import { describeSlackError } from "./errors.ts";
 import type { UserTimezones } from "./timezones.ts";
 
-export type QuestionSource = "command" | "mention" | "dm";
+export type QuestionSource = "command" | "mention" | "dm" | "reading";
 
 export interface IncomingQuestion {
   text: string;
@@ -28,6 +29,8 @@ export interface IncomingQuestion {
   client: webApi.WebClient;
   /** The DM or thread this question belongs to, when follow-ups there refer to it. */
   conversation?: string;
+  /** The reading the asker chose from a clarification: answered as that frame. */
+  frame?: Frame;
 }
 
 export interface ReadyAnswer {
@@ -88,6 +91,7 @@ export class Answerer {
           ...(previous ? { previous } : {}),
         },
         q.text,
+        q.frame,
       );
       ready = asked;
       if (q.conversation && asked.turn) await saveTurn(this.deps.store, q.conversation, asked.turn, now);

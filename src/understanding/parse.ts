@@ -29,6 +29,8 @@ export interface Parsed {
   defaulted: boolean;
   /** True when the subject's name was typed without a typo (any separators or case, with or without its prefix). */
   subjectExact: boolean;
+  /** True when two names fit the words equally well: ask which, never guess. */
+  ambiguous?: boolean;
 }
 
 /** At or above this, answer; below, offer interpretations. */
@@ -584,6 +586,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   if (ambiguous) confidence = Math.min(confidence, 0.5);
   const alternatives = others.map((s) => ({ ...frame, subject: s }));
   const out: Parsed = { frame, confidence, unused, alternatives, defaulted, subjectExact: picked.exact };
+  if (ambiguous) out.ambiguous = true;
   if (window) out.window = window;
   return out;
 }
