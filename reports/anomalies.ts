@@ -406,15 +406,34 @@ export function anomalyChartSpec(d: AnomalyData): ChartSpec | undefined {
     filename: `anomalies-${d.req.date}.png`,
     spec: {
       layer: [
+        // The band and the median line have legend entries of their own: without them a
+        // reader could not tell what the shaded area and the dashed line are.
         {
           data: { values: [{ lo: Math.max(0, lo), hi, median: v.median! / scale }] },
-          mark: { type: "rect", color: "#e3f2fd" },
-          encoding: { y: { field: "lo", type: "quantitative" }, y2: { field: "hi" } },
+          mark: { type: "rect" },
+          encoding: {
+            y: { field: "lo", type: "quantitative" },
+            y2: { field: "hi" },
+            fill: {
+              datum: `usual range (median ± ${a.settings.sensitivity} σ)`,
+              type: "nominal",
+              scale: { range: ["#e3f2fd"] },
+              legend: { title: null, orient: "top-right", symbolType: "square", labelLimit: 320 },
+            },
+          },
         },
         {
           data: { values: [{ median: v.median! / scale }] },
-          mark: { type: "rule", color: "#1565c0", strokeDash: [4, 4] },
-          encoding: { y: { field: "median", type: "quantitative" } },
+          mark: { type: "rule", strokeDash: [4, 4] },
+          encoding: {
+            y: { field: "median", type: "quantitative" },
+            stroke: {
+              datum: "median",
+              type: "nominal",
+              scale: { range: ["#1565c0"] },
+              legend: { title: null, orient: "top-right", symbolType: "stroke", symbolDash: [4, 4] },
+            },
+          },
         },
         {
           data: { values },

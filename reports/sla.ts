@@ -18,7 +18,7 @@
 //   unless the digest is for another one).
 import { type SQL, sql } from "drizzle-orm";
 import { ts } from "../src/db/sql.ts";
-import type { ChartSpec } from "../src/digests/chart.ts";
+import { CHART_WIDTH, type ChartSpec } from "../src/digests/chart.ts";
 import { defineReport } from "../src/digests/report.ts";
 import {
   changeText,
@@ -744,7 +744,15 @@ export function renderSla(d: SlaData, title: string): Digest {
   return finish("sla", title, b);
 }
 
-/** Vega-Lite: share of expected runs that ran (area, left axis) and failed runs (bars, right axis), 30 days. */
+/**
+ * Vega-Lite, 30 days: the share of expected runs that ran (top) above the failed runs per
+ * day (bottom), one panel each on the same days. One plot with two y axes read badly: the
+ * attainment line lay flat on a 90–100 axis while a one-failure bar reached up to the 95 %
+ * gridline of the other axis, as if attainment had fallen.
+ */
+/** The plot width of each panel: the digest's width less the axis titles, labels and padding. */
+const PANEL_WIDTH = CHART_WIDTH - 110;
+
 export function slaChartSpec(d: SlaData): ChartSpec | undefined {
   const values = d.attainment
     .filter((a) => a.expected > 0 || a.failed > 0)
@@ -756,12 +764,14 @@ export function slaChartSpec(d: SlaData): ChartSpec | undefined {
   if (values.length < 2) return undefined;
   const pcts = values.map((v) => v.pct).filter((p): p is number => p !== null);
   const last = values.at(-1)!;
-  const x = {
+  const x = (labels: boolean) => ({
     field: "day",
     type: "temporal",
     title: null,
-    axis: { format: "%d %b", labelAngle: 0, tickCount: 8 },
-  };
+    axis: labels ? { format: "%d %b", labelAngle: 0, tickCount: 8 } : { labels: false, ticks: false },
+  });
+  // The attainment axis starts low enough to show a dip, and says where it starts.
+  const floor = Math.floor(Math.min(90, ...pcts));
   return {
     title: `SLA attainment, last ${CHART_DAYS} days${scopeText(d.req)}`,
     alt:
@@ -770,21 +780,10 @@ export function slaChartSpec(d: SlaData): ChartSpec | undefined {
     filename: `sla-${d.req.date}.png`,
     spec: {
       data: { values },
-      layer: [
+      vconcat: [
         {
-          mark: { type: "bar", color: "#e57373", opacity: 0.8, width: 12 },
-          encoding: {
-            x,
-            y: {
-              field: "failed",
-              type: "quantitative",
-              title: "failed runs",
-              axis: { orient: "right", tickMinStep: 1, titleColor: "#c62828" },
-              scale: { domainMin: 0, nice: true },
-            },
-          },
-        },
-        {
+          width: PANEL_WIDTH,
+          height: 190,
           mark: {
             type: "line",
             color: "#2e7d32",
@@ -792,18 +791,34 @@ export function slaChartSpec(d: SlaData): ChartSpec | undefined {
             point: { filled: true, color: "#2e7d32" },
           },
           encoding: {
-            x,
+            x: x(false),
             y: {
               field: "pct",
               type: "quantitative",
-              title: "% of expected runs that ran",
+              title: ["% of expected", "runs that ran"],
               axis: { titleColor: "#2e7d32" },
-              scale: { domain: [Math.floor(Math.min(90, ...pcts)), 100] },
+              scale: { domain: [floor, 100] },
+            },
+          },
+        },
+        {
+          width: PANEL_WIDTH,
+          height: 70,
+          mark: { type: "bar", color: "#e57373", opacity: 0.8, width: 12 },
+          encoding: {
+            x: x(true),
+            y: {
+              field: "failed",
+              type: "quantitative",
+              title: "failed runs",
+              axis: { tickMinStep: 1, titleColor: "#c62828" },
+              scale: { domainMin: 0, nice: true },
             },
           },
         },
       ],
-      resolve: { scale: { y: "independent" } },
+      // One time axis for both panels, so a day's bar sits under its point.
+      resolve: { scale: { x: "shared" } },
     },
   };
 }

@@ -48,13 +48,16 @@ const CONFIG = {
 
 /** The SVG of a chart spec at the fixed digest size (the plot area is sized so the whole image is). */
 export async function chartSvg(c: ChartSpec): Promise<string> {
+  // Stacked panels (vconcat) size themselves (Vega-Lite fits only single or layered views):
+  // their specs give each panel a size that adds up to about the digest's.
+  const stacked = "vconcat" in c.spec;
   const full = {
     $schema: "https://vega.github.io/schema/vega-lite/v6.json",
     ...c.spec,
     title: c.title,
-    width: CHART_WIDTH,
-    height: CHART_HEIGHT,
-    autosize: { type: "fit", contains: "padding" },
+    ...(stacked
+      ? { autosize: { type: "pad" } }
+      : { width: CHART_WIDTH, height: CHART_HEIGHT, autosize: { type: "fit", contains: "padding" } }),
     config: CONFIG,
   } as unknown as TopLevelSpec;
   // Vega, Vega-Lite and resvg (about 60 MB resident) load with the first chart, not with the
@@ -68,7 +71,10 @@ export async function chartSvg(c: ChartSpec): Promise<string> {
   }
 }
 
-/** Renders a chart to PNG at exactly CHART_WIDTH × CHART_HEIGHT (2× for crisp Retina display). */
+/**
+ * Renders a chart to PNG CHART_WIDTH wide (2× for crisp Retina display), CHART_HEIGHT high
+ * for a single or layered view; stacked panels come out about that high.
+ */
 export async function chartPng(c: ChartSpec, scale = 2): Promise<DigestChart> {
   const [svg, { Resvg }] = await Promise.all([chartSvg(c), import("@resvg/resvg-js")]);
   const width = CHART_WIDTH * scale;

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import anomalies, { type AnomalyData, anomalySentence, computeAnomalies } from "../../reports/anomalies.ts";
+import anomalies, {
+  type AnomalyData,
+  anomalyChartSpec,
+  anomalySentence,
+  computeAnomalies,
+} from "../../reports/anomalies.ts";
 import { flushAllRollups } from "../../src/db/rollup.ts";
 import { digestToTerminal } from "../../src/digests/common.ts";
 import type { DigestRequest } from "../../src/digests/types.ts";
@@ -101,6 +106,15 @@ describeEachStore("anomaly digest on the demo fleet", (kind) => {
     assert.deepEqual(ship.sort(), ["2026-11-19", "2026-11-20", "2026-11-21"]);
     const a = w.anomalies.find((x) => x.metric === "duration" && x.name === "ml_features.train_churn_model")!;
     assert.match(anomalySentence(a, true), /^`ml_features\.train_churn_model` on Saturday 21 ran/);
+  });
+
+  it("names the usual band and the median line in the chart's legend", async () => {
+    const spec = anomalyChartSpec(await computeAnomalies(req({ chart: true })))!.spec as any;
+    const [band, median] = spec.layer;
+    assert.match(band.encoding.fill.datum, /^usual range \(median ± [\d.]+ σ\)$/);
+    assert.ok(band.encoding.fill.legend, "the band has a legend entry");
+    assert.equal(median.encoding.stroke.datum, "median");
+    assert.ok(median.encoding.stroke.legend, "the dashed median has a legend entry");
   });
 
   it("renders the ranked anomalies with sparklines and the worst one's chart", async () => {

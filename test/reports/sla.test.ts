@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import sla, { computeSla, type SlaData } from "../../reports/sla.ts";
+import sla, { computeSla, type SlaData, slaChartSpec } from "../../reports/sla.ts";
 import { digestToTerminal } from "../../src/digests/common.ts";
 import type { DigestRequest } from "../../src/digests/types.ts";
 import { demoFleet, openDemoStore } from "../helpers/demo.ts";
@@ -162,6 +162,18 @@ describeEachStore("SLA digest on the demo fleet", (kind) => {
     assert.match(out, /vs yesterday, .* vs 7-day avg/);
     assert.ok(!/\*[^*\s]/.test(out), "no mrkdwn bold left in the terminal text");
     assert.ok(d.chart && d.chart.png.subarray(1, 4).toString() === "PNG");
+  });
+
+  it("charts attainment and failures in two panels on one time axis, never two y axes in one plot", async () => {
+    const spec = slaChartSpec(await computeSla(req({ chart: true })))!.spec as any;
+    assert.equal(spec.layer, undefined, "no layered dual-axis plot");
+    assert.equal(spec.vconcat.length, 2);
+    assert.deepEqual(
+      spec.vconcat.map((p: any) => p.encoding.y.field),
+      ["pct", "failed"],
+    );
+    assert.equal(spec.resolve.scale.x, "shared");
+    assert.equal(spec.vconcat[0].encoding.y.scale.domain[1], 100);
   });
 
   it("bounds the day by Berlin midnights for a Berlin subscription", async () => {
