@@ -25,7 +25,16 @@ function clip(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-/** mrkdwn → plain text for the fallback and the terminal. */
+/**
+ * mrkdwn → the message's fallback `text` (notifications, screen readers): without bold and
+ * italics, but still escaped. Slack reads `<!channel>` and `<url|label>` in `text` as it does
+ * in blocks, so a job or an error message containing them must not be unescaped here.
+ */
+export function fallback(mrkdwn: string): string {
+  return mrkdwn.replace(/\*([^*\n]+)\*/g, "$1").replace(/(^|\s)_(\S.*?)_(?=$|\s|[.,;:!?)])/gm, "$1$2");
+}
+
+/** mrkdwn → plain text for the terminal (entities unescaped). */
 export function plain(mrkdwn: string): string {
   return (
     mrkdwn
@@ -53,7 +62,7 @@ export class AnswerBuilder {
   section(mrkdwn: string): this {
     const text = clip(mrkdwn, MAX_SECTION_CHARS);
     this.blocks.push({ type: "section", text: { type: "mrkdwn", text } });
-    this.lines.push(plain(text));
+    this.lines.push(fallback(text));
     return this;
   }
 
@@ -65,7 +74,7 @@ export class AnswerBuilder {
         type: "section",
         fields: chunk.map(([k, v]) => ({ type: "mrkdwn", text: clip(`*${k}*\n${v}`, MAX_FIELD_CHARS) })),
       });
-      for (const [k, v] of chunk) this.lines.push(`${plain(k)}: ${plain(v)}`);
+      for (const [k, v] of chunk) this.lines.push(`${fallback(k)}: ${fallback(v)}`);
     }
     return this;
   }
@@ -108,7 +117,7 @@ export class AnswerBuilder {
         value: b.value,
       })),
     });
-    shown.forEach((b, i) => this.lines.push(`${i + 1}. ${b.text}`));
+    shown.forEach((b, i) => this.lines.push(`${i + 1}. ${esc(b.text)}`));
     return this;
   }
 
@@ -142,7 +151,7 @@ export class AnswerBuilder {
         text: { type: "mrkdwn", text: `_and ${dropped} more sections not shown_` },
       });
     }
-    const text = [...this.lines, ...(this.source ? [`(${plain(this.source)})`] : [])].join("\n");
+    const text = [...this.lines, ...(this.source ? [`(${fallback(this.source)})`] : [])].join("\n");
     return { text: clip(text, 3900), blocks: [...blocks, ...tail] };
   }
 }

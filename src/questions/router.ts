@@ -209,7 +209,7 @@ function notAnswerable(frame: Frame): boolean {
 
 function notYet(commands: Command[], q: Question, parsed: Parsed): Answer {
   const b = new AnswerBuilder().section(
-    `I understood: *${describeFrame(parsed.frame, parsed.window?.label)}*. Houston cannot compute that yet, so rather than answer a different question: here is what I can answer about it.`,
+    `I understood: *${esc(describeFrame(parsed.frame, parsed.window?.label))}*. Houston cannot compute that yet, so rather than answer a different question: here is what I can answer about it.`,
   );
   b.list(
     "Close questions I can answer:",
