@@ -538,7 +538,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     !groupMention &&
     (!measure || measure === "summary" || measure === "runs") &&
     (/\b(?:how many|count|number of|list|everything|what code|which)\b/.test(cueText) ||
-      /^(?:what is|whats|jobs|pipelines|dags)$/.test(cueText.trim())) &&
+      /^(?:what|what is|whats|jobs|pipelines|dags|everything)$/.test(cueText.trim())) &&
     !/\b(?:ran|run|runs|failed|fail)\b/.test(cueText)
   )
     measure = "environments";
@@ -774,7 +774,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   // "run" appears in most questions: it decides only when nothing more specific does.
   if (has("runs") && [...scores.keys()].some((m) => m !== "runs" && m !== "status")) drop("runs");
   // "how many failed" / "what failed" are failures, not runs or status.
-  if (has("failures") && has("status") && !/\b(?:now|currently|right now)\b/.test(t)) drop("status");
+  if (has("failures") && has("status") && !/\b(?:now|currently|right now)\b|^(?:is|are)\b/.test(t))
+    drop("status");
   // "failure rate" beats "failures"; "most failures" is troublesome.
   if (has("failure_rate")) drop("failures");
   if (has("troublesome")) {
