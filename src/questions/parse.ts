@@ -1,6 +1,6 @@
 // Turns what a person typed into a Question: the time window, the environment, the
 // names it mentions, and normalized text for the families to match on.
-import { parseTimeWindow } from "../time/index.ts";
+import { parseTimeWindow, untilNow } from "../time/index.ts";
 import type { Question } from "./types.ts";
 
 const ENVIRONMENTS: Record<string, string> = {
@@ -57,13 +57,9 @@ export function parseQuestion(input: string, now: Date, timezone: string): Quest
   for (let m = quoted.exec(cleaned); m; m = quoted.exec(cleaned))
     names.push((m[1] ?? m[2] ?? m[3] ?? m[4])!.trim());
   let text = cleaned.toLowerCase().replace(/[`"“”]/g, " ");
-  const window = parseTimeWindow(text, now, timezone);
-  if (window) {
-    text = text.replace(window.phrase, " ");
-    // The families read "this week" and "this month" as running to now (expected runs
-    // after now are not missed yet); the time module gives the calendar period.
-    if (/^this\s+(?:week|wk|month)$/.test(window.phrase) && window.to > now) window.to = now;
-  }
+  const parsed = parseTimeWindow(text, now, timezone);
+  const window = parsed && untilNow(parsed, now);
+  if (window) text = text.replace(window.phrase, " ");
   let environment: string | undefined;
   const env = ENV_RE.exec(text);
   if (env) {

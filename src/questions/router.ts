@@ -4,6 +4,7 @@
 import { AnswerBuilder, code, esc } from "./answer.ts";
 import { parseQuestion } from "./parse.ts";
 import { UnknownNameError } from "./resolve.ts";
+import { untilNow } from "../time/index.ts";
 import { nameIndex } from "../understanding/directory.ts";
 import { words as nameWords } from "../understanding/names.ts";
 import { describeFrame } from "../understanding/describe.ts";
@@ -101,8 +102,7 @@ function applyFollowUp(
       label: previous.window.label,
       phrase: previous.window.phrase,
     };
-  if (q.window && /^this\s+(?:week|wk|month)$/.test(q.window.phrase) && q.window.to > ctx.now)
-    q.window.to = ctx.now;
+  if (q.window) q.window = untilNow(q.window, ctx.now);
   if (frame.environment) q.environment = frame.environment;
   const before = parsed?.frame.subject.name;
   const now = frame.subject.name;

@@ -299,6 +299,14 @@ export function parseTimeWindow(text: string, now: Date, tz: string): TimeWindow
   return best && { ...best.window, phrase: best.phrase };
 }
 
+/**
+ * "this week" and "this month" as the question families read them: up to now, not to the
+ * calendar period's end (expected runs after now are not missed yet).
+ */
+export function untilNow(w: TimeWindow, now: Date): TimeWindow {
+  return /^this\s+(?:week|wk|month)$/.test(w.phrase) && w.to > now ? { ...w, to: now } : w;
+}
+
 /** The window as it reads after a verb: "in the last 7 days", but "yesterday (Sat 21 Nov)". */
 export function during(label: string): string {
   return label.startsWith("the ") ? `in ${label}` : label;

@@ -106,7 +106,6 @@ const GENERIC = new Set([
   "last",
   "all",
   "ops",
-  "daily",
   "snapshot",
 ]);
 

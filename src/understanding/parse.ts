@@ -202,7 +202,6 @@ const VOCABULARY = [
   "expensive",
   "rows",
   "records",
-  "yesterday",
   "production",
   "staging",
 ];
@@ -472,12 +471,10 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   // A question mark makes "gl_summary ran today?" a yes/no question without a "did".
   const asks = /\?\s*(?:[:;][-(]?\)?|\W*)$/.test(input.trim()) || /\?\s/.test(input);
   let text = correct(clean(input), ctx.names);
-  const consumed: string[] = [];
 
   const window = parseTimeWindow(text, ctx.now, ctx.timezone);
   if (window) {
     text = text.replace(window.phrase, " ");
-    consumed.push(...window.phrase.split(/\s+/));
   }
 
   // Environment: "in prod", "on staging", "prod jobs", "production".
@@ -673,7 +670,6 @@ const FILLER = new Set([
   "maximum",
   "min",
   "minimum",
-  "total",
   "expected",
   "right",
   "correct",
@@ -877,7 +873,6 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("failure_rate") && /\bhow (?:reliable|flaky|stable|often)\b/.test(t)) drop("troublesome");
   // "which jobs did not run" / "anything not run": missed runs.
   if (/\b(?:what|which|anything|any)\b.*\bnot run\b/.test(t)) bump("missed", 5);
-  bump("summary", 0);
 }
 
 /**

@@ -43,7 +43,16 @@ const KIND_LISTS: [string, SubjectKind][] = [
   ["environments", "environment"],
 ];
 
+const fleets = new Map<string, Fleet>();
+
+/** A fleet's names, loaded and indexed once per process. */
 export function loadFleet(name: string): Fleet {
+  let f = fleets.get(name);
+  if (!f) fleets.set(name, (f = readFleet(name)));
+  return f;
+}
+
+function readFleet(name: string): Fleet {
   const raw = JSON.parse(readFileSync(path.join(CORPUS_DIR, "fleets", `${name}.json`), "utf8")) as Record<
     string,
     unknown
@@ -143,12 +152,10 @@ export function scoreFollowUps(lines: CorpusLine[]): { n: number; correct: numbe
 
 /** Parses every question that is not a follow-up (follow-ups need a conversation). */
 export function score(lines: CorpusLine[]): Score {
-  const fleets = new Map<string, Fleet>();
   const outcomes: Outcome[] = [];
   for (const line of lines) {
     if (line.previous) continue;
-    let fleet = fleets.get(line.fleet);
-    if (!fleet) fleets.set(line.fleet, (fleet = loadFleet(line.fleet)));
+    const fleet = loadFleet(line.fleet);
     const now = new Date(fleet.now);
     const t0 = performance.now();
     const parsed = parseFrame(line.q, { now, timezone: fleet.timezone, names: fleet.names });
