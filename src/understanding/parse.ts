@@ -492,7 +492,11 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   const mentioned = new Set<number>();
   for (const m of mentions) for (let k = m.start; k < m.end; k++) mentioned.add(k);
   // Cue text: the question without the names (a job called "daily_failures" is no cue).
-  const cueText = tokens.map((t, i) => (mentioned.has(i) ? "NAME" : t)).join(" ");
+  // One NAME per mention: "the last NAME run" reads the same for one-word and long names.
+  const mentionStarts = new Set(mentions.map((m) => m.start));
+  const cueText = tokens
+    .flatMap((t, i) => (!mentioned.has(i) ? [t] : mentionStarts.has(i) ? ["NAME"] : []))
+    .join(" ");
 
   // Groups said loosely: "the finance jobs", "orders pipeline", "ml dags".
   const groupMention = !mentions.length ? looseGroup(tokens, ctx.names) : undefined;
@@ -577,7 +581,10 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
 
   // Confidence: the share of content words some slot explained.
   const content = tokens.filter((t, i) => !mentioned.has(i) && !STOP.has(t) && !/^\d+$/.test(t));
-  const unused = content.filter((t) => !cueWords.has(t) && !FILLER.has(t) && !isGroupWord(t, groupMention));
+  const fits = SUPPORT[measure];
+  const unused = content.filter(
+    (t) => !cueWords.has(t) && !FILLER.has(t) && !isGroupWord(t, groupMention) && !fits?.test(t),
+  );
   let confidence = content.length ? 1 - unused.length / Math.max(content.length, 2) : 1;
   if (defaulted && !subjectCandidates.length) confidence = Math.min(confidence, content.length ? 0.3 : 0.5);
   if (ambiguous) confidence = Math.min(confidence, 0.5);
@@ -587,6 +594,32 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   if (window) out.window = window;
   return out;
 }
+
+/**
+ * Words that fit a measure without naming it: once the cues chose the measure, these are
+ * explained ("open incidents", "rows written", "schema changes", "next run").
+ */
+const SUPPORT: Partial<Record<Measure, RegExp>> = {
+  runs: /^(?:ran|run|runs|go|went|happen\w*|hours?)$/,
+  failures: /^(?:nothing|wht|what|any|everything|all)$/,
+  missed: /^(?:hours?|should\w*|supposed|expected|didnt|not)$/,
+  plan: /^(?:next|running|start\w*|big|when|due|later|tonight|tomorrow|time)$/,
+  rows: /^(?:written|write|wrote|ingested|added|zero|synced|sync|load\w*|insert\w*|push\w*|produced|empty|volume)$/,
+  arrivals: /^(?:late|source|files?|often|on|time|come|came|in|delivered|landed|drop\w*)$/,
+  tests: /^(?:rate|ran|run|results?|passed|failed|warn\w*|green|red)$/,
+  deploys: /^(?:last|kind|kinds|history|shipped|released|release\w*|out)$/,
+  schema_changes:
+    /^(?:chang\w*|added|add|history|diff|drift|unchanged|removed|remov\w*|renam\w*|retyp\w*|often|shape|new)$/,
+  root_cause: /^(?:long|late|delay\w*|slow|problem|happen\w*|so|made|making)$/,
+  incidents: /^(?:open|opened|resolved|assigned|wise|still|closed|who|acked|on)$/,
+  troublesome: /^(?:lately|recently|often|trouble)$/,
+  summary: /^(?:daily|review|message|night|day|go|went|things|stuff)$/,
+  tickets: /^(?:project|projects|released|shipped)$/,
+  cost: /^(?:cloud|usage|compute)$/,
+  resources: /^(?:peak|usage|using|use|used|more|spike\w*|hog\w*|consum\w*)$/,
+  duration: /^(?:last|long|took|take|run)$/,
+  failure_rate: /^(?:tbh|runs?)$/,
+};
 
 /** Words that carry no meaning of their own in these questions. */
 const FILLER = new Set([
@@ -711,6 +744,7 @@ function looseGroup(tokens: string[], names: NameIndex): NameCandidate | undefin
   return undefined;
 }
 
+const KIND_WEIGHT = 1.5;
 function pickSubject(
   measure: Measure,
   mentions: Mention[],
@@ -720,7 +754,7 @@ function pickSubject(
   const kinds = KINDS_FOR[measure] ?? DEFAULT_KINDS;
   const rank = (c: NameCandidate) => {
     const k = kinds.indexOf(c.kind);
-    return (k < 0 ? 10 : k) - c.score * 2 - (c.whole ? 0.5 : 0);
+    return (k < 0 ? 10 : k) * KIND_WEIGHT - c.score * 2 - (c.whole ? 0.5 : 0);
   };
   // The first mention is the subject; ordering's "after all of G" is the second (decorate()).
   const primary = mentions[0];
@@ -918,64 +952,41 @@ function absentCue(measure: Measure, t: string): boolean {
   }
 }
 
-function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): void {
-  // Yes/no questions: which answer means Yes. A question mark without a wh-word is one too
-  // ("gl_summary ran today?").
-  const yesNo =
-    /^(?:did|does|do|is|are|was|were|has|have|had|any|anything|can|will|should|were there|is there|are there)\b/.test(
-      t,
-    ) ||
-    /\b(?:any|anything)\b/.test(t.split(" ").slice(0, 3).join(" ")) ||
-    (asks && !/\b(?:what|which|who|when|where|why|how|list|show)\b/.test(t));
-  if (yesNo) frame.polarity = absentCue(frame.measure, t) ? "absent" : "present";
-  if (
-    frame.measure === "duration" &&
-    /\b(?:last|latest|most recent|previous)\s+(?:NAME\s+)?(?:run|runtime|duration|time)\b/.test(t)
-  )
-    frame.stat = "last";
-  else {
-    if (/\b(?:p95|95th|95 percentile|p 95)\b/.test(t)) frame.stat = "p95";
-    else if (/\b(?:longest|max|maximum|slowest|worst case|peak)\b/.test(t)) frame.stat = "max";
-    else if (/\b(?:longer|slower|shorter|faster|than usual|than normal|than average|compared)\b/.test(t))
-      frame.stat = "vs_usual";
-    else if (
-      /\b(?:usually|normally|typically|typical|usual|normal|average|avg|median|p50|on average|expected)\b/.test(
-        t,
-      )
-    )
-      frame.stat = "median";
-    else if (/\b(?:total|in total|altogether|combined|sum)\b/.test(t)) frame.stat = "total";
-  }
-  const rank =
-    /\b(?:top|worst|best|most|least|biggest|largest|slowest|fastest|longest|highest|lowest|latest|earliest|which)\s+(\d+)?/.exec(
-      t,
-    );
-  if (
-    rank &&
-    /\b(?:top|worst|most|biggest|largest|slowest|longest|highest|least|lowest|fastest|best|latest|earliest|flakiest|costliest)\b/.test(
-      t,
-    )
-  ) {
-    const order: "most" | "least" = /\b(?:least|lowest|fastest|best|fewest|cheapest)\b/.test(t)
-      ? "least"
-      : "most";
-    const n =
-      /\b(?:top|worst|best|slowest|fastest|biggest|largest|latest|flakiest)\s+(\d+)\b|\b(\d+)\s+(?:worst|slowest|fastest|most|biggest|largest|top|latest|flakiest|costliest|jobs|pipelines)\b/.exec(
-        t,
-      );
-    if (
-      frame.subject.kind === "fleet" ||
-      frame.subject.kind === "group" ||
-      frame.subject.kind === "environment"
-    ) {
-      frame.rank = { order };
-      if (n) frame.rank.n = Number(n[1] ?? n[2]);
-    }
-  }
+// Words that rank: superlatives and "top N". "latest" ranks only start times ("started latest").
+const RANKING =
+  /\b(?:top|worst|best|most|least|biggest|largest|slowest|fastest|quickest|longest|shortest|highest|lowest|flakiest|costliest|priciest|cheapest|fewest|hogs?|consumers?)\b/;
+// Ranking words that ask for the low end; reliability words turn the scale over.
+const LEAST = /\b(?:least|lowest|fastest|quickest|shortest|best|fewest|cheapest)\b/;
+const NUMBERED =
+  /\b(?:top|worst|best|slowest|fastest|quickest|longest|shortest|biggest|largest|latest|flakiest|costliest|which|most|least)\s+(\d+)\b|\b(\d+)\s+(?:worst|best|slowest|fastest|quickest|longest|shortest|most|least|biggest|largest|top|latest|flakiest|costliest|jobs|pipelines|groups|suppliers|dags|tables|datasets)\b|\btop\s+(\d+)\b/;
+// What is ranked: one thing ("which job", "flakiest job") or several ("jobs").
+const RANKED_ONE = /\b(?:job|group|supplier|thing|pipeline|dag|dataset|table|test|one|team|owner|project)\b/;
+const RANKED_MANY =
+  /\b(?:jobs|groups|suppliers|things|pipelines|dags|datasets|tables|tests|ones|teams|owners|projects)\b/;
+
+/** "which 3 jobs fail the most", "flakiest job", "most reliable jobs": order and how many. */
+function decorateRank(frame: Frame, t: string): void {
+  if (!["fleet", "group", "environment", "owner"].includes(frame.subject.kind)) return;
+  // "most recent" ranks nothing; "latest" ranks only start times ("started latest").
+  const r = t.replace(/\bmost recent\b/g, " ");
+  const startsLate = frame.measure === "start_lateness" && /\blatest\b/.test(r);
+  if (!RANKING.test(r) && !startsLate) return;
+  let order: "most" | "least" = LEAST.test(r) ? "least" : "most";
+  // "most reliable" ranks from the least troublesome; "least reliable" from the most.
+  if (frame.measure === "troublesome" && /\b(?:reliable|stable|dependable|solid)\b/.test(t))
+    order = /\b(?:least|less|un\w+)\b/.test(t) ? "most" : "least";
+  frame.rank = { order };
+  const n = NUMBERED.exec(r);
+  if (n) frame.rank.n = Number(n[1] ?? n[2] ?? n[3]);
+  else if (RANKED_ONE.test(r) && !RANKED_MANY.test(r)) frame.rank.n = 1;
+}
+
+/** "per environment", "for each crm sync job", "which group", "daily failure rate", "pass/fail". */
+function decorateGroupBy(frame: Frame, t: string): void {
   const by =
-    /\b(?:per|by|each|every|for each|broken down by|split by|grouped by)\s+(env(?:ironment)?s?|group|groups|pipeline|job|jobs|kind|type|day|days|project|projects|supplier|suppliers|status)\b/.exec(
+    /\b(?:per|by|each|for each|for every|broken down by|split by|grouped by)\s+(?:\w+\s+){0,3}?(env(?:ironment)?s?|group|groups|pipeline|job|jobs|kind|type|day|days|project|projects|supplier|suppliers|status)\b/.exec(
       t,
-    );
+    ) ?? /\bevery\s+(env(?:ironment)?|group|day|project|supplier)\b/.exec(t);
   if (by) {
     const w = by[1]!;
     frame.groupBy = /^env/.test(w)
@@ -993,7 +1004,72 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
                 : /^suppliers?$/.test(w)
                   ? "supplier"
                   : "status";
+    return;
   }
+  if (/\b(?:env|environment) breakdown\b|\bbreakdown by env/.test(t)) frame.groupBy = "environment";
+  // Ranking groups: "which group took the longest", "worst group", "top 3 groups by cpu".
+  else if (
+    frame.rank &&
+    frame.subject.kind === "fleet" &&
+    /\b(?:which|worst|best|top|\d+)\s+(?:\w+\s+)?groups?\b/.test(t)
+  )
+    frame.groupBy = "group";
+  else if (
+    /\b(?:daily|day by day|each day|per day|over time|trend(?:ing)?|by day|every day|day over day)\b/.test(
+      t,
+    ) &&
+    !/\bdaily\s+(?:job|run|pipeline|load)\b/.test(t) &&
+    (frame.measure === "failure_rate" || frame.measure === "tests" || frame.measure === "failures")
+  )
+    frame.groupBy = "day";
+  else if (frame.measure === "tests" && /\bpass\w*\b.*\bfail\w*\b.*\bwarn\w*|\bpass\w*\W+fail\w*/.test(t))
+    frame.groupBy = "status";
+  else if (frame.measure === "troublesome" && frame.subject.kind === "fleet" && /\bsuppliers?\b/.test(t))
+    frame.groupBy = "supplier";
+}
+
+function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): void {
+  // Yes/no questions: which answer means Yes. A question mark without a wh-word is one too
+  // ("gl_summary ran today?").
+  const yesNo =
+    /^(?:did|does|do|is|are|was|were|has|have|had|any|anything|can|will|should|were there|is there|are there)\b/.test(
+      t,
+    ) ||
+    /\b(?:any|anything)\b/.test(t.split(" ").slice(0, 3).join(" ")) ||
+    (asks && !/\b(?:what|which|who|when|where|why|how|list|show)\b/.test(t));
+  if (yesNo) frame.polarity = absentCue(frame.measure, t) ? "absent" : "present";
+  // Figures of one run ("the last X run", "took last time"): the last run's figure.
+  const figure = ["duration", "cost", "resources", "rows"].includes(frame.measure);
+  if (
+    figure &&
+    (/\b(?:last|latest|most recent|previous)\s+(?:NAME\s+)?(?:run|runtime|duration|time|execution|load)\b/.test(
+      t,
+    ) ||
+      /\b(?:take|took|use|used|cost)\b.*\blast (?:time|run)\b/.test(t))
+  )
+    frame.stat = "last";
+  else {
+    if (/\b(?:p95|95th|95 percentile|p 95)\b/.test(t)) frame.stat = "p95";
+    else if (
+      /\b(?:longest|max|maximum|slowest|worst case|peak)\b/.test(t) ||
+      (figure && /\b(?:single|one)\b.*\b(?:run|execution)\b/.test(t))
+    )
+      frame.stat = "max";
+    else if (
+      /\b(?:longer|slower|shorter|faster|than usual|than normal|than average|compared)\b/.test(t) ||
+      /\b(?:vs|versus|against)\s+(?:the\s+)?(?:usual|normal|average|typical|baseline)\b/.test(t)
+    )
+      frame.stat = "vs_usual";
+    else if (
+      /\b(?:usually|normally|typically|typical|usual|normal|average|avg|median|p50|on average|expected)\b/.test(
+        t,
+      )
+    )
+      frame.stat = "median";
+    else if (/\b(?:total|in total|altogether|combined|sum)\b/.test(t)) frame.stat = "total";
+  }
+  decorateRank(frame, t);
+  decorateGroupBy(frame, t);
   if (frame.measure === "ordering" && mentions.length >= 2) {
     const second = mentions[1]!.candidates.find((c) => c.kind === "group") ?? mentions[1]!.candidates[0]!;
     frame.against = { kind: second.kind, name: second.name };
