@@ -306,9 +306,30 @@ export class NameIndex {
       if (len > 0 && (!bestRun || len > bestRun.len || (len === bestRun.len && quality > bestRun.quality)))
         bestRun = { start: j, len, quality, exact };
     }
+    let runWords = bestRun ? v.words.slice(bestRun.start, bestRun.start + bestRun.len) : [];
+    // The name's words in another order: "crm sync" for orders_daily.sync_orders_to_crm. Two
+    // words at least, and a little weaker than the same words in order.
+    const used = new Set<number>();
+    let quality = 0;
+    let exact = true;
+    for (let k = i; k < tokens.length; k++) {
+      let found = -1;
+      let q = 0;
+      for (let j = 0; j < v.words.length; j++) {
+        const m = used.has(j) ? undefined : near[k]!.get(v.words[j]!);
+        if (m && m > q) [found, q] = [j, m];
+      }
+      if (found < 0) break;
+      used.add(found);
+      quality += q;
+      if (q < 1) exact = false;
+    }
+    if (used.size >= 2 && used.size > (bestRun?.len ?? 0)) {
+      bestRun = { start: 0, len: used.size, quality: quality * 0.9, exact };
+      runWords = [...used].map((j) => v.words[j]!);
+    }
     if (!bestRun) return undefined;
     const whole = bestRun.len === v.words.length;
-    const runWords = v.words.slice(bestRun.start, bestRun.start + bestRun.len);
     if (!whole) {
       // A part of a name names it only when the part is distinctive: two or more words, or
       // one word that is no common word and belongs to few names.

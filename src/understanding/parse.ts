@@ -230,7 +230,7 @@ interface Cue {
 const CUES: Cue[] = [
   {
     measure: "failure_rate",
-    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail|failed|succe\w*|error\w*)|how often (?:does|do|did) .*\bfail|how (?:reliable|flaky|stable) is|reliability of)\b/,
+    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail|failed|succe\w*|error\w*)|how often (?:does|do) .*\bfail|how (?:reliable|flaky|stable) (?:is|are)|reliability of)\b/,
     weight: 6,
   },
   {
@@ -255,7 +255,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "missed",
-    re: /\b(?:miss(?:ed|ing|es)?|skipped|never ran|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran)\b)\b/,
+    re: /\b(?:miss(?:ed|ing|es)?|skipped|never ran|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?)\b)\b/,
     weight: 4,
   },
   {
@@ -305,7 +305,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "troublesome",
-    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most)\b/,
+    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most)\b/,
     weight: 5,
   },
   {
@@ -355,12 +355,12 @@ const CUES: Cue[] = [
   },
   {
     measure: "failures",
-    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?)\b/,
+    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?|green))\b/,
     weight: 3,
   },
   {
     measure: "runs",
-    re: /\b(?:run|ran|runs|execut(?:e|ed|ion|ions)|trigger(?:ed)?|kick(?:ed)? off|complete(?:d)?|succe(?:ed|eded|ss)|finish(?:ed)?|happen(?:ed)?|go(?:ne)? through|work(?:ed)?)\b/,
+    re: /\b(?:run|ran|runs|execut(?:e|ed|ion|ions)|trigger(?:ed)?|NAME (?:go|went)|kick(?:ed)? off|complete(?:d)?|succe(?:ed|eded|ss)|finish(?:ed)?|happen(?:ed)?|go(?:ne)? through|work(?:ed)?)\b/,
     weight: 2,
   },
 ];
@@ -480,7 +480,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   // Environment: "in prod", "on staging", "prod jobs", "production".
   let environment: string | undefined;
   const envRe =
-    /\b(?:(?:in|on|for|at)\s+)?(prod|production|prd|live|staging|stage|stg|dev|development|qa|uat)\b(?:\s+(?:env|environment))?/;
+    /(?<![\w./-])(?:(?:in|on|for|at)\s+)?(prod|production|prd|live|staging|stage|stg|dev|development|qa|uat)(?![\w/-]|\.\w)(?:\s+(?:env|environment))?/;
   const em = envRe.exec(text);
   if (em && !/\b(?:vs|versus)\b/.test(text)) {
     environment = ENVIRONMENTS[em[1]!];
@@ -491,15 +491,18 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   const mentions = ctx.names.find(tokens).filter((m) => !mentionIsJustVocabulary(m, tokens));
   const mentioned = new Set<number>();
   for (const m of mentions) for (let k = m.start; k < m.end; k++) mentioned.add(k);
+  // Groups said loosely: "the finance jobs", "orders pipeline", "ml dags".
+  const groupMention = !mentions.length ? looseGroup(tokens, ctx.names) : undefined;
+  if (groupMention) mentioned.add(groupMention.at);
   // Cue text: the question without the names (a job called "daily_failures" is no cue).
   // One NAME per mention: "the last NAME run" reads the same for one-word and long names.
-  const mentionStarts = new Set(mentions.map((m) => m.start));
+  const mentionStarts = new Set([
+    ...mentions.map((m) => m.start),
+    ...(groupMention ? [groupMention.at] : []),
+  ]);
   const cueText = tokens
     .flatMap((t, i) => (!mentioned.has(i) ? [t] : mentionStarts.has(i) ? ["NAME"] : []))
     .join(" ");
-
-  // Groups said loosely: "the finance jobs", "orders pipeline", "ml dags".
-  const groupMention = !mentions.length ? looseGroup(tokens, ctx.names) : undefined;
 
   const scores = new Map<Measure, number>();
   const cueWords = new Set<string>();
@@ -532,15 +535,36 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     window.from.getTime() >= ctx.now.getTime() - 60_000;
   // A window ahead of now asks what is planned: "tonight's runs", "will X run tomorrow".
   if (future && (!measure || ["runs", "status", "summary", "last_run"].includes(measure))) measure = "plan";
-  // "how many pipelines in dev", "everything in prod": the environments measure.
+  // "how many pipelines in dev", "everything in prod", "what runs in qa": the environments measure.
+  const listing =
+    /^(?:(?:what|whats|what is|list|show)\s+)?(?:everything|all|jobs|pipelines|dags|what runs|runs|code|stuff)?$/;
   if (
     environment &&
     !mentions.length &&
     !groupMention &&
-    (!measure || measure === "summary" || measure === "runs") &&
+    !window &&
+    (!measure || measure === "summary" || measure === "runs" || measure === "plan") &&
     (/\b(?:how many|count|number of|list|everything|what code|which)\b/.test(cueText) ||
-      /^(?:what|what is|whats|jobs|pipelines|dags|everything)$/.test(cueText.trim())) &&
-    !/\b(?:ran|run|runs|failed|fail)\b/.test(cueText)
+      listing.test(cueText.trim())) &&
+    !/\b(?:ran|failed|fail)\b/.test(cueText)
+  )
+    measure = "environments";
+  // "is invoice_run in staging", "is dim_customers deployed in qa", "orders_daily jobs in dev":
+  // where a named thing runs.
+  if (
+    environment &&
+    (mentions.length || groupMention) &&
+    !window &&
+    /^(?:(?:is|are)\s+)?(?:the\s+)?NAME\s*(?:deployed|running|live|present|there|jobs|pipelines|dags)?$/.test(
+      cueText.trim(),
+    )
+  )
+    measure = "environments";
+  // "where does X run", "which envs is X deployed to".
+  if (
+    /\bwhere (?:does|do|is|are) .*\b(?:run|runs|running|deployed|live)\b|\b(?:which|what) env\w*\b/.test(
+      cueText,
+    )
   )
     measure = "environments";
   if (!measure) {
@@ -552,7 +576,22 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   }
   const picked = pickSubject(measure, mentions, groupMention, tokens);
   let subject = picked.subject;
-  const { others, ambiguous } = picked;
+  let { others, ambiguous } = picked;
+  let looseWord: string | undefined;
+  // "the billing job", "did the load job run", "the sync": one job, said by a word of it.
+  const oneJob = oneJobOf(subject, tokens, mentions, groupMention, ctx.names);
+  if (oneJob) {
+    looseWord = oneJob.word;
+    if (oneJob.jobs.length === 1) {
+      subject = { kind: "job", name: oneJob.jobs[0]! };
+      others = [];
+    } else {
+      // Several jobs fit: offer them, never pick one.
+      others = oneJob.jobs.slice(0, 3).map((name) => ({ kind: "job" as const, name }));
+      subject = others.shift()!;
+      ambiguous = true;
+    }
+  }
   // A supplier is asked about its deliveries; a test about its results.
   if (
     subject.kind === "supplier" &&
@@ -569,7 +608,12 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     measure = "tickets";
   // "is staging healthy", "what is in qa": the environment is the subject.
   let envSlot = environment;
-  if (environment && subject.kind === "fleet" && (measure === "status" || measure === "summary")) {
+  const counting = /\b(?:how many|count|number|per|by|breakdown)\b/.test(cueText);
+  if (
+    environment &&
+    subject.kind === "fleet" &&
+    (measure === "status" || measure === "summary" || (measure === "environments" && !counting))
+  ) {
     subject = { kind: "environment", name: environment };
     envSlot = undefined;
   }
@@ -583,7 +627,12 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   const content = tokens.filter((t, i) => !mentioned.has(i) && !STOP.has(t) && !/^\d+$/.test(t));
   const fits = SUPPORT[measure];
   const unused = content.filter(
-    (t) => !cueWords.has(t) && !FILLER.has(t) && !isGroupWord(t, groupMention) && !fits?.test(t),
+    (t) =>
+      !cueWords.has(t) &&
+      !FILLER.has(t) &&
+      !isGroupWord(t, groupMention) &&
+      !fits?.test(t) &&
+      t !== looseWord,
   );
   let confidence = content.length ? 1 - unused.length / Math.max(content.length, 2) : 1;
   if (defaulted && !subjectCandidates.length) confidence = Math.min(confidence, content.length ? 0.3 : 0.5);
@@ -724,7 +773,7 @@ function mentionIsJustVocabulary(m: Mention, tokens: string[]): boolean {
 }
 
 /** "the finance jobs", "orders pipeline": a group by the first word of its name, before a group word. */
-function looseGroup(tokens: string[], names: NameIndex): NameCandidate | undefined {
+function looseGroup(tokens: string[], names: NameIndex): (NameCandidate & { at: number }) | undefined {
   const groups = names.names.filter((n) => n.kind === "group");
   for (let i = 0; i < tokens.length; i++) {
     if (
@@ -739,12 +788,62 @@ function looseGroup(tokens: string[], names: NameIndex): NameCandidate | undefin
       const first = words(g.name)[0]!;
       return first === w || (w.length >= 5 && editDistance(first, w, 1) <= 1);
     });
-    if (hits.length === 1) return { ...hits[0]!, score: 0.8, whole: false, exact: false };
+    if (hits.length === 1) return { ...hits[0]!, score: 0.8, whole: false, exact: false, at: i };
   }
   return undefined;
 }
 
 const KIND_WEIGHT = 1.5;
+const JOB_NOUN = /^(?:job|dag|task|pipeline|process|script|load|sync|refresh|run)$/;
+const NOT_ONE = new Set(["which", "what", "each", "every", "any", "a", "one", "per", "all", "no", "some"]);
+
+/**
+ * A single job said loosely: "the billing job" (a job of the group billing_nightly), "the
+ * load job", "the sync" (the one job whose own name holds that word). Returns the jobs that
+ * fit — one is an answer, several a question back — or undefined when the words say more
+ * ("which billing job", "the billing jobs", a name said in full).
+ */
+function oneJobOf(
+  subject: Subject,
+  tokens: string[],
+  mentions: Mention[],
+  groupMention: (NameCandidate & { at: number }) | undefined,
+  names: NameIndex,
+): { jobs: string[]; word: string } | undefined {
+  const jobsOfGroup = (g: string) =>
+    names.names.filter((n) => n.kind === "job" && n.name.startsWith(`${g}.`)).map((n) => n.name);
+  const singularAfter = (end: number) => /^(?:job|dag|task)$/.test(tokens[end] ?? "");
+  const startsOne = (start: number) => start === 0 || !NOT_ONE.has(tokens[start - 1]!);
+  if (subject.kind === "group") {
+    const m = mentions[0];
+    const [start, end] = m
+      ? [m.start, m.end]
+      : groupMention
+        ? [groupMention.at, groupMention.at + 1]
+        : [-1, -1];
+    if (start < 0 || !singularAfter(end) || !startsOne(start)) return undefined;
+    const jobs = jobsOfGroup(subject.name!);
+    return jobs.length ? { jobs, word: tokens[start]! } : undefined;
+  }
+  if (subject.kind !== "fleet" || mentions.length || groupMention) return undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const w = tokens[i]!;
+    if (w.length < 3 || STOP.has(w) || FILLER.has(w) || CUES.some((c) => c.re.test(w))) continue;
+    // "the load job", "the kpis dag"; or "the sync" alone, followed by what is asked.
+    const saysJob =
+      /^(?:job|dag|task)$/.test(tokens[i + 1] ?? "") ||
+      (tokens[i - 1] === "the" && i + 1 < tokens.length && !JOB_NOUN.test(tokens[i + 1]!));
+    if (!saysJob || !startsOne(i)) continue;
+    const stemOf = (x: string) => (x.length > 3 && x.endsWith("s") ? x.slice(0, -1) : x);
+    const jobs = names.names
+      .filter((n) => n.kind === "job")
+      .filter((n) => words(n.name.slice(n.name.lastIndexOf(".") + 1)).some((x) => stemOf(x) === stemOf(w)))
+      .map((n) => n.name);
+    if (jobs.length) return { jobs, word: w };
+  }
+  return undefined;
+}
+
 function pickSubject(
   measure: Measure,
   mentions: Mention[],
@@ -787,7 +886,11 @@ function pickSubject(
   const subject: Subject = { kind: top.kind, name: top.name };
   // Two names of the kind the measure reads that fit the words equally: ask which.
   const rivals = cands.filter(
-    (c) => c !== top && c.kind === top.kind && Math.abs(c.score - top.score) < 0.05 && c.whole === top.whole,
+    (c) =>
+      c !== top &&
+      c.kind === top.kind &&
+      // Equally good, or both only partly named ("finance" of finance.invoices and finance.ar_aging).
+      ((Math.abs(c.score - top.score) < 0.05 && c.whole === top.whole) || (!top.whole && !c.whole)),
   );
   const others = cands
     .filter((c) => c !== top)
@@ -905,6 +1008,19 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (/\b(?:status|state)\b/.test(t)) drop("freshness");
   // "how flaky is X" is its failure rate; "which is the flakiest" is troublesome.
   if (has("failure_rate") && /\bhow (?:reliable|flaky|stable|often)\b/.test(t)) drop("troublesome");
+  // "runs by status" counts runs, split by their status.
+  if (has("runs") && /\bby status\b/.test(t)) drop("status");
+  // "how long did X take last time": the last run's duration, not when it ran.
+  if (has("duration") && has("last_run") && /\b(?:how long|take|took|taken|runtime|duration)\b/.test(t))
+    drop("last_run");
+  // "cost by environment", "failures per env": the other measure, split by environment.
+  if (
+    has("environments") &&
+    [...scores.keys()].some((m) => !["environments", "runs", "status", "summary"].includes(m))
+  )
+    drop("environments");
+  // "which supplier was late most often": arrivals ranked, not troublesome.
+  if (has("arrivals") && has("troublesome") && /\blate\b/.test(t)) drop("troublesome");
   // "which jobs did not run" / "anything not run": missed runs.
   if (/\b(?:what|which|anything|any)\b.*\bnot run\b/.test(t)) bump("missed", 5);
 }
@@ -1036,7 +1152,12 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
       t,
     ) ||
     /\b(?:any|anything)\b/.test(t.split(" ").slice(0, 3).join(" ")) ||
-    (asks && !/\b(?:what|which|who|when|where|why|how|list|show)\b/.test(t));
+    (asks && !/\b(?:what|which|who|when|where|why|how|list|show)\b/.test(t)) ||
+    // "on tuesday did X run", "yesterday is X ok": the auxiliary after a leading phrase.
+    /^(?:\w+\s+){1,2}(?:did|does|is|are|was|were|has|have)\s+NAME\b/.test(t) ||
+    // "revenue rec ok", "gl summary broken": a name and a state.
+    (frame.measure === "status" &&
+      /^NAME\s+(?:ok|okay|fine|healthy|alright|green|broken|failing|down|good)$/.test(t));
   if (yesNo) frame.polarity = absentCue(frame.measure, t) ? "absent" : "present";
   // Figures of one run ("the last X run", "took last time"): the last run's figure.
   const figure = ["duration", "cost", "resources", "rows"].includes(frame.measure);
@@ -1057,7 +1178,8 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
       frame.stat = "max";
     else if (
       /\b(?:longer|slower|shorter|faster|than usual|than normal|than average|compared)\b/.test(t) ||
-      /\b(?:vs|versus|against)\s+(?:the\s+)?(?:usual|normal|average|typical|baseline)\b/.test(t)
+      /\b(?:vs|versus|against)\s+(?:the\s+)?(?:usual|normal|average|typical|baseline)\b/.test(t) ||
+      /\bspik\w*\b/.test(t)
     )
       frame.stat = "vs_usual";
     else if (
