@@ -52,6 +52,7 @@ export class AnswerBuilder {
   private blocks: KnownBlock[] = [];
   private lines: string[] = [];
   private source?: string;
+  private open?: string;
 
   /** The one-line answer, first and bold. */
   headline(mrkdwn: string): this {
@@ -126,6 +127,12 @@ export class AnswerBuilder {
     return this;
   }
 
+  /** What Houston understood the question as: one small line, always shown first. */
+  opening(mrkdwn: string): this {
+    this.open = mrkdwn;
+    return this;
+  }
+
   /** Where the answer comes from: "from 412 runs since Mon 1 Nov". Always shown last. */
   from(source: string): this {
     this.source = source;
@@ -133,6 +140,9 @@ export class AnswerBuilder {
   }
 
   build(): Answer {
+    const head: KnownBlock[] = this.open
+      ? [{ type: "context", elements: [{ type: "mrkdwn", text: clip(this.open, MAX_SECTION_CHARS) }] }]
+      : [];
     const blocks = [...this.blocks];
     const tail: KnownBlock[] = this.source
       ? [
@@ -142,8 +152,8 @@ export class AnswerBuilder {
           },
         ]
       : [];
-    if (blocks.length + tail.length > MAX_BLOCKS) {
-      const keep = MAX_BLOCKS - tail.length - 1;
+    if (head.length + blocks.length + tail.length > MAX_BLOCKS) {
+      const keep = MAX_BLOCKS - head.length - tail.length - 1;
       const dropped = blocks.length - keep;
       blocks.splice(keep);
       blocks.push({
@@ -151,8 +161,12 @@ export class AnswerBuilder {
         text: { type: "mrkdwn", text: `_and ${dropped} more sections not shown_` },
       });
     }
-    const text = [...this.lines, ...(this.source ? [`(${fallback(this.source)})`] : [])].join("\n");
-    return { text: clip(text, 3900), blocks: [...blocks, ...tail] };
+    const text = [
+      ...(this.open ? [fallback(this.open)] : []),
+      ...this.lines,
+      ...(this.source ? [`(${fallback(this.source)})`] : []),
+    ].join("\n");
+    return { text: clip(text, 3900), blocks: [...head, ...blocks, ...tail] };
   }
 }
 

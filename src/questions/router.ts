@@ -8,6 +8,7 @@ import { untilNow } from "../time/index.ts";
 import { nameIndex } from "../understanding/directory.ts";
 import { words as nameWords } from "../understanding/names.ts";
 import { describeFrame } from "../understanding/describe.ts";
+import { isMeasure } from "./measure.ts";
 import type { Frame } from "../understanding/frame.ts";
 import type { Turn } from "../understanding/conversations.ts";
 import { CONFIDENT, type Parsed, parseFollowUp, parseFrame } from "../understanding/parse.ts";
@@ -124,6 +125,8 @@ async function answer(
     return { answer: notYet(commands, q, parsed), family: "not-yet", question: q };
   if (!best || best === NOT_YET)
     return { answer: notUnderstood(commands, q, parsed), family: "not-understood", question: q };
+  // Measures read the frame, not the words.
+  if (isMeasure(best) && parsed) q.frame = parsed.frame;
   try {
     return { answer: await best.run(ctx, q), family: best.id, question: q };
   } catch (err) {
@@ -234,6 +237,9 @@ function chooseFamily(
 ): Command | typeof NOT_YET | undefined {
   const keyword = bestCommand(commands, q);
   if (!parsed || parsed.confidence < CONFIDENT || parsed.defaulted) return keyword;
+  // A measure of the catalogue that answers the frame exactly goes first.
+  const measure = commands.find((c) => isMeasure(c) && c.answers(parsed.frame));
+  if (measure) return measure;
   // Understood, but no family computes it: say so rather than answer a neighbouring question.
   if (notAnswerable(parsed.frame) && (!keyword || GENERAL.has(keyword.id))) return NOT_YET;
   const id = familyFor(parsed.frame);

@@ -9,7 +9,7 @@ import type { Store } from "../db/client.ts";
 export type { TimeWindow } from "../time/index.ts";
 import type { TimeWindow } from "../time/index.ts";
 import type { Turn } from "../understanding/conversations.ts";
-import type { Measure } from "../understanding/frame.ts";
+import type { Frame, Measure } from "../understanding/frame.ts";
 
 export interface Question {
   /** Exactly what the user typed (minus a trailing --share). */
@@ -26,6 +26,8 @@ export interface Question {
   polarity?: "present" | "absent";
   /** What the question's frame measures, when the frame parser read it confidently. */
   measure?: Measure;
+  /** The whole frame, when the router runs a measure of the catalogue (commands/ measures read only this). */
+  frame?: Frame;
   /** The asker wants the answer posted to the channel (`--share`). */
   share: boolean;
   /**

@@ -48,7 +48,12 @@ function subjectWords(s: Subject): string {
 
 /** "p95 duration of job `finance_close.gl_summary`, the last 7 days, in prod". */
 export function describeFrame(frame: Frame, windowLabel?: string): string {
-  let out = MEASURE_WORDS[frame.measure];
+  let out =
+    frame.measure === "resources" && frame.figure
+      ? frame.figure === "memory"
+        ? "peak memory"
+        : "CPU"
+      : MEASURE_WORDS[frame.measure];
   if (frame.stat) out = `${STAT_WORDS[frame.stat]} ${out}`;
   if (frame.rank)
     out = `${frame.rank.order === "most" ? "top" : "bottom"}${frame.rank.n ? ` ${frame.rank.n}` : ""} by ${out}`;

@@ -77,6 +77,8 @@ export interface Frame {
   rank?: { order: "most" | "least"; n?: number };
   /** "per environment", "by kind", "for each group". */
   groupBy?: "environment" | "group" | "job" | "kind" | "day" | "project" | "supplier" | "status";
+  /** resources: which figure was asked about ("memory hogs", "cpu usage"); CPU when unsaid. */
+  figure?: "cpu" | "memory";
   /** ordering: what the subject is compared against. */
   against?: Subject & { all?: boolean };
 }

@@ -1190,6 +1190,8 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
       frame.stat = "median";
     else if (/\b(?:total|in total|altogether|combined|sum)\b/.test(t)) frame.stat = "total";
   }
+  if (frame.measure === "resources")
+    frame.figure = /\b(?:mem\w*|ram|oom|heap|gb|mb)\b/.test(t) && !/\bcpu\b/.test(t) ? "memory" : "cpu";
   decorateRank(frame, t);
   decorateGroupBy(frame, t);
   if (frame.measure === "ordering" && mentions.length >= 2) {

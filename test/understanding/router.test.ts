@@ -78,15 +78,20 @@ describeEachStore("the router with the name index", (kind) => {
     }
   });
 
-  it("says what it understood, and that it cannot compute it yet, instead of answering another question", async () => {
-    for (const text of [
-      "how long does gl_summary usually take",
-      "failure rate of gl_summary over the last 7 days",
+  it("answers what it used to call not computable with a measure, and says what it cannot compute", async () => {
+    for (const [text, family] of [
+      ["how long does gl_summary usually take", "duration"],
+      ["what's the p95 runtime of gl_summary", "duration"],
+      ["failure rate of gl_summary over the last 7 days", "failure-rate"],
     ]) {
-      const r = await q(text);
-      assert.equal(r.family, "not-yet", text);
+      const r = await q(text!);
+      assert.equal(r.family, family, text);
       assert.match(r.out, /finance_close\.gl_summary/, text);
     }
+    // The cost of a dataset is understood, but no measure computes it: said so.
+    const r = await q("what did the analytics.fct_orders dataset cost last week");
+    assert.equal(r.family, "not-yet");
+    assert.match(r.out, /analytics\.fct_orders/);
   });
 
   it("follows up on the previous question: a new window, environment or subject", async () => {

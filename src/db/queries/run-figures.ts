@@ -1,0 +1,207 @@
+// Figures of runs — how long, how often failed, what they cost, the CPU and memory they
+// used, the rows they wrote — per job, or per group / environment / day, over a window.
+// Shared by the measures in commands/ (duration, failure-rate, cost, resources, rows).
+// Everything is aggregated in PostgreSQL (percentiles included), so a question over many
+// runs costs the event loop one small result, never a loop over raw rows.
+//
+// One job's window is a range scan of runs_job_run_at_idx; a group's or the fleet's a scan
+// of the window (runs_run_at_brin). Windows are instants, not UTC days, so a "yesterday" in
+// Berlin is exactly that day, which the day rollup could not give.
+import { type SQL, sql } from "drizzle-orm";
+import type { Store } from "../client.ts";
+import { ts } from "../sql.ts";
+import { envIn } from "../../questions/scope.ts";
+
+/** Which runs: one job, a group's, an owner's, or the fleet's; optionally one environment. */
+export interface RunScope {
+  job?: string;
+  group?: string;
+  owner?: string;
+  environment?: string;
+}
+
+/** What the figures are split by: each job, or a wider key. */
+export type FigureKey = "job" | "group" | "environment" | "day" | "owner";
+
+export interface Figures {
+  /** The job, group, environment, owner, or UTC day ("YYYY-MM-DD"); "(none)" when unset. */
+  key: string;
+  runs: number;
+  failures: number;
+  successes: number;
+  /** Runs still going (not yet a success or a failure). */
+  running: number;
+  /** Runs with a start and an end (the duration figures are over these). */
+  timed: number;
+  durationLastMs: number | null;
+  durationMedianMs: number | null;
+  durationP95Ms: number | null;
+  durationMaxMs: number | null;
+  durationTotalMs: number | null;
+  /** Runs that reported a cost, and the figures over them. */
+  costed: number;
+  costTotal: number | null;
+  costLast: number | null;
+  costMax: number | null;
+  costMedian: number | null;
+  cpuTotal: number | null;
+  cpuLast: number | null;
+  cpuMax: number | null;
+  cpuMedian: number | null;
+  memoryMaxMb: number | null;
+  memoryLastMb: number | null;
+  memoryMedianMb: number | null;
+  rowsTotal: number | null;
+  rowsLast: number | null;
+  rowsMedian: number | null;
+  /** When the latest run of the group ran (epoch ms). */
+  lastRunAt: Date | null;
+}
+
+const KEY_SQL: Record<FigureKey, SQL> = {
+  job: sql`j.name`,
+  group: sql`coalesce(j.group_name, '(none)')`,
+  owner: sql`coalesce(j.owner, '(none)')`,
+  environment: sql`coalesce(lower(coalesce(r.environment, j.environment)), '(none)')`,
+  day: sql`to_char(r.run_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`,
+};
+
+function where(scope: RunScope, from: Date, to: Date): SQL {
+  const parts: SQL[] = [sql`r.run_at >= ${ts(from)}`, sql`r.run_at < ${ts(to)}`];
+  if (scope.job !== undefined) parts.push(sql`j.name = ${scope.job}`);
+  if (scope.group !== undefined) parts.push(sql`j.group_name = ${scope.group}`);
+  if (scope.owner !== undefined) parts.push(sql`j.owner = ${scope.owner}`);
+  if (scope.environment !== undefined)
+    parts.push(envIn(sql`coalesce(r.environment, j.environment)`, scope.environment));
+  return sql.join(parts, sql` AND `);
+}
+
+/** The latest non-null value of a column, by run time. */
+const last = (col: string): SQL =>
+  sql.raw(`(array_agg(${col} ORDER BY r.run_at DESC) FILTER (WHERE ${col} IS NOT NULL))[1]`);
+const median = (col: string): SQL => sql.raw(`percentile_cont(0.5) WITHIN GROUP (ORDER BY ${col})`);
+
+interface Row {
+  key: string;
+  runs: number;
+  failures: number;
+  successes: number;
+  running: number;
+  timed: number;
+  d_last: unknown;
+  d_med: unknown;
+  d_p95: unknown;
+  d_max: unknown;
+  d_sum: unknown;
+  costed: number;
+  c_sum: unknown;
+  c_last: unknown;
+  c_max: unknown;
+  c_med: unknown;
+  cpu_sum: unknown;
+  cpu_last: unknown;
+  cpu_max: unknown;
+  cpu_med: unknown;
+  m_max: unknown;
+  m_last: unknown;
+  m_med: unknown;
+  r_sum: unknown;
+  r_last: unknown;
+  r_med: unknown;
+  last_ms: unknown;
+}
+
+function num(v: unknown): number | null {
+  if (v === null || v === undefined) return null;
+  return typeof v === "number" ? v : Number(v);
+}
+
+// The figures of a set of runs, as one SELECT list (aggregates only).
+const FIGURES = sql`
+  count(*)::int AS runs,
+  count(*) FILTER (WHERE r.status = 'failed')::int AS failures,
+  count(*) FILTER (WHERE r.status = 'success')::int AS successes,
+  count(*) FILTER (WHERE r.status = 'running')::int AS running,
+  count(r.duration_ms)::int AS timed,
+  ${last("r.duration_ms")}::float8 AS d_last,
+  ${median("r.duration_ms")}::float8 AS d_med,
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms)::float8 AS d_p95,
+  max(r.duration_ms)::float8 AS d_max,
+  sum(r.duration_ms)::float8 AS d_sum,
+  count(r.cost)::int AS costed,
+  sum(r.cost)::float8 AS c_sum, ${last("r.cost")}::float8 AS c_last, max(r.cost)::float8 AS c_max,
+  ${median("r.cost")}::float8 AS c_med,
+  sum(r.cpu_seconds)::float8 AS cpu_sum, ${last("r.cpu_seconds")}::float8 AS cpu_last,
+  max(r.cpu_seconds)::float8 AS cpu_max, ${median("r.cpu_seconds")}::float8 AS cpu_med,
+  max(r.memory_mb)::float8 AS m_max, ${last("r.memory_mb")}::float8 AS m_last,
+  ${median("r.memory_mb")}::float8 AS m_med,
+  sum(r.rows)::float8 AS r_sum, ${last("r.rows")}::float8 AS r_last, ${median("r.rows")}::float8 AS r_med,
+  (extract(epoch from max(r.run_at)) * 1000)::float8 AS last_ms`;
+
+function toFigures(r: Row): Figures {
+  const lastMs = num(r.last_ms);
+  return {
+    key: r.key,
+    runs: Number(r.runs),
+    failures: Number(r.failures),
+    successes: Number(r.successes),
+    running: Number(r.running),
+    timed: Number(r.timed),
+    durationLastMs: num(r.d_last),
+    durationMedianMs: num(r.d_med),
+    durationP95Ms: num(r.d_p95),
+    durationMaxMs: num(r.d_max),
+    durationTotalMs: num(r.d_sum),
+    costed: Number(r.costed),
+    costTotal: num(r.c_sum),
+    costLast: num(r.c_last),
+    costMax: num(r.c_max),
+    costMedian: num(r.c_med),
+    cpuTotal: num(r.cpu_sum),
+    cpuLast: num(r.cpu_last),
+    cpuMax: num(r.cpu_max),
+    cpuMedian: num(r.cpu_med),
+    memoryMaxMb: num(r.m_max),
+    memoryLastMb: num(r.m_last),
+    memoryMedianMb: num(r.m_med),
+    rowsTotal: num(r.r_sum),
+    rowsLast: num(r.r_last),
+    rowsMedian: num(r.r_med),
+    lastRunAt: lastMs === null ? null : new Date(lastMs),
+  };
+}
+
+/**
+ * The figures of the runs in scope with run time in [from, to), one row per `key`
+ * (default: per job), busiest first. Jobs without runs in the window have no row.
+ */
+export async function runFigures(
+  store: Store,
+  scope: RunScope,
+  from: Date,
+  to: Date,
+  key: FigureKey = "job",
+): Promise<Figures[]> {
+  const rows = await store.query<Row>(sql`
+    SELECT ${KEY_SQL[key]} AS key, ${FIGURES}
+    FROM runs r JOIN jobs j ON j.id = r.job_id
+    WHERE ${where(scope, from, to)}
+    GROUP BY 1
+    ORDER BY runs DESC, key`);
+  return rows.map(toFigures);
+}
+
+/** The figures of every run in scope as one row, or undefined when there is none. */
+export async function totalFigures(
+  store: Store,
+  scope: RunScope,
+  from: Date,
+  to: Date,
+): Promise<Figures | undefined> {
+  const rows = await store.query<Row>(sql`
+    SELECT 'all' AS key, ${FIGURES}
+    FROM runs r JOIN jobs j ON j.id = r.job_id
+    WHERE ${where(scope, from, to)}
+    HAVING count(*) > 0`);
+  return rows[0] ? toFigures(rows[0]) : undefined;
+}
