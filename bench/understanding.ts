@@ -19,12 +19,12 @@ function report(file: string): void {
   );
   const f = scoreFollowUps(lines);
   if (f.n) console.log(`  follow-ups: ${f.correct} of ${f.n} change the right slot (${pct(f.correct, f.n)})`);
-  if (file === "dev.jsonl" && process.argv.includes("--errors"))
+  if (file !== "heldout.jsonl" && process.argv.includes("--errors"))
     for (const w of f.wrong) console.log(`  ✗ follow-up ${w}`);
   const bySlot = new Map<string, number>();
   for (const o of s.outcomes) for (const d of o.diff) bySlot.set(d, (bySlot.get(d) ?? 0) + 1);
   console.log(`  wrong slots: ${[...bySlot].map(([k, v]) => `${k} ${v}`).join(", ") || "none"}`);
-  if (file === "dev.jsonl" && process.argv.includes("--errors"))
+  if (file !== "heldout.jsonl" && process.argv.includes("--errors"))
     for (const o of s.outcomes.filter((x) => x.diff.length))
       console.log(
         `  ✗ [${o.diff.join(",")}] ${o.line.q}\n      want ${JSON.stringify(o.line.frame)}\n      got  ${JSON.stringify(o.got)} (${o.confidence.toFixed(2)})`,
@@ -33,3 +33,4 @@ function report(file: string): void {
 
 report("heldout.jsonl");
 report("dev.jsonl");
+report("dev2.jsonl");

@@ -6,6 +6,7 @@
 // - calendar periods: "this week" (from Monday), "last week" (the previous Monday–Monday),
 //   "this month", "last month";
 // - "since monday" / "since nov 3": from that local day's start to now;
+// - "this morning" [00:00, 12:00) today,
 // - "tonight" [18:00 today, 06:00 tomorrow), "last night" [18:00 yesterday, 06:00 today),
 //   "rest of today" [now, end of today), "so far today" [start of today, now).
 // A day named without "last"/"next" ("on tuesday") is the most recent one, today included:
@@ -165,6 +166,17 @@ const RULES: Rule[] = [
       index: m.index,
       phrase: m[0],
       window: { from: at(addHours(subDays(today, 1), 18)), to: at(addHours(today, 6)), label: "last night" },
+    };
+  },
+  (text, now, tz) => {
+    // "this morning", "this am": the morning of today, [00:00, 12:00) local.
+    const m = /\bthis\s+(?:morning|mornin|morn|am|a\.m\.)(?![\w.])/.exec(text);
+    if (!m) return undefined;
+    const today = dayStart(now, tz);
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: at(today), to: at(addHours(today, 12)), label: "this morning" },
     };
   },
   (text, now, tz) => {

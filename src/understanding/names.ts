@@ -185,7 +185,8 @@ export class NameIndex {
   /** Name words a question word may be (itself, or typo-close ones), with their match quality. */
   private near(q: string): [string, number][] {
     const out: [string, number][] = [];
-    if (this.byWord.has(q)) out.push([q, 1]);
+    const known = this.byWord.has(q);
+    if (known) out.push([q, 1]);
     const budget = typoBudget(q.length);
     const qs = stem(q);
     for (const w of this.vocabulary) {
@@ -194,6 +195,9 @@ export class NameIndex {
         out.push([w, 1]);
         continue;
       }
+      // A word some name has as typed is that word, not a typo or a clipping of another
+      // ("clicks" is extract_clicks's, not clickstream's).
+      if (known) continue;
       // A clipped word: "reval" for revaluation, "rec" inside "revenue rec".
       if (q.length >= 3 && w.length > q.length + 1 && w.startsWith(q)) {
         out.push([w, 0.8]);
@@ -324,9 +328,16 @@ export class NameIndex {
       quality += q;
       if (q < 1) exact = false;
     }
-    if (used.size >= 2 && used.size > (bestRun?.len ?? 0)) {
+    // Only as typed (no typo, no clipping), and not common words alone ("count per").
+    const usedWords = [...used].map((j) => v.words[j]!);
+    if (
+      used.size >= 2 &&
+      used.size > (bestRun?.len ?? 0) &&
+      exact &&
+      !usedWords.every((w) => GENERIC.has(w))
+    ) {
       bestRun = { start: 0, len: used.size, quality: quality * 0.9, exact };
-      runWords = [...used].map((j) => v.words[j]!);
+      runWords = usedWords;
     }
     if (!bestRun) return undefined;
     const whole = bestRun.len === v.words.length;

@@ -128,6 +128,7 @@ const SHORT_FORMS: Record<string, string> = {
   shipped: "deploy",
   ppl: "pipelines",
   pipes: "pipelines",
+  tix: "tickets",
   dag: "job",
   dags: "jobs",
 };
@@ -206,6 +207,19 @@ const VOCABULARY = [
   "staging",
 ];
 
+/**
+ * Real words one typo away from a vocabulary word: never corrected ("state" is not a typo
+ * of "stale", nor "stable", "later" of "latest").
+ */
+const WORDS = new Set(
+  (
+    "state states stable stage start starts started table tables later latest late rate rates date dated " +
+    "files filed field fields sales scale stall stalled store stored still stuck steady stats status " +
+    "tester testing mailed rolled runner runners finish finishes fished passes posted hourly daily nightly " +
+    "weekly monthly mornings evening evenings stamp usage using mostly slowest slowly staged stages"
+  ).split(" "),
+);
+
 const STOP = new Set(
   (
     "a an the of to in on at for from by with and or but is are was were be been being am do does did done " +
@@ -230,27 +244,27 @@ interface Cue {
 const CUES: Cue[] = [
   {
     measure: "failure_rate",
-    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail|failed|succe\w*|error\w*)|how often (?:does|do) .*\bfail|how (?:reliable|flaky|stable) (?:is|are)|reliability of)\b/,
+    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail|failed|succe\w*|error\w*)|how often (?:does|do) .*\bfail|how (?:reliable|flaky|stable) (?:is|are|has|have)|reliability of)\b/,
     weight: 6,
   },
   {
     measure: "duration",
-    re: /\b(?:how long|longest|shortest|duration|runtime|run time|run-time|took|take[sn]?|taking|p50|p9[059]|95th|99th|percentile|median|slow(?:er|est)?|fast(?:er|est)?|long(?:er|est)? (?:than|running|run)|wall ?clock|elapsed|minutes does|hours does)\b/,
+    re: /\b(?:how long|longest|shortest|duration|runtime|run time|run-time|took|take[sn]?|taking|p50|p9[059]|95th|99th|percentile|median|slow(?:er|est)?|fast(?:er|est)?|long(?:er|est)? (?:than|running|run)|wall ?clock|elapsed|minutes does|hours does|time spent|spent running)\b/,
     weight: 3,
   },
   {
     measure: "start_lateness",
-    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?)\b/,
+    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest)\b/,
     weight: 6,
   },
   {
     measure: "root_cause",
-    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure)|failed first)\b/,
+    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin)|slowdown)\b/,
     weight: 4,
   },
   {
     measure: "ended_late",
-    re: /\b(?:(?:finish|end|complet|land|done)\w* (?:late|later|on time|in time)|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again))\b/,
+    re: /\b(?:(?:finish|end|complet|land|done|wrap(?:ped)? up)\w* (?:late|later|latest|on time|in time)|(?:finish|end)\w* (?:the )?latest|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again))\b/,
     weight: 5,
   },
   {
@@ -260,12 +274,12 @@ const CUES: Cue[] = [
   },
   {
     measure: "plan",
-    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will .*\brun|going to run|due (?:to run|today|tonight)|left(?: to run)?|remaining|still to (?:run|come)|next runs?|run next|runs? left|queued|later today|rest of (?:the )?day|on deck|when (?:does|do|will) .*\brun|what runs)\b/,
+    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will .*\brun|going to run|due (?:to run|today|tonight)|left(?: to run)?|remaining|still to (?:run|come)|next runs?|run next|runs? left|queued|later today|rest of (?:the )?day|on deck|when (?:does|do|will) .*\b(?:run|start|kick off)|what runs)\b/,
     weight: 4,
   },
   {
     measure: "ordering",
-    re: /\b(?:after (?:all|every|everything|each|the rest)|before (?:all|every|everything)|in (?:the right )?order|ran (?:after|before)|run (?:after|before)|go (?:after|before)|start(?:ed)? (?:after|before)|finish(?:ed)? (?:after|before)|wait(?:ed)? for|NAME after NAME|NAME before NAME|after NAME (?:was |had )?(?:done|finished|completed))\b/,
+    re: /\b(?:after (?:all|every|everything|each|the rest)|before (?:all|every|everything)|in (?:the right )?order|ran (?:after|before)|run (?:after|before)|go (?:after|before)|start(?:ed)? (?:after|before)|finish(?:ed)? (?:after|before)|wait(?:ed|s)? (?:for|on)|NAME after NAME|NAME before NAME|after NAME (?:was |had )?(?:done|finished|completed)|before NAME (?:was |had )?(?:done|finished|completed)|(?:only )?once (?:all of |every |all )?NAME (?:was |were |had )?(?:done|finished|completed)|(?:vs|versus) the rest of|sequence of|in sequence)\b/,
     weight: 5,
   },
   {
@@ -280,7 +294,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "arrivals",
-    re: /\b(?:arriv(?:e|ed|al|als|ing)|on[- ]time percent|land(?:ed|ing)?|deliver(?:y|ies|ed)|supplier|suppliers|vendor|vendors|feed (?:come|came)|files? (?:come|came|in))\b/,
+    re: /\b(?:arriv(?:e|ed|al|als|ing)|on[- ]time (?:percent|rate)|land(?:ed|ing)?|deliver\w*|(?:come|came) in|drops?|supplier|suppliers|vendor|vendors|feed (?:come|came)|files? (?:come|came|in))\b/,
     weight: 4,
   },
   {
@@ -305,7 +319,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "troublesome",
-    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most)\b/,
+    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most|problem child(?:ren)?)\b/,
     weight: 5,
   },
   {
@@ -350,17 +364,17 @@ const CUES: Cue[] = [
   },
   {
     measure: "last_run",
-    re: /\b(?:(?:last|latest|most recent) (?:run|ran|time|execution|executed|sync|load|refresh)|when (?:did|was) .*\blast\b|\blast (?:go|went|run|ran|train|sync|load)|when did .*\b(?:run|ran|execute|go|train|sync|load)|time of (?:the )?last|ran last|run last)\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:run|ran|time|execution|executed|sync|load|refresh)|when (?:did|was) .*\blast\b|\blast (?:go|went|run|ran|train|sync|load)|when did .*\b(?:run|ran|execute|go|train|sync|load)|time of (?:the )?last|ran last|run last|last NAME (?:run|ran|job|load|sync|refresh)|whens? (?:is |was )?the last NAME)\b/,
     weight: 5,
   },
   {
     measure: "failures",
-    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?|green))\b/,
+    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken(?! down)|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?|green))\b/,
     weight: 3,
   },
   {
     measure: "runs",
-    re: /\b(?:run|ran|runs|execut(?:e|ed|ion|ions)|trigger(?:ed)?|NAME (?:go|went)|kick(?:ed)? off|complete(?:d)?|succe(?:ed|eded|ss)|finish(?:ed)?|happen(?:ed)?|go(?:ne)? through|work(?:ed)?)\b/,
+    re: /\b(?:run|ran|runs|execut(?:e|ed|ion|ions)|trigger(?:ed)?|NAME (?:go|went)|fire[ds]?|kick(?:ed)? off|complete(?:d)?|succe(?:ed|eded|ss)|finish(?:ed)?|happen(?:ed)?|go(?:ne)? through|work(?:ed)?)\b/,
     weight: 2,
   },
 ];
@@ -443,7 +457,14 @@ function correct(text: string, names: NameIndex): string {
   return text
     .split(" ")
     .map((w) => {
-      if (w.length < 5 || /[^a-z]/.test(w) || VOCABULARY.includes(w) || STOP.has(w) || names.knows(w))
+      if (
+        w.length < 5 ||
+        /[^a-z]/.test(w) ||
+        VOCABULARY.includes(w) ||
+        WORDS.has(w) ||
+        STOP.has(w) ||
+        names.knows(w)
+      )
         return w;
       let best: string | undefined;
       let bestD = Infinity;
@@ -1008,6 +1029,12 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (/\b(?:status|state)\b/.test(t)) drop("freshness");
   // "how flaky is X" is its failure rate; "which is the flakiest" is troublesome.
   if (has("failure_rate") && /\bhow (?:reliable|flaky|stable|often)\b/.test(t)) drop("troublesome");
+  // "failure rate" said outright is the rate, whatever "worst" says.
+  if (has("failure_rate") && /\b(?:fail\w*|error|success) (?:rate|ratio)\b/.test(t)) drop("troublesome");
+  // "when was X last deployed": the deploys, not the last run.
+  if (has("deploys")) drop("last_run");
+  // "time spent": run time, not money.
+  if (has("duration") && has("cost") && /\btime spent\b/.test(t)) drop("cost");
   // "runs by status" counts runs, split by their status.
   if (has("runs") && /\bby status\b/.test(t)) drop("status");
   // "how long did X take last time": the last run's duration, not when it ran.
