@@ -195,14 +195,13 @@ export class NameIndex {
         out.push([w, 1]);
         continue;
       }
-      // A word some name has as typed is that word, not a typo or a clipping of another
-      // ("clicks" is extract_clicks's, not clickstream's).
-      if (known) continue;
       // A clipped word: "reval" for revaluation, "rec" inside "revenue rec".
       if (q.length >= 3 && w.length > q.length + 1 && w.startsWith(q)) {
         out.push([w, 0.8]);
         continue;
       }
+      // A word some name has as typed is that word, not a typo of another.
+      if (known) continue;
       if (budget === 0 || Math.abs(w.length - q.length) > budget) continue;
       const m = wordMatch(q, w);
       if (m > 0) out.push([w, m]);
@@ -346,6 +345,9 @@ export class NameIndex {
       // one word that is no common word and belongs to few names.
       if (runWords.length === 1) {
         const w = runWords[0]!;
+        // One clipped or mistyped word is not enough to name part of a name ("clicks" is
+        // not clickstream_hourly).
+        if (bestRun.quality < 1) return undefined;
         if (GENERIC.has(w) || GENERIC.has(stem(w)) || w.length < 4 || (this.spread.get(w) ?? 0) > 6)
           return undefined;
       } else if (runWords.every((w) => GENERIC.has(w))) return undefined;
