@@ -421,6 +421,20 @@ const DEFAULT_KINDS: SubjectKind[] = [
   "owner",
 ];
 
+/**
+ * True when the word at `at` belongs to a name said whole: "user embeddings staging" is
+ * the job user_embeddings_staging, not user_embeddings in staging.
+ */
+function partOfName(text: string, at: number, names: NameIndex): boolean {
+  const tokens = words(text);
+  const k = words(text.slice(0, at)).length;
+  return names
+    .find(tokens)
+    .some(
+      (m) => m.start <= k && k < m.end && m.end - m.start > 1 && m.candidates.some((c) => c.whole && c.exact),
+    );
+}
+
 /** Slack's markup and typing habits → plain lowercase words. */
 export function clean(input: string): string {
   let s = input
@@ -503,7 +517,11 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   const envRe =
     /(?<![\w./-])(?:(?:in|on|for|at)\s+)?(prod|production|prd|live|staging|stage|stg|dev|development|qa|uat)(?![\w/-]|\.\w)(?:\s+(?:env|environment))?/;
   const em = envRe.exec(text);
-  if (em && !/\b(?:vs|versus)\b/.test(text)) {
+  if (
+    em &&
+    !/\b(?:vs|versus)\b/.test(text) &&
+    !partOfName(text, em.index + em[0].indexOf(em[1]!), ctx.names)
+  ) {
     environment = ENVIRONMENTS[em[1]!];
     text = text.replace(em[0], " ");
   }
@@ -603,12 +621,12 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   const oneJob = oneJobOf(subject, tokens, mentions, groupMention, ctx.names);
   if (oneJob) {
     looseWord = oneJob.word;
-    if (oneJob.jobs.length === 1) {
-      subject = { kind: "job", name: oneJob.jobs[0]! };
+    if (oneJob.things.length === 1) {
+      subject = oneJob.things[0]!;
       others = [];
     } else {
-      // Several jobs fit: offer them, never pick one.
-      others = oneJob.jobs.slice(0, 3).map((name) => ({ kind: "job" as const, name }));
+      // Several fit: offer them, never pick one.
+      others = oneJob.things.slice(0, 3);
       subject = others.shift()!;
       ambiguous = true;
     }
@@ -830,9 +848,10 @@ function oneJobOf(
   mentions: Mention[],
   groupMention: (NameCandidate & { at: number }) | undefined,
   names: NameIndex,
-): { jobs: string[]; word: string } | undefined {
+): { things: Subject[]; word: string } | undefined {
   const jobsOfGroup = (g: string) =>
     names.names.filter((n) => n.kind === "job" && n.name.startsWith(`${g}.`)).map((n) => n.name);
+  const asJobs = (list: string[]) => list.map((name) => ({ kind: "job" as const, name }));
   const singularAfter = (end: number) => /^(?:job|dag|task)$/.test(tokens[end] ?? "");
   const startsOne = (start: number) => start === 0 || !NOT_ONE.has(tokens[start - 1]!);
   if (subject.kind === "group") {
@@ -844,23 +863,41 @@ function oneJobOf(
         : [-1, -1];
     if (start < 0 || !singularAfter(end) || !startsOne(start)) return undefined;
     const jobs = jobsOfGroup(subject.name!);
-    return jobs.length ? { jobs, word: tokens[start]! } : undefined;
+    return jobs.length ? { things: asJobs(jobs), word: tokens[start]! } : undefined;
   }
-  if (subject.kind !== "fleet" || mentions.length || groupMention) return undefined;
+  // An owner's name said before "job" or "table" is a word of a job's or a table's name
+  // ("the telemetry table" when @telemetry is also a team).
+  const ownerWord =
+    subject.kind === "owner" &&
+    mentions.length === 1 &&
+    mentions[0]!.end - mentions[0]!.start === 1 &&
+    /^(?:job|dag|task|table|data|dataset)$/.test(tokens[mentions[0]!.end] ?? "");
+  if (!ownerWord && (subject.kind !== "fleet" || mentions.length || groupMention)) return undefined;
+  const stemOf = (x: string) => (x.length > 3 && x.endsWith("s") ? x.slice(0, -1) : x);
+  const has = (name: string, w: string) => words(name).some((x) => stemOf(x) === stemOf(w));
   for (let i = 0; i < tokens.length; i++) {
     const w = tokens[i]!;
     if (w.length < 3 || STOP.has(w) || FILLER.has(w) || CUES.some((c) => c.re.test(w))) continue;
+    const next = tokens[i + 1] ?? "";
+    // "the telemetry table", "the fx rates data": one dataset.
+    if (/^(?:table|data|dataset)$/.test(next) && startsOne(i)) {
+      const sets = names.names.filter((n) => n.kind === "dataset" && has(n.name, w));
+      if (sets.length)
+        return { things: sets.map((n) => ({ kind: "dataset" as const, name: n.name })), word: w };
+    }
     // "the load job", "the kpis dag"; or "the sync" alone, followed by what is asked.
     const saysJob =
-      /^(?:job|dag|task)$/.test(tokens[i + 1] ?? "") ||
-      (tokens[i - 1] === "the" && i + 1 < tokens.length && !JOB_NOUN.test(tokens[i + 1]!));
+      /^(?:job|dag|task)$/.test(next) ||
+      (tokens[i - 1] === "the" && i + 1 < tokens.length && !JOB_NOUN.test(next));
     if (!saysJob || !startsOne(i)) continue;
-    const stemOf = (x: string) => (x.length > 3 && x.endsWith("s") ? x.slice(0, -1) : x);
     const jobs = names.names
-      .filter((n) => n.kind === "job")
-      .filter((n) => words(n.name.slice(n.name.lastIndexOf(".") + 1)).some((x) => stemOf(x) === stemOf(w)))
+      .filter((n) => n.kind === "job" && has(n.name.slice(n.name.lastIndexOf(".") + 1), w))
       .map((n) => n.name);
-    if (jobs.length) return { jobs, word: w };
+    if (jobs.length) return { things: asJobs(jobs), word: w };
+    // "the reporting job": a job of the group that word names.
+    const groups = names.names.filter((n) => n.kind === "group" && has(n.name, w));
+    const ofGroups = groups.flatMap((g) => jobsOfGroup(g.name));
+    if (ofGroups.length) return { things: asJobs(ofGroups), word: w };
   }
   return undefined;
 }
