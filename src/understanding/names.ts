@@ -232,11 +232,9 @@ export class NameIndex {
         if (!m) continue;
         const key = `${v.ref.kind}\0${v.ref.name}`;
         const prev = best.get(key);
-        if (
-          !prev ||
-          m.cand.score > prev.cand.score + 1e-9 ||
-          (Math.abs(m.cand.score - prev.cand.score) < 1e-9 && m.end > prev.end)
-        )
+        // The reading of a name that covers more of the question's words wins, then the
+        // closer one ("marketing dashboard refresh" is the whole of the job, not its short form).
+        if (!prev || m.end > prev.end || (m.end === prev.end && m.cand.score > prev.cand.score + 1e-9))
           best.set(key, m);
       }
       if (best.size === 0) continue;

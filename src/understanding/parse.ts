@@ -55,6 +55,10 @@ const ENVIRONMENTS: Record<string, string> = {
 /** Short forms and frequent misspellings, word for word, before anything else reads the text. */
 const SHORT_FORMS: Record<string, string> = {
   yday: "yesterday",
+  tdy: "today",
+  tday: "today",
+  mnth: "month",
+  mth: "month",
   ystd: "yesterday",
   yest: "yesterday",
   yesterdays: "yesterday",
@@ -198,6 +202,7 @@ const VOCABULARY = [
   "flapping",
   "successful",
   "succeeded",
+  "succeed",
   "running",
   "memory",
   "expensive",
@@ -269,7 +274,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "missed",
-    re: /\b(?:miss(?:ed|ing|es)?|skipped|never ran|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?)\b)\b/,
+    re: /\b(?:miss(?:ed|ing|es)?|skip(?:ped|s)?|never ran|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?)\b)\b/,
     weight: 4,
   },
   {
@@ -309,7 +314,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "schema_changes",
-    re: /\b(?:schema|columns?|fields? (?:added|removed|dropped|changed)|renamed|dropped|retyped|type changes?|ddl|breaking changes?)\b/,
+    re: /\b(?:schema|drift|columns?|fields? (?:added|removed|dropped|changed)|renamed|dropped|retyped|type changes?|ddl|breaking changes?)\b/,
     weight: 5,
   },
   {
@@ -319,12 +324,12 @@ const CUES: Cue[] = [
   },
   {
     measure: "troublesome",
-    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most|problem child(?:ren)?)\b/,
+    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most|problem child(?:ren)?|most trouble|gives? .*\btrouble)\b/,
     weight: 5,
   },
   {
     measure: "summary",
-    re: /\b(?:summary|happening|summari[sz]e|overview|recap|rundown|run down|nutshell|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|going on|whats up|catch me up|what did i miss|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|fires?)\b/,
+    re: /\b(?:summary|happening|summari[sz]e|overview|recap|rundown|run down|nutshell|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|going on|whats up|catch me up|what did i miss|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|any fires|on fire|state of play|status report|how (?:are|is) (?:things|everything|stuff|it all) (?:looking|going))\b/,
     weight: 4,
   },
   {
@@ -369,7 +374,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "failures",
-    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken(?! down)|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?|green))\b/,
+    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken(?! down)|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?))\b/,
     weight: 3,
   },
   {
@@ -515,7 +520,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   // Environment: "in prod", "on staging", "prod jobs", "production".
   let environment: string | undefined;
   const envRe =
-    /(?<![\w./-])(?:(?:in|on|for|at)\s+)?(prod|production|prd|live|staging|stage|stg|dev|development|qa|uat)(?![\w/-]|\.\w)(?:\s+(?:env|environment))?/;
+    /(?<![\w./-])(?:(?:in|on|for|at)\s+)?(prod|production|prd|staging|stage|stg|dev|development|qa|uat|(?<=(?:in|on)\s+)live)(?![\w/-]|\.\w)(?:\s+(?:env|environment))?/;
   const em = envRe.exec(text);
   if (
     em &&
@@ -576,7 +581,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   if (future && (!measure || ["runs", "status", "summary", "last_run"].includes(measure))) measure = "plan";
   // "how many pipelines in dev", "everything in prod", "what runs in qa": the environments measure.
   const listing =
-    /^(?:(?:what|whats|what is|list|show)\s+)?(?:everything|all|jobs|pipelines|dags|what runs|runs|code|stuff)?$/;
+    /^(?:(?:what|whats|what is|which|list|show)\s+)?(?:everything|all|jobs|pipelines|dags|what runs|runs|code|stuff)?\s*(?:exist|exists|live|are there|do we have|run|running|there|deployed)?$/;
   if (
     environment &&
     !mentions.length &&
@@ -594,14 +599,14 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     environment &&
     (mentions.length || groupMention) &&
     !window &&
-    /^(?:(?:is|are)\s+)?(?:the\s+)?NAME\s*(?:deployed|running|live|present|there|jobs|pipelines|dags)?$/.test(
+    /^(?:(?:is|are)\s+)?(?:the\s+)?NAME\s*(?:job|pipeline|dag)?\s*(?:deployed|running|live|present|there|yet|jobs|pipelines|dags)?\s*(?:yet)?$/.test(
       cueText.trim(),
     )
   )
     measure = "environments";
   // "where does X run", "which envs is X deployed to".
   if (
-    /\bwhere (?:does|do|is|are) .*\b(?:run|runs|running|deployed|live)\b|\b(?:which|what) env\w*\b/.test(
+    /\bwhere(?: does| do| is| are)? .*\b(?:run|runs|running|deployed|live)$|\b(?:which|what) env\w*\b/.test(
       cueText,
     )
   )
@@ -971,7 +976,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("failure_rate")) drop("failures");
   if (has("troublesome")) {
     drop("failures");
-    if (!/\bhow (?:reliable|flaky|stable|often)\b/.test(t)) drop("failure_rate");
+    if (!/\bhow (?:reliable|flaky|stable|often)\b|\b(?:fail\w*|error|success) (?:rate|ratio)\b/.test(t))
+      drop("failure_rate");
   }
   // "last failure" / "last success" / "last run" beat the general forms.
   for (const m of ["last_failure", "last_success", "last_run"] as const)
@@ -1072,6 +1078,18 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("deploys")) drop("last_run");
   // "time spent": run time, not money.
   if (has("duration") && has("cost") && /\btime spent\b/.test(t)) drop("cost");
+  // "last run w/o errors": a success.
+  if (has("last_success") && /\b(?:without|w\/o|with no|no) errors\b|\bcleanly\b|\bsuccessfully\b/.test(t))
+    drop("last_failure");
+  // "rows the last sync wrote", "cost of the last run": the figure, of the last run.
+  for (const m of ["rows", "cost", "resources", "duration"] as const) if (has(m)) drop("last_run");
+  // "status check": the state, not data tests.
+  if (has("tests") && /\bstatus\b/.test(t) && !/\b(?:tests?|dq|quality|assertions?|expectations?)\b/.test(t))
+    drop("tests");
+  // "which supplier gives us the most trouble": troublesome suppliers.
+  if (has("troublesome") && has("arrivals") && /\btrouble/.test(t)) drop("arrivals");
+  // "show me every X run": a list of runs, not "did every run happen".
+  if (has("missed") && /^(?:show|list|give)\b/.test(t) && !/\bmiss/.test(t)) drop("missed");
   // "runs by status" counts runs, split by their status.
   if (has("runs") && /\bby status\b/.test(t)) drop("status");
   // "how long did X take last time": the last run's duration, not when it ran.
@@ -1080,7 +1098,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   // "cost by environment", "failures per env": the other measure, split by environment.
   if (
     has("environments") &&
-    [...scores.keys()].some((m) => !["environments", "runs", "status", "summary"].includes(m))
+    [...scores.keys()].some((m) => !["environments", "status", "summary"].includes(m)) &&
+    !/\b(?:pipelines?|jobs?|dags?|code)\b.*\b(?:per|by|each|in)\b/.test(t)
   )
     drop("environments");
   // "which supplier was late most often": arrivals ranked, not troublesome.
@@ -1149,7 +1168,8 @@ function decorateRank(frame: Frame, t: string): void {
   if (!["fleet", "group", "environment", "owner"].includes(frame.subject.kind)) return;
   // "most recent" ranks nothing; "latest" ranks only start times ("started latest").
   const r = t.replace(/\bmost recent\b/g, " ");
-  const startsLate = frame.measure === "start_lateness" && /\blatest\b/.test(r);
+  const startsLate =
+    (frame.measure === "start_lateness" || frame.measure === "ended_late") && /\blatest\b/.test(r);
   if (!RANKING.test(r) && !startsLate) return;
   let order: "most" | "least" = LEAST.test(r) ? "least" : "most";
   // "most reliable" ranks from the least troublesome; "least reliable" from the most.
@@ -1191,7 +1211,7 @@ function decorateGroupBy(frame: Frame, t: string): void {
   else if (
     frame.rank &&
     frame.subject.kind === "fleet" &&
-    /\b(?:which|worst|best|top|\d+)\s+(?:\w+\s+)?groups?\b/.test(t)
+    /\b(?:which|worst|best|top|least|most|\d+)\s+(?:\w+\s+)?groups?\b/.test(t)
   )
     frame.groupBy = "group";
   else if (
@@ -1204,6 +1224,17 @@ function decorateGroupBy(frame: Frame, t: string): void {
     frame.groupBy = "day";
   else if (frame.measure === "tests" && /\bpass\w*\b.*\bfail\w*\b.*\bwarn\w*|\bpass\w*\W+fail\w*/.test(t))
     frame.groupBy = "status";
+  else if (
+    frame.measure === "deploys" &&
+    (t.match(/\b(?:pipelines?|models?|dashboards?|code|schemas?)\b/g) ?? []).length >= 2
+  )
+    frame.groupBy = "kind";
+  else if (
+    frame.measure === "environments" &&
+    frame.subject.kind === "fleet" &&
+    /\b(?:vs|versus)\b|\b(?:which|what|each) env\w*\b/.test(t)
+  )
+    frame.groupBy = "environment";
   else if (frame.measure === "troublesome" && frame.subject.kind === "fleet" && /\bsuppliers?\b/.test(t))
     frame.groupBy = "supplier";
 }
@@ -1227,7 +1258,7 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
   const figure = ["duration", "cost", "resources", "rows"].includes(frame.measure);
   if (
     figure &&
-    (/\b(?:last|latest|most recent|previous)\s+(?:NAME\s+)?(?:run|runtime|duration|time|execution|load)\b/.test(
+    (/\b(?:last|latest|most recent|previous)\s+(?:NAME\s+)?(?:run|runtime|duration|time|execution|load)\b|\b(?:the )?last NAME\b/.test(
       t,
     ) ||
       /\b(?:take|took|use|used|cost)\b.*\blast (?:time|run)\b/.test(t))
