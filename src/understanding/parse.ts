@@ -56,6 +56,8 @@ const ENVIRONMENTS: Record<string, string> = {
 const SHORT_FORMS: Record<string, string> = {
   yday: "yesterday",
   tdy: "today",
+  "w/o": "without",
+  "w/": "with",
   tday: "today",
   mnth: "month",
   mth: "month",
@@ -455,7 +457,9 @@ export function clean(input: string): string {
   s = s
     .replace(/(\w)'s\b/g, "$1")
     .replace(/'/g, "")
-    .replace(/%/g, " percent ");
+    .replace(/%/g, " percent ")
+    // "broken down by env" splits; it is not "broken".
+    .replace(/\b(?:broken|split|broke) (?:down|out) by\b/g, "by");
   s = s.replace(/["*?!,;()[\]{}]+/g, " ").replace(/:(?!\d)/g, " ");
   const out: string[] = [];
   for (const tok of s.split(/\s+/)) {
@@ -606,7 +610,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     measure = "environments";
   // "where does X run", "which envs is X deployed to".
   if (
-    /\bwhere(?: does| do| is| are)? .*\b(?:run|runs|running|deployed|live)$|\b(?:which|what) env\w*\b/.test(
+    /\bwhere(?: does| do| is| are)? .*\b(?:run|runs|running|deploy|deployed|live)$|\b(?:which|what) env\w*\b/.test(
       cueText,
     )
   )
@@ -967,6 +971,13 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   const has = (m: Measure) => scores.has(m);
   const bump = (m: Measure, by: number) => scores.set(m, (scores.get(m) ?? 0) + by);
   const drop = (m: Measure) => scores.delete(m);
+  // "cost by environment", "runs per env": the other measure, split by environment.
+  if (
+    has("environments") &&
+    [...scores.keys()].some((m) => !["environments", "status", "summary"].includes(m)) &&
+    !/\b(?:pipelines?|jobs?|dags?|code)\b.*\b(?:per|by|each|in)\b/.test(t)
+  )
+    drop("environments");
   // "run" appears in most questions: it decides only when nothing more specific does.
   if (has("runs") && [...scores.keys()].some((m) => m !== "runs" && m !== "status")) drop("runs");
   // "how many failed" / "what failed" are failures, not runs or status.
@@ -1001,6 +1012,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   // "how long … usually": duration beats the "usually" of other cues.
   if (has("duration") && has("status")) drop("status");
   // Cost / resources / rows are figures of runs: their own measure wins.
+  // "time spent": run time, not money.
+  if (has("duration") && has("cost") && /\btime spent\b/.test(t)) drop("cost");
   for (const m of ["cost", "resources", "rows"] as const)
     if (has(m)) {
       drop("runs");
@@ -1090,18 +1103,15 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("troublesome") && has("arrivals") && /\btrouble/.test(t)) drop("arrivals");
   // "show me every X run": a list of runs, not "did every run happen".
   if (has("missed") && /^(?:show|list|give)\b/.test(t) && !/\bmiss/.test(t)) drop("missed");
+  // "last run time": when it last ran, not how long.
+  if (has("last_run") && /\blast run time\b/.test(t)) drop("duration");
   // "runs by status" counts runs, split by their status.
   if (has("runs") && /\bby status\b/.test(t)) drop("status");
   // "how long did X take last time": the last run's duration, not when it ran.
   if (has("duration") && has("last_run") && /\b(?:how long|take|took|taken|runtime|duration)\b/.test(t))
     drop("last_run");
   // "cost by environment", "failures per env": the other measure, split by environment.
-  if (
-    has("environments") &&
-    [...scores.keys()].some((m) => !["environments", "status", "summary"].includes(m)) &&
-    !/\b(?:pipelines?|jobs?|dags?|code)\b.*\b(?:per|by|each|in)\b/.test(t)
-  )
-    drop("environments");
+
   // "which supplier was late most often": arrivals ranked, not troublesome.
   if (has("arrivals") && has("troublesome") && /\blate\b/.test(t)) drop("troublesome");
   // "which jobs did not run" / "anything not run": missed runs.
