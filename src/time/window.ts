@@ -2,7 +2,7 @@
 // "3 days ago", "last friday", "nov 3" come from chrono-node (a maintained parser); the
 // forms it lacks or reads as instants rather than periods are rules here:
 // - rolling windows: "last 6h", "past 3 days", "in the last week" (= 7×24 h), "over the
-//   past month" (= 30×24 h) — [now − N, now);
+//   past month" (= 30×24 h) — [now − N, now); "the next 3 hours" — [now, now + N);
 // - calendar periods: "this week" (from Monday), "last week" (the previous Monday–Monday),
 //   "this month", "last month";
 // - "since monday" / "since nov 3": from that local day's start to now;
@@ -89,6 +89,25 @@ const RULES: Rule[] = [
     const unit = m && unitOf(m[2]!);
     if (!m || !unit) return undefined;
     return { index: m.index, phrase: m[0], window: rolling(now, count(m[1]!), unit) };
+  },
+  // "in the next 3 hours", "next 30 mins": ahead of now, [now, now + N).
+  (text, now) => {
+    const m = new RegExp(
+      `\\b(?:(?:in|over|within|during)\\s+)?(?:the\\s+)?next\\s+${NUM}\\s*([a-z]+)\\b`,
+    ).exec(text);
+    const unit = m && unitOf(m[2]!);
+    if (!m || !unit || unit === "mo") return undefined;
+    const n = count(m[1]!);
+    const what = UNIT_WORDS[unit]!;
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: {
+        from: now,
+        to: new Date(now.getTime() + n * UNIT_MS[unit]!),
+        label: `the next ${n === 1 ? what : `${n} ${what}s`}`,
+      },
+    };
   },
   // "in the last week", "past week", "over the last day", "the past month" (one unit, rolling)
   (text, now) => {

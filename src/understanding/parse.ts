@@ -516,7 +516,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   const asks = /\?\s*(?:[:;][-(]?\)?|\W*)$/.test(input.trim()) || /\?\s/.test(input);
   let text = correct(clean(input), ctx.names);
 
-  const window = parseTimeWindow(text, ctx.now, ctx.timezone);
+  let window = parseTimeWindow(text, ctx.now, ctx.timezone);
   if (window) {
     text = text.replace(window.phrase, " ");
   }
@@ -622,6 +622,15 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     measure = top ? DEFAULT_MEASURE[top.kind] : environment ? "status" : "summary";
     defaulted = true;
   }
+  // "what's left to run today": the plan from now on.
+  if (
+    measure === "plan" &&
+    window &&
+    window.from < ctx.now &&
+    window.to > ctx.now &&
+    /\b(?:left|remaining|still|rest|yet)\b/.test(cueText)
+  )
+    window = { ...window, from: ctx.now, label: `${window.label}, from now on` };
   const picked = pickSubject(measure, mentions, groupMention, tokens);
   let subject = picked.subject;
   let { others, ambiguous } = picked;
