@@ -360,6 +360,12 @@ const CUES: Cue[] = [
     weight: 2,
   },
   {
+    // "idle alerts broken?", "gl summary down": a name and a state is the state now.
+    measure: "status",
+    re: /^NAME (?:broken|down|failing|stuck|dead|red|ok|okay|fine|healthy|green)$/,
+    weight: 4,
+  },
+  {
     measure: "last_success",
     re: /\b(?:(?:last|latest|most recent) (?:success|successful\w*|succeeded|good|green|passing|ok|clean|healthy)|(?:last|latest|most recent)\b.*\b(?:succe\w*|successfully|passed|pass|worked|cleanly|ok|without errors|with no errors|w\/o errors|green)|when did .*\b(?:succeed|work)|last succeeded)\b/,
     weight: 6,
@@ -693,8 +699,21 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   );
   let confidence = content.length ? 1 - unused.length / Math.max(content.length, 2) : 1;
   if (defaulted && !subjectCandidates.length) confidence = Math.min(confidence, content.length ? 0.3 : 0.5);
+  let alternatives: Frame[] = others.map((s) => ({ ...frame, subject: s }));
+  // "X last run time": when it last ran, or how long its last run took? People mean both;
+  // ask rather than guess.
+  if (
+    (measure === "last_run" || measure === "duration") &&
+    /\blast run ?time\b/.test(cueText) &&
+    !/\b(?:how long|when|took|take)\b/.test(cueText)
+  ) {
+    const { stat: _stat, ...rest } = frame;
+    const when: Frame = { ...rest, measure: "last_run" };
+    const howLong: Frame = { ...rest, measure: "duration", stat: "last" };
+    alternatives = [measure === "last_run" ? howLong : when];
+    ambiguous = true;
+  }
   if (ambiguous) confidence = Math.min(confidence, 0.5);
-  const alternatives = others.map((s) => ({ ...frame, subject: s }));
   const out: Parsed = { frame, confidence, unused, alternatives, defaulted, subjectExact: picked.exact };
   if (ambiguous) out.ambiguous = true;
   if (window) out.window = window;
@@ -1112,8 +1131,7 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("troublesome") && has("arrivals") && /\btrouble/.test(t)) drop("arrivals");
   // "show me every X run": a list of runs, not "did every run happen".
   if (has("missed") && /^(?:show|list|give)\b/.test(t) && !/\bmiss/.test(t)) drop("missed");
-  // "last run time": when it last ran, not how long.
-  if (has("last_run") && /\blast run time\b/.test(t)) drop("duration");
+
   // "runs by status" counts runs, split by their status.
   if (has("runs") && /\bby status\b/.test(t)) drop("status");
   // "how long did X take last time": the last run's duration, not when it ran.
@@ -1309,9 +1327,13 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
   decorateRank(frame, t);
   decorateGroupBy(frame, t);
   if (frame.measure === "ordering" && mentions.length >= 2) {
-    const second = mentions[1]!.candidates.find((c) => c.kind === "group") ?? mentions[1]!.candidates[0]!;
+    // "after everything in G" is a group; "after X" a job before anything else of that name.
+    const all = /\b(?:all|every|everything|each|the rest)\b/.test(t);
+    const order: SubjectKind[] = all ? ["group", "job", "dataset"] : ["job", "group", "dataset"];
+    const cands = mentions[1]!.candidates;
+    const second = order.map((k) => cands.find((c) => c.kind === k)).find(Boolean) ?? cands[0]!;
     frame.against = { kind: second.kind, name: second.name };
-    if (/\b(?:all|every|everything|each|the rest)\b/.test(t)) frame.against.all = true;
+    if (all) frame.against.all = true;
   }
 }
 
