@@ -3,7 +3,7 @@
 // ("▲ 3 vs yesterday, ▼ vs 7-day avg") and the one-line empty digest.
 import type { KnownBlock } from "@slack/types";
 import { type SQL, sql } from "drizzle-orm";
-import { type AnswerBuilder, esc, MAX_BLOCKS, plain, toTerminal } from "../questions/answer.ts";
+import { type AnswerBuilder, esc, fallback, MAX_BLOCKS, plain, toTerminal } from "../questions/answer.ts";
 import { json, ts } from "../db/sql.ts";
 import { type DigestPeriods, type Period, daysOf, periodLabel } from "./period.ts";
 import type { Digest, DigestRequest, ReportName } from "./types.ts";
@@ -148,10 +148,14 @@ export function digestTitle(title: string, req: DigestRequest, periods: DigestPe
   return `${title} — ${periodLabel(periods.period)} (${req.timezone})${scopeText(req).replace(/^ /, " ")}`;
 }
 
-/** A digest with nothing to report: one line. */
+/**
+ * A digest with nothing to report: one line. Its fallback `text` (notifications) stays
+ * escaped as the block is: Slack reads `<!channel>` there too, and a group or environment
+ * named so must not notify anyone (the terminal unescapes it, digestToTerminal).
+ */
 export function emptyDigest(report: ReportName, title: string, line: string): Digest {
   const blocks: KnownBlock[] = [{ type: "section", text: { type: "mrkdwn", text: `*${title}* — ${line}` } }];
-  return { report, title, text: `${title} — ${plain(line)}`, blocks, empty: true };
+  return { report, title, text: `${title} — ${fallback(line)}`, blocks, empty: true };
 }
 
 /** The digest from an AnswerBuilder: a header block with the title, then the builder's blocks. */
