@@ -5,7 +5,7 @@ import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { Executor, Store } from "../db/client.ts";
 import { RollupFlusher } from "../db/rollup.ts";
-import { json } from "../db/sql.ts";
+import { jsonChunks } from "../db/sql.ts";
 import type {
   DatasetEvent,
   DeployEvent,
@@ -197,12 +197,15 @@ export class Ingestor {
       ids.push(e.id);
     }
     if (ids.length === 0) return events;
-    const inserted = await this.store.query<{ id: string }>(
-      sql`INSERT INTO ingested_events (id) SELECT value FROM jsonb_array_elements_text(${json(ids)})
-          ON CONFLICT (id) DO NOTHING RETURNING id`,
-      tx,
-    );
-    const fresh = new Set(inserted.map((r) => r.id));
+    const fresh = new Set<string>();
+    for (const chunk of jsonChunks(ids)) {
+      const inserted = await this.store.query<{ id: string }>(
+        sql`INSERT INTO ingested_events (id) SELECT value FROM jsonb_array_elements_text(${chunk.param})
+            ON CONFLICT (id) DO NOTHING RETURNING id`,
+        tx,
+      );
+      for (const r of inserted) fresh.add(r.id);
+    }
     for (const e of events) {
       if (e.id === undefined) firstOf.push(e);
       else if (fresh.delete(e.id)) firstOf.push(e);
@@ -244,14 +247,16 @@ export class Ingestor {
     // the same attributes: read them without a write, so concurrent requests do not queue on
     // the row locks an upsert would hold until commit.
     if (unresolved.length) {
-      const rows = await this.store.query<JobRow>(
-        sql`SELECT j.id, j.namespace, j.name, j.group_name, j.environment, j.tool, j.owner
-            FROM jsonb_to_recordset(${json(unresolved.map(({ namespace, name }) => ({ namespace, name })))})
-              AS x(namespace text, name text)
-            JOIN jobs j ON j.namespace = x.namespace AND j.name = x.name`,
-        tx,
-      );
-      const existing = new Map(rows.map((r) => [key(r.namespace, r.name), r]));
+      const existing = new Map<string, JobRow>();
+      for (const chunk of jsonChunks(unresolved.map(({ namespace, name }) => ({ namespace, name })))) {
+        const rows = await this.store.query<JobRow>(
+          sql`SELECT j.id, j.namespace, j.name, j.group_name, j.environment, j.tool, j.owner
+              FROM jsonb_to_recordset(${chunk.param}) AS x(namespace text, name text)
+              JOIN jobs j ON j.namespace = x.namespace AND j.name = x.name`,
+          tx,
+        );
+        for (const r of rows) existing.set(key(r.namespace, r.name), r);
+      }
       for (const w of unresolved.splice(0)) {
         const k = key(w.namespace, w.name);
         const row = existing.get(k);
@@ -272,10 +277,11 @@ export class Ingestor {
     if (toWrite.length) {
       toWrite.sort((a, b) => (key(a.namespace, a.name) < key(b.namespace, b.name) ? -1 : 1));
       // DO UPDATE (not DO NOTHING) so RETURNING yields every row, existing or new.
-      const rows = await this.store.query<JobRow>(
-        sql`INSERT INTO jobs AS j (namespace, name, group_name, environment, tool, owner)
+      for (const chunk of jsonChunks(toWrite)) {
+        const rows = await this.store.query<JobRow>(
+          sql`INSERT INTO jobs AS j (namespace, name, group_name, environment, tool, owner)
             SELECT namespace, name, group_name, environment, tool, owner
-            FROM jsonb_to_recordset(${json(toWrite)})
+            FROM jsonb_to_recordset(${chunk.param})
               AS x(namespace text, name text, group_name text, environment text, tool text, owner text)
             ON CONFLICT (namespace, name) DO UPDATE SET
               group_name = coalesce(excluded.group_name, j.group_name),
@@ -285,12 +291,13 @@ export class Ingestor {
               updated_at = CASE WHEN (excluded.group_name, excluded.environment, excluded.tool)
                 IS DISTINCT FROM (j.group_name, j.environment, j.tool) THEN now() ELSE j.updated_at END
             RETURNING id, namespace, name, group_name, environment, tool, owner`,
-        tx,
-      );
-      for (const r of rows) {
-        const k = key(r.namespace, r.name);
-        ids.set(k, r.id);
-        pending.set(k, { id: r.id, attrs: jobAttrs(r) });
+          tx,
+        );
+        for (const r of rows) {
+          const k = key(r.namespace, r.name);
+          ids.set(k, r.id);
+          pending.set(k, { id: r.id, attrs: jobAttrs(r) });
+        }
       }
     }
     return ids;
@@ -336,13 +343,16 @@ export class Ingestor {
     const newer = sql.raw(
       `(excluded.status <> 'running' AND (r.status = 'running' OR excluded.status_at >= r.status_at))`,
     );
-    // One statement: upsert the runs, mark their days for the rollup, and match them to
-    // expected slots (a run belongs to the slot whose [opens_at, closes_at) window holds its
-    // nominal time, else its start; each slot takes its first run, so a retry of a fulfilled
-    // slot matches nothing).
-    const [res] = await this.store.query<{ runs: RunRow[] | null; marked: number }>(
-      sql`WITH input AS (
-            SELECT * FROM jsonb_to_recordset(${json(input)}) AS x(
+    // One statement per chunk: upsert the runs, mark their days for the rollup, and match
+    // them to expected slots (a run belongs to the slot whose [opens_at, closes_at) window
+    // holds its nominal time, else its start; each slot takes its first run, so a retry of a
+    // fulfilled slot matches nothing). A job's runs share a chunk, so that "first" is the
+    // first of the whole request (unless one job's runs alone are over a chunk's size).
+    let marked = 0;
+    for (const chunk of jsonChunks(input, { group: (r) => r.job_id })) {
+      const [res] = await this.store.query<{ runs: RunRow[] | null; marked: number }>(
+        sql`WITH input AS (
+            SELECT * FROM jsonb_to_recordset(${chunk.param}) AS x(
               job_id int, external_id text, status text, scheduled_for timestamptz, started_at timestamptz,
               ended_at timestamptz, rows bigint, cpu_seconds float8, memory_mb float8, cost float8,
               exit_code int, error text, parent_run_id text, environment text, status_at timestamptz)
@@ -407,10 +417,12 @@ export class Ingestor {
                      FROM up)`
               : sql`NULL`
           } AS runs, (SELECT count(*) FROM dirty)::int AS marked`,
-      tx,
-    );
-    for (const r of res?.runs ?? []) runIds.set(`${r.job_id}\u001f${r.external_id}`, Number(r.id));
-    return { runIds, marked: res?.marked ?? 0 };
+        tx,
+      );
+      for (const r of res?.runs ?? []) runIds.set(`${r.job_id}\u001f${r.external_id}`, Number(r.id));
+      marked += res?.marked ?? 0;
+    }
+    return { runIds, marked };
   }
 
   private async resolveDatasets(
@@ -440,26 +452,28 @@ export class Ingestor {
     }
     if (toWrite.length) {
       toWrite.sort((a, b) => (key(a.namespace, a.name) < key(b.namespace, b.name) ? -1 : 1));
-      const rows = await this.store.query<{
-        id: number;
-        namespace: string;
-        name: string;
-        supplier: string | null;
-        owner: string | null;
-      }>(
-        sql`INSERT INTO datasets AS d (namespace, name, supplier, owner)
+      for (const chunk of jsonChunks(toWrite)) {
+        const rows = await this.store.query<{
+          id: number;
+          namespace: string;
+          name: string;
+          supplier: string | null;
+          owner: string | null;
+        }>(
+          sql`INSERT INTO datasets AS d (namespace, name, supplier, owner)
             SELECT namespace, name, supplier, owner
-            FROM jsonb_to_recordset(${json(toWrite)}) AS x(namespace text, name text, supplier text, owner text)
+            FROM jsonb_to_recordset(${chunk.param}) AS x(namespace text, name text, supplier text, owner text)
             ON CONFLICT (namespace, name) DO UPDATE SET
               supplier = coalesce(excluded.supplier, d.supplier),
               owner = coalesce(excluded.owner, d.owner)
             RETURNING id, namespace, name, supplier, owner`,
-        tx,
-      );
-      for (const r of rows) {
-        const k = key(r.namespace, r.name);
-        ids.set(k, r.id);
-        pending.set(k, { id: r.id, supplier: r.supplier ?? undefined, owner: r.owner ?? undefined });
+          tx,
+        );
+        for (const r of rows) {
+          const k = key(r.namespace, r.name);
+          ids.set(k, r.id);
+          pending.set(k, { id: r.id, supplier: r.supplier ?? undefined, owner: r.owner ?? undefined });
+        }
       }
     }
     return ids;
@@ -485,14 +499,13 @@ export class Ingestor {
     const firsts = new Map<number, Date>();
     for (const it of items) if (it.fp && !firsts.has(it.datasetId)) firsts.set(it.datasetId, it.e.updatedAt);
     const prevFp = new Map<number, string>();
-    if (firsts.size) {
+    for (const chunk of jsonChunks([...firsts].map(([d, at]) => ({ dataset_id: d, at })))) {
       const rows = await this.store.query<{ dataset_id: number; fp: string | null }>(
         sql`SELECT k.dataset_id, (
               SELECT u.schema_fingerprint FROM dataset_updates u
               WHERE u.dataset_id = k.dataset_id AND u.updated_at < k.at AND u.schema_fingerprint IS NOT NULL
               ORDER BY u.updated_at DESC LIMIT 1) AS fp
-            FROM jsonb_to_recordset(${json([...firsts].map(([d, at]) => ({ dataset_id: d, at })))})
-              AS k(dataset_id int, at timestamptz)`,
+            FROM jsonb_to_recordset(${chunk.param}) AS k(dataset_id int, at timestamptz)`,
         tx,
       );
       for (const r of rows) if (r.fp) prevFp.set(r.dataset_id, r.fp);
@@ -518,15 +531,17 @@ export class Ingestor {
         run_id: runId,
       };
     });
-    await tx.execute(
-      sql`INSERT INTO dataset_updates (dataset_id, updated_at, rows, bytes, schema_fingerprint, schema_fields,
+    for (const chunk of jsonChunks(input)) {
+      await tx.execute(
+        sql`INSERT INTO dataset_updates (dataset_id, updated_at, rows, bytes, schema_fingerprint, schema_fields,
             schema_changed, run_external_id, run_id)
           SELECT dataset_id, updated_at, rows, bytes, schema_fingerprint, schema_fields, schema_changed,
             run_external_id, run_id
-          FROM jsonb_to_recordset(${json(input)}) AS x(dataset_id int, updated_at timestamptz, rows bigint,
+          FROM jsonb_to_recordset(${chunk.param}) AS x(dataset_id int, updated_at timestamptz, rows bigint,
             bytes bigint, schema_fingerprint text, schema_fields jsonb, schema_changed boolean,
             run_external_id text, run_id bigint)`,
-    );
+      );
+    }
   }
 
   private async writeTests(
@@ -562,12 +577,12 @@ export class Ingestor {
       if (e.job) row.job_id = jobIds.get(key(e.jobNamespace ?? DEFAULT_NAMESPACE, e.job))!;
       toWrite.set(k, row);
     }
-    if (toWrite.size) {
+    const newTests = [...toWrite.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
+    for (const chunk of jsonChunks(newTests)) {
       const rows = await this.store.query<{ id: number; key: string }>(
         sql`INSERT INTO tests AS t (key, name, dataset_id, job_id)
             SELECT key, name, dataset_id, job_id
-            FROM jsonb_to_recordset(${json([...toWrite.values()].sort((a, b) => (a.key < b.key ? -1 : 1)))})
-              AS x(key text, name text, dataset_id int, job_id int)
+            FROM jsonb_to_recordset(${chunk.param}) AS x(key text, name text, dataset_id int, job_id int)
             ON CONFLICT (key) DO UPDATE SET name = excluded.name
             RETURNING id, key`,
         tx,
@@ -585,12 +600,14 @@ export class Ingestor {
         run_external_id: e.runId,
       };
     });
-    await tx.execute(
-      sql`INSERT INTO test_results (test_id, status, environment, value, at, run_external_id)
+    for (const chunk of jsonChunks(input)) {
+      await tx.execute(
+        sql`INSERT INTO test_results (test_id, status, environment, value, at, run_external_id)
           SELECT test_id, status, environment, value, at, run_external_id
-          FROM jsonb_to_recordset(${json(input)}) AS x(test_id int, status text, environment text, value text,
+          FROM jsonb_to_recordset(${chunk.param}) AS x(test_id int, status text, environment text, value text,
             at timestamptz, run_external_id text)`,
-    );
+      );
+    }
   }
 
   private async writeDeploys(tx: Executor, events: DeployEvent[]): Promise<void> {
@@ -605,13 +622,15 @@ export class Ingestor {
       project: e.project,
       tickets: e.tickets,
     }));
-    await tx.execute(
-      sql`INSERT INTO deploys (artifact, kind, version, environment, status, at, project, tickets)
+    for (const chunk of jsonChunks(input)) {
+      await tx.execute(
+        sql`INSERT INTO deploys (artifact, kind, version, environment, status, at, project, tickets)
           SELECT artifact, kind, version, environment, status, at, project,
             coalesce(ARRAY(SELECT jsonb_array_elements_text(tickets)), '{}')
-          FROM jsonb_to_recordset(${json(input)}) AS x(artifact text, kind text, version text, environment text,
+          FROM jsonb_to_recordset(${chunk.param}) AS x(artifact text, kind text, version text, environment text,
             status text, at timestamptz, project text, tickets jsonb)`,
-    );
+      );
+    }
   }
 }
 
