@@ -194,3 +194,15 @@ export function toTerminal(answer: Answer): string {
   }
   return out.join("\n");
 }
+
+/** An answer with one small line first (what was understood), kept inside Slack's limits. */
+export function withOpening(answer: Answer, mrkdwn: string): Answer {
+  const line: KnownBlock = {
+    type: "context",
+    elements: [{ type: "mrkdwn", text: clip(mrkdwn, MAX_SECTION_CHARS) }],
+  };
+  const blocks = [line, ...answer.blocks];
+  // At the block limit, the last block but one (the answer's source stays last) gives way.
+  if (blocks.length > MAX_BLOCKS) blocks.splice(blocks.length - 2, 1);
+  return { text: clip(`${fallback(mrkdwn)}\n${answer.text}`, 3900), blocks };
+}

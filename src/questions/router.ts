@@ -1,7 +1,7 @@
 // One router for /houston, @-mentions, DMs and `houston ask`: parse the question, run the
 // family that understands it best, and turn the two expected failures (an unknown name,
 // a question nobody understands) into helpful answers. Help is generated from the registry.
-import { AnswerBuilder, code, esc } from "./answer.ts";
+import { AnswerBuilder, withOpening, code, esc } from "./answer.ts";
 import { parseQuestion } from "./parse.ts";
 import { UnknownNameError } from "./resolve.ts";
 import { untilNow } from "../time/index.ts";
@@ -128,7 +128,14 @@ async function answer(
   // Measures read the frame, not the words.
   if (isMeasure(best) && parsed) q.frame = parsed.frame;
   try {
-    return { answer: await best.run(ctx, q), family: best.id, question: q };
+    const answered = await best.run(ctx, q);
+    // Measures open with what they understood themselves; the families get it here.
+    // Commands that change something (subscribe, silence) say what they did instead.
+    const a =
+      isMeasure(best) || ACTIONS.has(best.id)
+        ? answered
+        : withOpening(answered, understoodBy(best, q, parsed, ctx.timezone));
+    return { answer: a, family: best.id, question: q };
   } catch (err) {
     if (err instanceof UnknownNameError)
       return { answer: didYouMean(err), family: "did-you-mean", question: q };
@@ -138,6 +145,25 @@ async function answer(
     );
     return { answer: b.build(), family: "error", question: q };
   }
+}
+
+/** Families that act (subscribe, silence) or list Houston's own settings, rather than answer about pipelines. */
+const ACTIONS = new Set(["subscribe", "unsubscribe", "silence", "subscriptions", "silences"]);
+
+/**
+ * The line that opens a family's answer: the frame read back when the family is the one the
+ * frame asks for; else what the family answers, with the names, time and environment it
+ * took from the question — so a reader sees at once which question was answered.
+ */
+function understoodBy(family: Command, q: Question, parsed: Parsed | undefined, timezone: string): string {
+  const zone = ` (${esc(timezone)})`;
+  if (parsed && parsed.confidence >= CONFIDENT && !parsed.defaulted && familyFor(parsed.frame) === family.id)
+    return `Understood: ${esc(describeFrame(parsed.frame, q.window?.label))}${q.window ? zone : ""}`;
+  const parts = [family.title];
+  if (q.names.length) parts.push(q.names.slice(0, 2).map(code).join(", "));
+  if (q.window) parts.push(`${esc(q.window.label)}${zone}`);
+  if (q.environment) parts.push(`in ${esc(q.environment)}`);
+  return `Understood: ${parts.join(" — ")}`;
 }
 
 /**

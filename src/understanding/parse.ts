@@ -939,6 +939,14 @@ function oneJobOf(
   return undefined;
 }
 
+/** True when `a` is `b` with an environment word added ("fct_orders_staging" of "fct_orders"). */
+function envVariant(a: string, b: string): boolean {
+  const ENV = /^(?:staging|dev|qa|prod|production|uat)$/;
+  const wa = words(a);
+  const plain = (ws: string[]) => ws.filter((w) => !ENV.test(w)).join(" ");
+  return wa.length === words(b).length + 1 && wa.some((w) => ENV.test(w)) && plain(wa) === plain(words(b));
+}
+
 function pickSubject(
   measure: Measure,
   mentions: Mention[],
@@ -985,7 +993,9 @@ function pickSubject(
       c !== top &&
       c.kind === top.kind &&
       // Equally good, or both only partly named ("finance" of finance.invoices and finance.ar_aging).
-      ((Math.abs(c.score - top.score) < 0.05 && c.whole === top.whole) || (!top.whole && !c.whole)),
+      ((Math.abs(c.score - top.score) < 0.05 && c.whole === top.whole) || (!top.whole && !c.whole)) &&
+      // exec_kpis_staging is exec_kpis's copy in another environment, no rival to it.
+      !envVariant(c.name, top.name),
   );
   const others = cands
     .filter((c) => c !== top)

@@ -37,7 +37,10 @@ describeEachStore("houston ask", (kind) => {
 
   it("answers a question as plain terminal text with symbols", async () => {
     const out = await askCommand("did the deployment of finance_close work?", opts());
-    assert.match(out, /^Yes — the latest deploy of `finance_close`, v1\.8\.1 to prod/);
+    assert.match(
+      out,
+      /^Understood: Deploys of artifact `finance_close`\nYes — the latest deploy of `finance_close`, v1\.8\.1 to prod/,
+    );
     assert.match(out, /❌ v1\.8\.0 → prod: failed on Fri 20 Nov 15:20 \(DATA-1252\)/);
     assert.match(out, /✅ v1\.8\.1/);
     assert.match(out, /⚠️ Before it, 1 failed attempt in prod/);

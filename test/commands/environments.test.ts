@@ -2,11 +2,10 @@
 // demo fleet's job list, independently of the store.
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { demoContext, demoFleet, openDemoStore, answerBody } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const fleet = demoFleet();
@@ -30,7 +29,7 @@ describeEachStore("environments family", (kind) => {
 
   const q = async (text: string) => {
     const r = await ask(commands, demoContext(store), text);
-    return { family: r.family, out: toTerminal(r.answer), head: toTerminal(r.answer).split("\n")[0]! };
+    return { family: r.family, out: answerBody(r.answer), head: answerBody(r.answer).split("\n")[0]! };
   };
 
   it("compares production and development, and says how it counts", async () => {

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, it } from "node:test";
 import { acknowledgeIncident, resolveIncident, silence } from "../../src/monitors/incidents.ts";
 import { runMonitors } from "../../src/monitors/runner.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
+import { answerBody } from "../helpers/demo.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import { describeEachStore, openTestStore, type TestStore } from "../helpers/store.ts";
@@ -25,7 +25,7 @@ describeEachStore("incidents question family", (kind) => {
   });
   const askIt = async (text: string, now: Date) => {
     const r = await ask(commands, { store, now, timezone: "UTC" }, text);
-    return { family: r.family, out: toTerminal(r.answer) };
+    return { family: r.family, out: answerBody(r.answer) };
   };
 
   it("says there are none when nothing is open", async () => {

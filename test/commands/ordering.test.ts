@@ -4,11 +4,10 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { ts } from "../../src/db/sql.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { demoContext, demoFleet, openDemoStore, answerBody } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const fleet = demoFleet();
@@ -25,7 +24,7 @@ describeEachStore("ordering question family", (kind) => {
 
   const askIt = async (question: string) => {
     const r = await ask(commands, demoContext(store), question);
-    return { ...r, out: toTerminal(r.answer) };
+    return { ...r, out: answerBody(r.answer) };
   };
 
   /** Start of the job's latest run in [from, to). */

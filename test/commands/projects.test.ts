@@ -3,11 +3,10 @@
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import type { DeployEvent } from "../../src/ingest/events.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { DEMO_NOW, demoContext, demoFleet, openDemoStore, answerBody } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const DAY = 86_400_000;
@@ -36,7 +35,7 @@ describeEachStore("projects family", (kind) => {
 
   const q = async (text: string) => {
     const r = await ask(commands, demoContext(store), text);
-    return { family: r.family, out: toTerminal(r.answer), head: toTerminal(r.answer).split("\n")[0]! };
+    return { family: r.family, out: answerBody(r.answer), head: answerBody(r.answer).split("\n")[0]! };
   };
 
   it("lists the tickets released in PRJ-FINANCE, noting the failed first attempt", async () => {

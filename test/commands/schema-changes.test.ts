@@ -7,11 +7,10 @@ import { sql } from "drizzle-orm";
 import { ts } from "../../src/db/sql.ts";
 import { Ingestor } from "../../src/ingest/apply.ts";
 import type { DatasetEvent } from "../../src/ingest/events.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoFleet, openDemoStore, answerBody } from "../helpers/demo.ts";
 import { describeEachStore, openTestStore, type TestStore } from "../helpers/store.ts";
 
 const DAY = 86_400_000;
@@ -124,7 +123,7 @@ describeEachStore("schema-changes environment rule", (kind) => {
 
   const q = async (text: string) => {
     const r = await ask(commands, { store, now, timezone: "UTC" }, text);
-    return { family: r.family, out: toTerminal(r.answer), head: toTerminal(r.answer).split("\n")[0]! };
+    return { family: r.family, out: answerBody(r.answer), head: answerBody(r.answer).split("\n")[0]! };
   };
 
   it("counts a namespace that names no environment as production", async () => {

@@ -6,7 +6,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { listSilences } from "../../src/monitors/incidents.ts";
 import { runMonitors } from "../../src/monitors/runner.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
+import { answerBody } from "../helpers/demo.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { forgetNames } from "../../src/questions/resolve.ts";
 import { ask } from "../../src/questions/router.ts";
@@ -76,7 +76,7 @@ describeEachStore("silence question family", (kind) => {
   });
   const askIt = async (text: string, c = ctx()) => {
     const r = await ask(commands, c, text);
-    return { family: r.family, out: toTerminal(r.answer) };
+    return { family: r.family, out: answerBody(r.answer) };
   };
 
   it("silences a job for 2h with a reason, recording who", async () => {

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { after, before, beforeEach, it } from "node:test";
 import { endSilence, silence } from "../../src/monitors/incidents.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
+import { answerBody } from "../helpers/demo.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import { describeEachStore, openTestStore, type TestStore } from "../helpers/store.ts";
@@ -23,7 +23,7 @@ describeEachStore("silences question family", (kind) => {
   });
   const askIt = async (text: string) => {
     const r = await ask(commands, { store, now: NOW, timezone: "UTC" }, text);
-    return { family: r.family, out: toTerminal(r.answer) };
+    return { family: r.family, out: answerBody(r.answer) };
   };
 
   it("says nothing is silenced when nothing is", async () => {

@@ -4,11 +4,10 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { ts } from "../../src/db/sql.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { DEMO_NOW, demoContext, demoFleet, openDemoStore, answerBody } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const fleet = demoFleet();
@@ -32,7 +31,7 @@ describeEachStore("status question family", (kind) => {
 
   const askIt = async (question: string, now = DEMO_NOW) => {
     const r = await ask(commands, demoContext(store, "UTC", now), question);
-    return { ...r, out: toTerminal(r.answer) };
+    return { ...r, out: answerBody(r.answer) };
   };
 
   /** The fleet at `now`, the plain way: each job's latest run, each dataset's latest update. */

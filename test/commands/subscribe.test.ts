@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { markChannelGone } from "../../src/digests/subscriptions.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
+import { answerBody } from "../helpers/demo.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { AskContext, Command } from "../../src/questions/types.ts";
@@ -30,7 +30,7 @@ describeEachStore("digest subscription families", (kind) => {
       ...(channelId ? { asker: { userId: "U0ANA", channelId } } : {}),
     };
     const r = await ask(commands, ctx, text);
-    return { family: r.family, out: toTerminal(r.answer) };
+    return { family: r.family, out: answerBody(r.answer) };
   };
 
   it("subscribes the channel in the asker's time zone and says when the next one comes", async () => {

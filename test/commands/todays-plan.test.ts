@@ -5,12 +5,11 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { ts } from "../../src/db/sql.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { formatDuration } from "../../src/questions/format.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { DEMO_NOW, demoContext, openDemoStore } from "../helpers/demo.ts";
+import { DEMO_NOW, demoContext, openDemoStore, answerBody } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const TODAY = { from: new Date("2026-11-22T00:00:00Z"), to: new Date("2026-11-23T00:00:00Z") };
@@ -39,7 +38,7 @@ describeEachStore("todays-plan question family", (kind) => {
 
   const askIt = async (question: string, tz = "UTC") => {
     const r = await ask(commands, demoContext(store, tz), question);
-    return { ...r, out: toTerminal(r.answer) };
+    return { ...r, out: answerBody(r.answer) };
   };
 
   const plan = async (from: Date, to: Date, extra = sql``): Promise<Plan> => {

@@ -5,12 +5,11 @@ import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { sql } from "drizzle-orm";
 import { ts } from "../../src/db/sql.ts";
-import { toTerminal } from "../../src/questions/answer.ts";
 import { formatDuration } from "../../src/questions/format.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { ask } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { demoContext, demoFleet, openDemoStore, answerBody } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const fleet = demoFleet();
@@ -46,7 +45,7 @@ describeEachStore("yesterdays-work question family", (kind) => {
 
   const askIt = async (question: string, tz = "UTC") => {
     const r = await ask(commands, demoContext(store, tz), question);
-    return { ...r, out: toTerminal(r.answer) };
+    return { ...r, out: answerBody(r.answer) };
   };
 
   const expected = async (from: Date, to: Date, extra = sql``): Promise<Expected> => {

@@ -4,7 +4,7 @@ import { seedDemo } from "../../src/cli/demo.ts";
 import { generateDemoFleet } from "../../src/demo/fleet.ts";
 import { toTerminal } from "../../src/questions/answer.ts";
 import { ask } from "../../src/questions/router.ts";
-import type { AskContext, Command } from "../../src/questions/types.ts";
+import type { Answer, AskContext, Command } from "../../src/questions/types.ts";
 import { openTestStore, type StoreImage, type StoreKind, type TestStore } from "./store.ts";
 
 /** The demo history ends at this UTC midnight; "yesterday" is 2026-11-21. */
@@ -30,9 +30,19 @@ export function demoContext(store: TestStore, timezone = "UTC", now = DEMO_NOW):
   return { store, now, timezone };
 }
 
-/** Asks through the real router as of DEMO_NOW; the answer as the terminal shows it, and its first line. */
+/** An answer as the terminal shows it, without the line saying what was understood. */
+export function answerBody(answer: Answer): string {
+  return toTerminal(answer).replace(/^Understood: .*\n/, "");
+}
+
+/**
+ * Asks through the real router as of DEMO_NOW: the answer as the terminal shows it, the
+ * line saying what was understood, and the answer's own first line (its headline).
+ */
 export async function askDemo(commands: Command[], store: TestStore, text: string, timezone = "UTC") {
   const r = await ask(commands, demoContext(store, timezone), text);
   const out = toTerminal(r.answer);
-  return { family: r.family, out, head: out.split("\n")[0]!, question: r.question };
+  const lines = out.split("\n");
+  const understood = lines[0]!.startsWith("Understood: ") ? lines.shift()! : undefined;
+  return { family: r.family, out, understood, head: lines[0]!, question: r.question };
 }

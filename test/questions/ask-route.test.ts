@@ -27,7 +27,10 @@ describeEachStore("POST /api/v1/ask", (kind) => {
     const r = await ask({ question: "did gl summary run yesterday?", timezone: "UTC" });
     assert.equal(r.status, 200);
     assert.equal(r.body.family, "did-it-run");
-    assert.match(r.body.text, /^Yes — `finance_close\.gl_summary` ran 1 time yesterday/);
+    assert.match(
+      r.body.text,
+      /^Understood: Runs of job `finance_close\.gl_summary`, yesterday \(Sat 21 Nov\) \(UTC\)\nYes — `finance_close\.gl_summary` ran 1 time yesterday/,
+    );
     assert.ok(Array.isArray(r.body.answer.blocks) && r.body.answer.blocks.length > 0);
   });
 
@@ -87,7 +90,10 @@ describeEachStore("POST /api/v1/ask", (kind) => {
         else process.env[k] = v;
       }
     }
-    assert.match(lines.join("\n"), /^Yes — `finance_close\.gl_summary` ran 1 time yesterday/);
+    assert.match(
+      lines.join("\n"),
+      /^Understood: Runs of job `finance_close\.gl_summary`, yesterday \(Sat 21 Nov\) \(UTC\)\nYes — `finance_close\.gl_summary` ran 1 time yesterday/,
+    );
     assert.match(lines.join("\n"), /✅/, "emoji codes become symbols in the terminal");
   });
 });

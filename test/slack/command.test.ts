@@ -60,7 +60,10 @@ describeEachStore("/houston in Slack", (kind) => {
     assert.equal(ack.text, "", "the ack carries no payload: the answer comes through response_url");
     assert.equal(reply.body.response_type, "ephemeral");
     assert.equal(reply.body.replace_original, false);
-    assert.match(reply.body.text, /^Yes — `finance_close\.gl_summary` ran 1 time yesterday/);
+    assert.match(
+      reply.body.text,
+      /^Understood: Runs of job `finance_close\.gl_summary`, yesterday \(Sat 21 Nov\) \(UTC\)\nYes — `finance_close\.gl_summary` ran 1 time yesterday/,
+    );
     assert.ok(Array.isArray(reply.body.blocks) && reply.body.blocks.length > 0);
   });
 

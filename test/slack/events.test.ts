@@ -56,7 +56,10 @@ describeEachStore("Slack mentions, DMs and time zones", (kind) => {
     assert.equal(ack.status, 200);
     assert.equal(post.params["channel"], "C0DATAOPS");
     assert.equal(post.params["thread_ts"], ts);
-    assert.match(post.params["text"], /^Yes — `finance_close\.gl_summary` ran 1 time yesterday/);
+    assert.match(
+      post.params["text"],
+      /^Understood: Runs of job `finance_close\.gl_summary`, yesterday \(Sat 21 Nov\) \(UTC\)\nYes — `finance_close\.gl_summary` ran 1 time yesterday/,
+    );
     assert.ok(Array.isArray(post.params["blocks"]) && post.params["blocks"].length > 0);
     const line = await h.questionLog((l) => l["source"] === "mention");
     assert.equal(line["question"], "did finance_close.gl_summary run yesterday?");
@@ -75,7 +78,10 @@ describeEachStore("Slack mentions, DMs and time zones", (kind) => {
   it("reads a short DM after a question as a follow-up that changes one slot of it", async () => {
     const channel = "D0FOLLOWUP";
     const first = await h.dm("did gl summary run yesterday?", { channel });
-    assert.match(first.post.params["text"], /^Yes — `finance_close\.gl_summary` ran 1 time yesterday/);
+    assert.match(
+      first.post.params["text"],
+      /^Understood: Runs of job `finance_close\.gl_summary`, yesterday \(Sat 21 Nov\) \(UTC\)\nYes — `finance_close\.gl_summary` ran 1 time yesterday/,
+    );
     const ack = await h.event({
       type: "message",
       channel_type: "im",
