@@ -591,7 +591,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   if (future && (!measure || ["runs", "status", "summary", "last_run"].includes(measure))) measure = "plan";
   // "how many pipelines in dev", "everything in prod", "what runs in qa": the environments measure.
   const listing =
-    /^(?:(?:what|whats|what is|which|list|show)\s+)?(?:everything|all|jobs|pipelines|dags|what runs|runs|code|stuff)?\s*(?:exist|exists|live|are there|do we have|run|running|there|deployed)?$/;
+    /^(?:(?:what|whats|what is|which|list|show)\b\s*)?(?:everything|all|jobs|pipelines|dags|what runs|runs|code|stuff)?\s*(?:exist|exists|live|are there|do we have|run|running|there|deployed)?$/;
   if (
     environment &&
     !mentions.length &&
@@ -744,6 +744,7 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
   resources: /^(?:peak|usage|using|use|used|more|spike\w*|hog\w*|consum\w*)$/,
   duration: /^(?:last|long|took|take|run)$/,
   failure_rate: /^(?:tbh|runs?)$/,
+  environments: /^(?:exist\w*|live|lives|deployed|deploy|there|running|run|runs|yet|present|have|code)$/,
 };
 
 /** Words that carry no meaning of their own in these questions. */
