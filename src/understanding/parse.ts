@@ -256,22 +256,22 @@ const CUES: Cue[] = [
   },
   {
     measure: "duration",
-    re: /\b(?:how long|longest|shortest|duration|runtime|run time|run-time|took|take[sn]?|taking|p50|p9[059]|95th|99th|percentile|median|slow(?:er|est)?|fast(?:er|est)?|long(?:er|est)? (?:than|running|run)|wall ?clock|elapsed|minutes does|hours does|time spent|spent running)\b/,
+    re: /\b(?:how long|longest|shortest|duration|runtime|run time|run-time|took|take[sn]?|taking|p50|p9[059]|95th|99th|percentile|median|slow(?:er|est)?|fast(?:er|est)?|long(?:er|est)? (?:than|running|run)|wall ?clock|elapsed|minutes does|hours does|time spent|spent running|quick(?:er|est)|compute time)\b/,
     weight: 3,
   },
   {
     measure: "start_lateness",
-    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest)\b/,
+    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule)\b/,
     weight: 6,
   },
   {
     measure: "root_cause",
-    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin)|slowdown)\b/,
+    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
     weight: 4,
   },
   {
     measure: "ended_late",
-    re: /\b(?:(?:finish|end|complet|land|done|wrap(?:ped)? up)\w* (?:late|later|latest|on time|in time)|(?:finish|end)\w* (?:the )?latest|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again))\b/,
+    re: /\b(?:(?:finish|end|complet|land|done|wrap(?:ped)? up)\w* (?:late|later|latest|on time|in time)|(?:finish|end)\w* (?:the )?latest|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again)|^NAME late$)\b/,
     weight: 5,
   },
   {
@@ -281,7 +281,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "plan",
-    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will .*\brun|going to run|due (?:to run|today|tonight)|left(?: to run)?|remaining|still to (?:run|come)|next runs?|run next|runs? left|queued|later today|rest of (?:the )?day|on deck|when (?:does|do|will) .*\b(?:run|start|kick off)|what runs)\b/,
+    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will .*\brun|going to run|due (?:to run|today|tonight)|left(?: to run)?|remaining|still to (?:run|come)|next runs?|run next|runs? left|queued|later today|rest of (?:the )?day|on deck|when (?:does|do|will) .*\b(?:run|start|kick off)|what runs|when (?:is|s) the next|next NAME)\b/,
     weight: 4,
   },
   {
@@ -316,12 +316,12 @@ const CUES: Cue[] = [
   },
   {
     measure: "schema_changes",
-    re: /\b(?:schema|drift|columns?|fields? (?:added|removed|dropped|changed)|renamed|dropped|retyped|type changes?|ddl|breaking changes?)\b/,
+    re: /\b(?:schema|drift|change(?:d)? shape|shape change\w*|columns?|fields? (?:added|removed|dropped|changed)|renamed|dropped|retyped|type changes?|ddl|breaking changes?)\b/,
     weight: 5,
   },
   {
     measure: "incidents",
-    re: /\b(?:incidents?|pages?|paged|paging|alerts?|alerting|on[- ]?call|acknowledged|ack(?:ed)?|pagerduty|open issues)\b/,
+    re: /\b(?:incidents?|pages?|paged|paging|alerts?|alerting|on[- ]?call|acknowledged|ack(?:ed)?|pagerduty|open issues|anything open|open for|open items)\b/,
     weight: 5,
   },
   {
@@ -377,7 +377,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "last_run",
-    re: /\b(?:(?:last|latest|most recent) (?:run|ran|time|execution|executed|sync|load|refresh)|when (?:did|was) .*\blast\b|\blast (?:go|went|run|ran|train|sync|load)|when did .*\b(?:run|ran|execute|go|train|sync|load)|time of (?:the )?last|ran last|run last|last NAME (?:run|ran|job|load|sync|refresh)|whens? (?:is |was )?the last NAME)\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:run|ran|time|execution|executed|sync|load|refresh)|when (?:did|was) .*\blast\b|\blast (?:go|went|run|ran|train|sync|load)|when did .*\b(?:run|ran|execute|go|train|sync|load)|time of (?:the )?last|ran last|run last|last NAME (?:run|ran|job|load|sync|refresh)|^(?:the )?(?:last|latest) NAME$|whens? (?:is |was )?the last NAME)\b/,
     weight: 5,
   },
   {
@@ -654,6 +654,20 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
       subject = others.shift()!;
       ambiguous = true;
     }
+  }
+  // "how late was shipfast", "is adnet late again": a supplier's name with lateness or
+  // delivery words asks about its deliveries, not about the job that loads them.
+  const supplier = mentions[0]?.candidates.find((c) => c.kind === "supplier");
+  if (
+    supplier &&
+    subject.kind !== "supplier" &&
+    !oneJob &&
+    ["ended_late", "start_lateness", "status", "runs", "failures", "freshness"].includes(measure) &&
+    /\b(?:late|later|on time|arriv\w*|deliver\w*|land\w*|come in|came in|files?|drops?)\b/.test(cueText) &&
+    !/\b(?:job|load|run|sync)\b/.test(cueText)
+  ) {
+    others = [subject, ...others.filter((o) => o.name !== supplier.name)].slice(0, 2);
+    subject = { kind: "supplier", name: supplier.name };
   }
   // A supplier is asked about its deliveries; a test about its results.
   if (
@@ -1130,6 +1144,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("deploys")) drop("last_run");
   // "time spent": run time, not money.
   if (has("duration") && has("cost") && /\btime spent\b/.test(t)) drop("cost");
+  // "why does X keep failing": the cause, not a ranking.
+  if (has("root_cause") && /^why\b/.test(t)) drop("troublesome");
   // "last run w/o errors": a success.
   if (has("last_success") && /\b(?:without|w\/o|with no|no) errors\b|\bcleanly\b|\bsuccessfully\b/.test(t))
     drop("last_failure");
@@ -1182,7 +1198,7 @@ function absentCue(measure: Measure, t: string): boolean {
     case "start_lateness":
     case "ended_late":
     case "arrivals":
-      return /\b(?:on time|in time)\b/.test(t) && measure !== "arrivals";
+      return /\b(?:on time|in time|on schedule)\b/.test(t) && measure !== "arrivals";
     case "rows":
       return /\b(?:0|zero|no|empty|nothing)\b/.test(t);
     case "ordering":
@@ -1297,7 +1313,8 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
     /\b(?:any|anything)\b/.test(t.split(" ").slice(0, 3).join(" ")) ||
     (asks && !/\b(?:what|which|who|when|where|why|how|list|show)\b/.test(t)) ||
     // "on tuesday did X run", "yesterday is X ok": the auxiliary after a leading phrase.
-    /^(?:\w+\s+){1,2}(?:did|does|is|are|was|were|has|have)\s+NAME\b/.test(t) ||
+    (/^(?:\w+\s+){1,2}(?:did|does|is|are|was|were|has|have)\s+NAME\b/.test(t) &&
+      !/^(?:how|what|whats|when|which|who|why|where)\b/.test(t)) ||
     // "revenue rec ok", "gl summary broken": a name and a state.
     (frame.measure === "status" &&
       /^NAME\s+(?:ok|okay|fine|healthy|alright|green|broken|failing|down|good)$/.test(t));
