@@ -129,6 +129,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     bodyTimeoutMs: config.bodyTimeoutMs,
     bodyMemoryBytes: config.bodyMemoryBytes,
     ready: (ms) => store.ready(ms),
+    ...(store.kind === "pglite" ? { maxConcurrentLarge: 1 } : {}),
     ingestor,
     metrics,
   });

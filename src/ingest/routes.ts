@@ -23,6 +23,12 @@ export interface IngestDeps {
   bodyMemoryBytes?: number;
   /** The store's readiness within a time limit: asked when a write stalls or after an outage. */
   ready?: (timeoutMs: number) => Promise<boolean>;
+  /**
+   * Large requests validated and written at once (default MAX_CONCURRENT_LARGE_INGEST). One
+   * on the embedded store: it runs one transaction at a time on this process's own thread,
+   * so a second large request in progress gains nothing and only holds its events meanwhile.
+   */
+  maxConcurrentLarge?: number;
 }
 
 type IngestSource = "events" | "openlineage";
@@ -227,7 +233,7 @@ function lineageEvents(text: string): { events: HoustonEvent[]; warnings: string
 }
 
 export function registerIngestRoutes(server: HoustonServer, deps: IngestDeps): void {
-  const gate = new Gate(MAX_CONCURRENT_LARGE_INGEST);
+  const gate = new Gate(deps.maxConcurrentLarge ?? MAX_CONCURRENT_LARGE_INGEST);
   const budget = new ByteBudget(deps.bodyMemoryBytes ?? 4 * deps.maxBodyBytes);
   const outage = new OutageGuard(deps.ready);
   /**
