@@ -213,6 +213,19 @@ const CONNECT_TIMEOUT_S = 1;
  */
 const STATEMENT_TIMEOUT_MS = 60_000;
 
+/**
+ * The embedded store's buffer pool. PGlite allocates it inside its WebAssembly memory and
+ * zeroes it at start, so all of it is resident at once: PostgreSQL's default of 128 MB was
+ * some 150 MB of a service's RSS before it stored anything. Below it the operating system's
+ * page cache holds the data files anyway; at 1M runs the store's core queries took the same
+ * time with 32 MB (`npm run bench`, step pglite).
+ */
+export const PGLITE_SHARED_BUFFERS = "32MB";
+
+function pgliteStartParams(defaults: string[]): string[] {
+  return [...defaults, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+}
+
 export async function openStore(opts: OpenOptions): Promise<Store> {
   if (opts.databaseUrl) {
     const url = opts.databaseUrl;
@@ -294,8 +307,14 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true });
     unlock = lockDataDir(opts.dataDir);
-    pg = new PGlite(path.join(opts.dataDir, "pgdata"));
-  } else pg = new PGlite(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
+    pg = new PGlite(path.join(opts.dataDir, "pgdata"), {
+      startParams: pgliteStartParams(PGlite.defaultStartParams),
+    });
+  } else
+    pg = new PGlite({
+      startParams: pgliteStartParams(PGlite.defaultStartParams),
+      ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
+    });
   try {
     await pg.waitReady;
   } catch (err) {
