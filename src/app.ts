@@ -76,7 +76,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const commands = opts.commands ?? (await loadCommands());
   const store =
     opts.store ??
-    (await openStore(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir }));
+    (await openStore(
+      config.databaseUrl
+        ? { databaseUrl: config.databaseUrl }
+        : {
+            dataDir: config.dataDir,
+            onImageError: (err) =>
+              log.warn(
+                { err },
+                "the build's image of a migrated store could not be loaded; creating the store without it",
+              ),
+          },
+    ));
   await store.migrate();
   log.info(
     { store: store.kind, ...(store.kind === "pglite" ? { dataDir: config.dataDir } : {}) },

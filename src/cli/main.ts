@@ -46,7 +46,15 @@ store is used directly: DATABASE_URL, or the embedded store in HOUSTON_DATA_DIR 
 
 async function withStore<T>(config: Config, fn: (store: Store) => Promise<T>): Promise<T> {
   const store = await openStore(
-    config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir },
+    config.databaseUrl
+      ? { databaseUrl: config.databaseUrl }
+      : {
+          dataDir: config.dataDir,
+          onImageError: (err) =>
+            console.error(
+              `houston: the build's image of a migrated store could not be loaded (${(err as Error).message}); creating the store without it`,
+            ),
+        },
   );
   try {
     await store.migrate();

@@ -1,7 +1,7 @@
 // One store interface over two drivers: postgres.js for production (DATABASE_URL) and
 // embedded PGlite (Postgres in WASM, file-backed) so a newcomer needs no server.
 // The same migrations and the same SQL serve both.
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PGlite } from "@electric-sql/pglite";
@@ -12,6 +12,7 @@ import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import { within } from "../deadline.ts";
 import { lockDataDir } from "./lock.ts";
+import { findStoreImage, STORE_IMAGE_DIR, unpackStoreImage } from "./store-image.ts";
 import { isStoreUnavailable } from "./unavailable.ts";
 import * as schema from "./schema.ts";
 
@@ -196,6 +197,13 @@ export interface OpenOptions {
   loadDataDir?: Blob;
   /** postgres.js pool size. */
   maxConnections?: number;
+  /**
+   * With dataDir: where the build's images of a migrated store are (default dist/store-image,
+   * src/db/store-image.ts); a brand-new store starts from the one for the current migrations.
+   */
+  storeImageDir?: string;
+  /** Hears why an image could not be loaded; the store is then created without it. */
+  onImageError?: (err: unknown) => void;
 }
 
 /**
@@ -224,6 +232,33 @@ export const PGLITE_SHARED_BUFFERS = "32MB";
 
 function pgliteStartParams(defaults: string[]): string[] {
   return [...defaults, "-c", `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+}
+
+type PGliteClass = typeof PGlite;
+
+/**
+ * Opens the embedded store in `dataDir` (its `pgdata` folder). A brand-new one starts as a
+ * copy of the build's image of a migrated store when there is one for these migrations
+ * (src/db/store-image.ts); else, or when the image cannot be unpacked, PGlite creates it
+ * (initdb), and the migrations run as usual.
+ */
+async function openDataDir(PGliteCtor: PGliteClass, dataDir: string, opts: OpenOptions): Promise<PGlite> {
+  const pgdata = path.join(dataDir, "pgdata");
+  // Only where there is nothing yet: anything else in pgdata is left to PGlite, as before.
+  if (!existsSync(pgdata) || readdirSync(pgdata).length === 0) {
+    const image = findStoreImage(opts.storeImageDir ?? STORE_IMAGE_DIR, MIGRATIONS_DIR);
+    if (image) {
+      try {
+        rmSync(pgdata, { recursive: true, force: true });
+        unpackStoreImage(image, pgdata);
+      } catch (err) {
+        opts.onImageError?.(err);
+      }
+    }
+  }
+  const pg = new PGliteCtor(pgdata, { startParams: pgliteStartParams(PGliteCtor.defaultStartParams) });
+  await pg.waitReady;
+  return pg;
 }
 
 export async function openStore(opts: OpenOptions): Promise<Store> {
@@ -307,19 +342,18 @@ export async function openStore(opts: OpenOptions): Promise<Store> {
   if (opts.dataDir) {
     mkdirSync(opts.dataDir, { recursive: true });
     unlock = lockDataDir(opts.dataDir);
-    pg = new PGlite(path.join(opts.dataDir, "pgdata"), {
-      startParams: pgliteStartParams(PGlite.defaultStartParams),
-    });
-  } else
+    try {
+      pg = await openDataDir(PGlite, opts.dataDir, opts);
+    } catch (err) {
+      unlock();
+      throw err;
+    }
+  } else {
     pg = new PGlite({
       startParams: pgliteStartParams(PGlite.defaultStartParams),
       ...(opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {}),
     });
-  try {
     await pg.waitReady;
-  } catch (err) {
-    unlock();
-    throw err;
   }
   const orm = drizzlePglite(pg, { schema }) as unknown as Orm;
   // PGlite lives in this process: it is up until closed. Once the migrations are seen
