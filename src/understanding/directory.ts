@@ -10,15 +10,15 @@ import { type KnownName, NameIndex } from "./names.ts";
 export const REFRESH_MS = 5_000;
 
 const LISTS: [SubjectKind, ReturnType<typeof sql>][] = [
-  ["job", sql`SELECT DISTINCT name FROM jobs`],
-  ["group", sql`SELECT DISTINCT group_name AS name FROM jobs WHERE group_name IS NOT NULL`],
-  ["owner", sql`SELECT DISTINCT owner AS name FROM jobs WHERE owner IS NOT NULL`],
-  ["environment", sql`SELECT DISTINCT environment AS name FROM jobs WHERE environment IS NOT NULL`],
-  ["dataset", sql`SELECT DISTINCT name FROM datasets`],
-  ["supplier", sql`SELECT DISTINCT supplier AS name FROM datasets WHERE supplier IS NOT NULL`],
-  ["artifact", sql`SELECT DISTINCT artifact AS name FROM deploys`],
-  ["project", sql`SELECT DISTINCT project AS name FROM deploys WHERE project IS NOT NULL`],
-  ["test", sql`SELECT DISTINCT name FROM tests`],
+  ["job", sql`SELECT DISTINCT name FROM jobs ORDER BY 1`],
+  ["group", sql`SELECT DISTINCT group_name AS name FROM jobs WHERE group_name IS NOT NULL ORDER BY 1`],
+  ["owner", sql`SELECT DISTINCT owner AS name FROM jobs WHERE owner IS NOT NULL ORDER BY 1`],
+  ["environment", sql`SELECT DISTINCT environment AS name FROM jobs WHERE environment IS NOT NULL ORDER BY 1`],
+  ["dataset", sql`SELECT DISTINCT name FROM datasets ORDER BY 1`],
+  ["supplier", sql`SELECT DISTINCT supplier AS name FROM datasets WHERE supplier IS NOT NULL ORDER BY 1`],
+  ["artifact", sql`SELECT DISTINCT artifact AS name FROM deploys ORDER BY 1`],
+  ["project", sql`SELECT DISTINCT project AS name FROM deploys WHERE project IS NOT NULL ORDER BY 1`],
+  ["test", sql`SELECT DISTINCT name FROM tests ORDER BY 1`],
 ];
 
 /** Reads every known name from the store. */
@@ -34,6 +34,8 @@ export async function loadNames(store: Store): Promise<KnownName[]> {
 interface Entry {
   at: number;
   index?: NameIndex;
+  /** What the index was built from, so an unchanged catalogue is not indexed again. */
+  fingerprint?: string;
   loading?: Promise<NameIndex>;
 }
 const entries = new WeakMap<Store, Entry>();
@@ -50,7 +52,13 @@ export async function nameIndex(store: Store, now = Date.now(), maxAgeMs = REFRE
   if (entry.index && now - entry.at < maxAgeMs) return entry.index;
   entry.loading ??= loadNames(store)
     .then((names) => {
-      entry.index = new NameIndex(names);
+      // Building the index of a large fleet takes tens of milliseconds on the event loop;
+      // most refreshes find the same names, and keep the index they have.
+      const fingerprint = fingerprintOf(names);
+      if (!entry.index || fingerprint !== entry.fingerprint) {
+        entry.index = new NameIndex(names);
+        entry.fingerprint = fingerprint;
+      }
       entry.at = now;
       return entry.index;
     })
@@ -63,6 +71,16 @@ export async function nameIndex(store: Store, now = Date.now(), maxAgeMs = REFRE
     if (entry.index) return entry.index;
     throw err;
   }
+}
+
+/** A cheap digest of the names (FNV-1a over kind and name), order included. */
+function fingerprintOf(names: KnownName[]): string {
+  let h = 0x811c9dc5;
+  for (const n of names) {
+    const s = `${n.kind}\0${n.name}\n`;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193) >>> 0;
+  }
+  return `${names.length}:${h.toString(16)}`;
 }
 
 /** Drops the cached index (tests that change the catalogue between questions). */

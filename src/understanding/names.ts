@@ -41,6 +41,8 @@ export function words(s: string): string[] {
 interface Variant {
   ref: KnownName;
   words: string[];
+  /** The words run together ("glsummary"), for a name typed as one word. */
+  joined: string;
   /** The full name's words (true), or a shorter form (false): matched whole, it still counts. */
   full: boolean;
 }
@@ -158,6 +160,8 @@ export class NameIndex {
   /** Name word → variants containing it (exact); fuzzy lookups scan `vocabulary`. */
   private readonly byWord = new Map<string, Variant[]>();
   private readonly vocabulary: string[];
+  /** Variants of two or more words by the length of their words run together. */
+  private readonly byJoinedLength = new Map<number, Variant[]>();
   /** How many distinct names use each word: a word in many names names none of them. */
   private readonly spread = new Map<string, number>();
   readonly names: KnownName[];
@@ -171,6 +175,11 @@ export class NameIndex {
       seen.add(key);
       for (const v of variantsOf(ref)) {
         this.variants.push(v);
+        if (v.words.length > 1) {
+          let list = this.byJoinedLength.get(v.joined.length);
+          if (!list) this.byJoinedLength.set(v.joined.length, (list = []));
+          list.push(v);
+        }
         for (const w of new Set(v.words)) {
           let list = this.byWord.get(w);
           if (!list) this.byWord.set(w, (list = []));
@@ -266,12 +275,9 @@ export class NameIndex {
   private joinedCandidates(token: string): Variant[] {
     if (token.length < 6) return [];
     const out: Variant[] = [];
-    for (const v of this.variants) {
-      if (v.words.length < 2) continue;
-      const joined = v.words.join("");
-      if (Math.abs(joined.length - token.length) > 2) continue;
-      if (wordMatch(token, joined) > 0) out.push(v);
-    }
+    // Only names whose joined length is within the typo budget can match.
+    for (let len = token.length - 2; len <= token.length + 2; len++)
+      for (const v of this.byJoinedLength.get(len) ?? []) if (wordMatch(token, v.joined) > 0) out.push(v);
     return out;
   }
 
@@ -283,9 +289,8 @@ export class NameIndex {
     v: Variant,
   ): { end: number; cand: NameCandidate } | undefined {
     // A single question word that is the whole variant run together.
-    const joined = v.words.join("");
-    if (v.words.length > 1 && tokens[i]!.length >= 6) {
-      const m = wordMatch(tokens[i]!, joined);
+    if (v.words.length > 1 && tokens[i]!.length >= 6 && Math.abs(v.joined.length - tokens[i]!.length) <= 2) {
+      const m = wordMatch(tokens[i]!, v.joined);
       if (m > 0)
         return {
           end: i + 1,
@@ -313,7 +318,11 @@ export class NameIndex {
     const used = new Set<number>();
     let quality = 0;
     let exact = true;
-    for (let k = i; k < tokens.length; k++) {
+    // Worth trying only when the next word is in the name too and the run in order did not
+    // already take every word it could.
+    const most = Math.min(v.words.length, tokens.length - i);
+    const nextFits = i + 1 < tokens.length && v.words.some((w) => near[i + 1]!.has(w));
+    for (let k = i; nextFits && (bestRun?.len ?? 0) < most && k < tokens.length; k++) {
       let found = -1;
       let q = 0;
       for (let j = 0; j < v.words.length; j++) {
@@ -367,14 +376,14 @@ function scoreOf(v: Variant, matched: number, quality: number): number {
 /** The forms a name may be typed in: whole, and without its prefix (group, namespace, path). */
 function variantsOf(ref: KnownName): Variant[] {
   const all = words(ref.name);
-  const out: Variant[] = [{ ref, words: all, full: true }];
+  const out: Variant[] = [{ ref, words: all, joined: all.join(""), full: true }];
   const seen = new Set([all.join(" ")]);
   const add = (part: string) => {
     const w = words(part);
     const key = w.join(" ");
     if (w.length && !seen.has(key)) {
       seen.add(key);
-      out.push({ ref, words: w, full: false });
+      out.push({ ref, words: w, joined: w.join(""), full: false });
     }
   };
   // "finance_close.gl_summary" → "gl_summary"; "s3://landing/acme_payments/settlements" → its last part.
