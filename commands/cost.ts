@@ -2,14 +2,18 @@
 // and most expensive run, against its usual; or a group's, an owner's, an environment's or
 // the fleet's total and the jobs (or groups, environments, days) that cost the most.
 import { subDays } from "date-fns";
-import { runFigures, totalFigures } from "../src/db/queries/run-figures.ts";
+import { totalFigures, sumFigures, sumTotal } from "../src/db/queries/run-figures.ts";
 import { money } from "../src/digests/common.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { pct } from "../src/questions/format.ts";
 import { defineMeasure, figureKey, ranked, runScope, versusUsual } from "../src/questions/measure.ts";
 
 export interface CostData {
-  /** Runs in the window, and those that reported a cost (a job that sends none has no cost). */
+  /**
+   * Runs in the window, and those that reported a cost (a job that sends none has no cost).
+   * Over many jobs the whole days come from the day rollup, which counts runs, not priced
+   * runs: there `costed` is every run of a day that has a cost.
+   */
   runs: number;
   costed: number;
   total: number;
@@ -42,7 +46,7 @@ export default defineMeasure<CostData>({
   async compute(ctx, frame, window) {
     const scope = runScope(frame);
     const by = figureKey(frame);
-    const w = await totalFigures(ctx.store, scope, window.from, window.to);
+    const w = await sumTotal(ctx.store, scope, window.from, window.to);
     const data: CostData = {
       runs: w?.runs ?? 0,
       costed: w?.costed ?? 0,
@@ -54,7 +58,7 @@ export default defineMeasure<CostData>({
       by,
     };
     if (frame.subject.kind !== "job" || frame.groupBy) {
-      const rows = await runFigures(ctx.store, scope, window.from, window.to, by);
+      const rows = await sumFigures(ctx.store, scope, window.from, window.to, by);
       data.rows = ranked(rows, (r) => (r.costed ? r.costTotal : null), frame).map(({ row, value }) => ({
         key: row.key,
         cost: value,
@@ -99,7 +103,7 @@ export default defineMeasure<CostData>({
       b.headline(`${subject}'s most expensive run${where} ${esc(window.label)} cost ${money(d.max!)}.`);
     else
       b.headline(
-        `${subject} cost ${money(d.total)}${where} ${esc(window.label)}, over ${d.costed} run${d.costed === 1 ? "" : "s"}.`,
+        `${subject} cost ${money(d.total)}${where} ${esc(window.label)}, over ${d.runs} run${d.runs === 1 ? "" : "s"}.`,
       );
     if (d.rows.length)
       b.list(
@@ -115,7 +119,7 @@ export default defineMeasure<CostData>({
       ]);
     const unpriced = d.runs - d.costed;
     return b.from(
-      `from ${d.costed} run${d.costed === 1 ? "" : "s"} that reported a cost ${window.label}${unpriced ? `; ${unpriced} more reported none` : ""}`,
+      `from ${d.runs} run${d.runs === 1 ? "" : "s"} ${window.label}${unpriced ? `, ${unpriced} of which reported no cost` : ""}`,
     );
   },
 });

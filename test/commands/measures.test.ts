@@ -9,6 +9,7 @@ import duration, { type DurationData } from "../../commands/duration.ts";
 import failureRate, { type FailureRateData } from "../../commands/failure-rate.ts";
 import resources, { type ResourcesData } from "../../commands/resources.ts";
 import rows, { type RowsData } from "../../commands/rows.ts";
+import { runFigures, sumFigures } from "../../src/db/queries/run-figures.ts";
 import type { DatasetEvent, RunEvent } from "../../src/ingest/events.ts";
 import type { MeasureWindow } from "../../src/questions/measure.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
@@ -236,6 +237,28 @@ describeEachStore("measures of the catalogue on the demo fleet", (kind) => {
     )) as RowsData;
     assert.equal(ds.events, updates.length);
     close(ds.total, sum(updates.map((u) => u.rows ?? 0)));
+  });
+
+  it("sums over many jobs from the day rollup plus raw edges equal the raw runs' sums, on a ragged window", async () => {
+    const from = new Date("2026-11-18T13:30:00Z");
+    const to = new Date("2026-11-22T07:15:00Z");
+    for (const key of ["job", "group", "day"] as const) {
+      const fast = await sumFigures(store, {}, from, to, key);
+      const raw = await runFigures(store, {}, from, to, key);
+      assert.equal(fast.length, raw.length, key);
+      const byKey = new Map(raw.map((r) => [r.key, r]));
+      for (const f of fast) {
+        const r = byKey.get(f.key)!;
+        assert.equal(f.runs, r.runs, `${key} ${f.key}`);
+        assert.equal(f.failures, r.failures, `${key} ${f.key}`);
+        close(f.costTotal, r.costTotal ?? 0);
+        close(f.cpuTotal, r.cpuTotal ?? 0);
+        close(f.rowsTotal, r.rowsTotal ?? 0);
+        close(f.durationTotalMs, r.durationTotalMs ?? 0);
+        assert.equal(f.memoryMaxMb, r.memoryMaxMb, `${key} ${f.key}`);
+        assert.equal(f.durationMaxMs, r.durationMaxMs, `${key} ${f.key}`);
+      }
+    }
   });
 
   it("the router runs a measure for a frame it answers, and the answer opens with what was understood", async () => {

