@@ -2,7 +2,7 @@
 // and most expensive run, against its usual; or a group's, an owner's, an environment's or
 // the fleet's total and the jobs (or groups, environments, days) that cost the most.
 import { subDays } from "date-fns";
-import { totalFigures, sumFigures, sumTotal } from "../src/db/queries/run-figures.ts";
+import { scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
 import { money } from "../src/digests/common.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { pct } from "../src/questions/format.ts";
@@ -46,7 +46,12 @@ export default defineMeasure<CostData>({
   async compute(ctx, frame, window) {
     const scope = runScope(frame);
     const by = figureKey(frame);
-    const w = await sumTotal(ctx.store, scope, window.from, window.to);
+    // Many jobs (or a split): the whole and each part in as few queries as possible.
+    const many = frame.subject.kind !== "job" || !!frame.groupBy;
+    const figures = many
+      ? await scopeFigures(ctx.store, scope, window.from, window.to, by)
+      : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const w = figures.whole;
     const data: CostData = {
       runs: w?.runs ?? 0,
       costed: w?.costed ?? 0,
@@ -58,7 +63,7 @@ export default defineMeasure<CostData>({
       by,
     };
     if (frame.subject.kind !== "job" || frame.groupBy) {
-      const rows = await sumFigures(ctx.store, scope, window.from, window.to, by);
+      const rows = figures.rows;
       data.rows = ranked(rows, (r) => (r.costed ? r.costTotal : null), frame).map(({ row, value }) => ({
         key: row.key,
         cost: value,

@@ -2,7 +2,7 @@
 // the total, and the last run against its usual — or, for a group, an owner, an
 // environment or the fleet, the jobs (or groups, environments, days) ranked by it.
 import { subDays } from "date-fns";
-import { type Figures, sumFigures, sumTotal, totalFigures } from "../src/db/queries/run-figures.ts";
+import { type Figures, scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
 import { defineMeasure, figureKey, ranked, runScope, versusUsual } from "../src/questions/measure.ts";
@@ -72,14 +72,16 @@ export default defineMeasure<DurationData>({
     const by = figureKey(frame);
     // Totals and maxima of many jobs add up from the day rollup; medians and p95s need the runs.
     const sums = frame.subject.kind !== "job" && (frame.stat === "total" || frame.stat === "max");
-    const whole = sums
-      ? await sumTotal(ctx.store, scope, window.from, window.to)
-      : await totalFigures(ctx.store, scope, window.from, window.to);
+    const figures =
+      frame.subject.kind !== "job"
+        ? await scopeFigures(ctx.store, scope, window.from, window.to, by, { sumsOnly: sums })
+        : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const whole = figures.whole;
     const data: DurationData = { by, rows: [] };
     if (frame.stat) data.stat = frame.stat;
     if (whole) data.whole = whole;
     if (frame.subject.kind !== "job") {
-      const rows = await sumFigures(ctx.store, scope, window.from, window.to, by, { sumsOnly: sums });
+      const rows = figures.rows;
       data.stat ??= "median";
       data.rows = ranked(rows, (r) => valueOf(r, data.stat), frame).map(({ row, value }) => ({
         key: row.key,

@@ -1,7 +1,7 @@
 // Failure rate: the share of runs that failed — one job's, or for a group, an owner, an
 // environment or the fleet as a whole and per job (or per group, environment, day),
 // ranked.
-import { type Figures, sumFigures, sumTotal } from "../src/db/queries/run-figures.ts";
+import { type Figures, scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { pct } from "../src/questions/format.ts";
 import { defineMeasure, figureKey, ranked, runScope } from "../src/questions/measure.ts";
@@ -35,10 +35,15 @@ export default defineMeasure<FailureRateData>({
     const scope = runScope(frame);
     const by = figureKey(frame);
     const data: FailureRateData = { by, rows: [] };
-    const whole = await sumTotal(ctx.store, scope, window.from, window.to);
+    // Many jobs (or a split): the whole and each part in as few queries as possible.
+    const many = frame.subject.kind !== "job" || !!frame.groupBy;
+    const figures = many
+      ? await scopeFigures(ctx.store, scope, window.from, window.to, by)
+      : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const whole = figures.whole;
     if (whole) data.whole = { runs: ended(whole), failures: whole.failures, rate: rate(whole) };
     if (frame.subject.kind !== "job" || frame.groupBy) {
-      const rows = await sumFigures(ctx.store, scope, window.from, window.to, by);
+      const rows = figures.rows;
       data.rows = ranked(rows, rate, frame).map(({ row, value }) => ({
         key: row.key,
         runs: ended(row),

@@ -2,7 +2,7 @@
 // job's CPU total and peak memory over a window, its last run, spikes against its usual; or
 // the jobs (or groups, environments, days) that used the most.
 import { subDays } from "date-fns";
-import { totalFigures, sumFigures, sumTotal } from "../src/db/queries/run-figures.ts";
+import { scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
 import { compact, memory } from "../src/digests/common.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { defineMeasure, figureKey, ranked, runScope, versusUsual } from "../src/questions/measure.ts";
@@ -45,7 +45,12 @@ export default defineMeasure<ResourcesData>({
   async compute(ctx, frame, window) {
     const scope = runScope(frame);
     const by = figureKey(frame);
-    const w = await sumTotal(ctx.store, scope, window.from, window.to);
+    // Many jobs (or a split): the whole and each part in as few queries as possible.
+    const many = frame.subject.kind !== "job" || !!frame.groupBy;
+    const figures = many
+      ? await scopeFigures(ctx.store, scope, window.from, window.to, by)
+      : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const w = figures.whole;
     // "memory hogs", "peak ram": the frame says which figure; CPU otherwise.
     const rankedBy = frame.figure === "memory" ? "memory" : "cpu";
     const data: ResourcesData = {
@@ -60,7 +65,7 @@ export default defineMeasure<ResourcesData>({
       by,
     };
     if (frame.subject.kind !== "job" || frame.groupBy) {
-      const rows = await sumFigures(ctx.store, scope, window.from, window.to, by);
+      const rows = figures.rows;
       data.rows = ranked(rows, (r) => (rankedBy === "memory" ? r.memoryMaxMb : r.cpuTotal), frame).map(
         ({ row }) => ({ key: row.key, cpu: row.cpuTotal, memoryMb: row.memoryMaxMb, runs: row.runs }),
       );

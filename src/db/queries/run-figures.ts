@@ -278,40 +278,42 @@ async function rollupDays(
     FROM run_daily d JOIN jobs j ON j.id = d.job_id
     WHERE ${sql.join(parts, sql` AND `)}
     GROUP BY 1`);
-  return rows.map((r) => {
-    const lastMs = num(r.last_ms);
-    const runs = Number(r.runs);
-    const running = Number(r.running);
-    return {
-      key: r.key,
-      runs,
-      failures: Number(r.failures),
-      successes: Number(r.successes),
-      running,
-      timed: runs - running,
-      durationLastMs: null,
-      durationMedianMs: null,
-      durationP95Ms: null,
-      durationMaxMs: num(r.d_max),
-      durationTotalMs: num(r.d_sum),
-      costed: num(r.c_sum) === null ? 0 : runs,
-      costTotal: num(r.c_sum),
-      costLast: null,
-      costMax: null,
-      costMedian: null,
-      cpuTotal: num(r.cpu_sum),
-      cpuLast: null,
-      cpuMax: null,
-      cpuMedian: null,
-      memoryMaxMb: num(r.m_max),
-      memoryLastMb: null,
-      memoryMedianMb: null,
-      rowsTotal: num(r.r_sum),
-      rowsLast: null,
-      rowsMedian: null,
-      lastRunAt: lastMs === null ? null : new Date(lastMs),
-    };
-  });
+  return rows.map(fromDaily);
+}
+
+function fromDaily(r: DailyRow): Figures {
+  const lastMs = num(r.last_ms);
+  const runs = Number(r.runs);
+  const running = Number(r.running);
+  return {
+    key: r.key,
+    runs,
+    failures: Number(r.failures),
+    successes: Number(r.successes),
+    running,
+    timed: runs - running,
+    durationLastMs: null,
+    durationMedianMs: null,
+    durationP95Ms: null,
+    durationMaxMs: num(r.d_max),
+    durationTotalMs: num(r.d_sum),
+    costed: num(r.c_sum) === null ? 0 : runs,
+    costTotal: num(r.c_sum),
+    costLast: null,
+    costMax: null,
+    costMedian: null,
+    cpuTotal: num(r.cpu_sum),
+    cpuLast: null,
+    cpuMax: null,
+    cpuMedian: null,
+    memoryMaxMb: num(r.m_max),
+    memoryLastMb: null,
+    memoryMedianMb: null,
+    rowsTotal: num(r.r_sum),
+    rowsLast: null,
+    rowsMedian: null,
+    lastRunAt: lastMs === null ? null : new Date(lastMs),
+  };
 }
 
 const addNull = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : a + b);
@@ -374,8 +376,8 @@ export async function sumFigures(
   if (d1 <= d0) return runFigures(store, scope, from, to, key);
   const parts = await Promise.all([
     rollupDays(store, scope, d0, d1, key),
-    from < d0 ? runFigures(store, scope, from, d0, key) : Promise.resolve([]),
-    d1 < to ? runFigures(store, scope, d1, to, key) : Promise.resolve([]),
+    from < d0 ? rawSums(store, scope, from, d0, key) : Promise.resolve([]),
+    d1 < to ? rawSums(store, scope, d1, to, key) : Promise.resolve([]),
   ]);
   const byKey = new Map<string, Figures>();
   for (const f of parts.flat()) {
@@ -383,6 +385,38 @@ export async function sumFigures(
     byKey.set(f.key, prev ? merge(prev, f) : merge(f, { ...f, ...ZERO, key: f.key }));
   }
   return [...byKey.values()].sort((a, b) => b.runs - a.runs || (a.key < b.key ? -1 : 1));
+}
+
+/** The figures of all `rows` (a partition of some runs: per job, group, day…) as one row. */
+export function totalOf(rows: Figures[]): Figures | undefined {
+  return rows.length ? { ...rows.reduce((a, b) => merge(a, b)), key: "all" } : undefined;
+}
+
+// Counts, sums and maxima of raw runs: what the edges of a rollup window need, without the
+// sorts that percentiles and "last" values cost.
+const SUMS = sql`
+  count(*)::int AS runs,
+  count(*) FILTER (WHERE r.status = 'failed')::int AS failures,
+  count(*) FILTER (WHERE r.status = 'success')::int AS successes,
+  count(*) FILTER (WHERE r.status = 'running')::int AS running,
+  sum(r.duration_ms)::float8 AS d_sum, max(r.duration_ms)::float8 AS d_max,
+  sum(r.cost)::float8 AS c_sum, sum(r.cpu_seconds)::float8 AS cpu_sum,
+  max(r.memory_mb)::float8 AS m_max, sum(r.rows)::float8 AS r_sum,
+  (extract(epoch from max(r.run_at)) * 1000)::float8 AS last_ms`;
+
+async function rawSums(
+  store: Store,
+  scope: RunScope,
+  from: Date,
+  to: Date,
+  key: Exclude<FigureKey, "environment">,
+): Promise<Figures[]> {
+  const rows = await store.query<DailyRow>(sql`
+    SELECT ${KEY_SQL[key]} AS key, ${SUMS}
+    FROM runs r JOIN jobs j ON j.id = r.job_id
+    WHERE ${where(scope, from, to)}
+    GROUP BY 1`);
+  return rows.map(fromDaily);
 }
 
 /** Counts, sums and maxima of every run in scope as one row (see sumFigures). */
@@ -394,9 +428,7 @@ export async function sumTotal(
   opts: FigureOptions = { sumsOnly: true },
 ): Promise<Figures | undefined> {
   if (!usesRollup(scope, "job", opts)) return totalFigures(store, scope, from, to);
-  const rows = await sumFigures(store, scope, from, to, "job", opts);
-  if (!rows.length) return undefined;
-  return { ...rows.reduce((a, b) => merge(a, b)), key: "all" };
+  return totalOf(await sumFigures(store, scope, from, to, "job", opts));
 }
 
 const ZERO = {
@@ -414,3 +446,27 @@ const ZERO = {
   rowsTotal: null,
   lastRunAt: null,
 };
+
+/**
+ * A subject's figures as a whole and per key, in as few queries as the options allow: with
+ * sums only, the rows come from sumFigures and the whole is their total (one query for
+ * both); else the whole and the rows are read from raw runs side by side.
+ */
+export async function scopeFigures(
+  store: Store,
+  scope: RunScope,
+  from: Date,
+  to: Date,
+  key: FigureKey,
+  opts: FigureOptions = { sumsOnly: true },
+): Promise<{ whole: Figures | undefined; rows: Figures[] }> {
+  if (usesRollup(scope, key, opts)) {
+    const rows = await sumFigures(store, scope, from, to, key, opts);
+    return { whole: totalOf(rows), rows };
+  }
+  const [whole, rows] = await Promise.all([
+    totalFigures(store, scope, from, to),
+    runFigures(store, scope, from, to, key),
+  ]);
+  return { whole, rows };
+}
