@@ -409,7 +409,7 @@ async function rawSums(
   scope: RunScope,
   from: Date,
   to: Date,
-  key: Exclude<FigureKey, "environment">,
+  key: FigureKey,
 ): Promise<Figures[]> {
   const rows = await store.query<DailyRow>(sql`
     SELECT ${KEY_SQL[key]} AS key, ${SUMS}
@@ -417,18 +417,6 @@ async function rawSums(
     WHERE ${where(scope, from, to)}
     GROUP BY 1`);
   return rows.map(fromDaily);
-}
-
-/** Counts, sums and maxima of every run in scope as one row (see sumFigures). */
-export async function sumTotal(
-  store: Store,
-  scope: RunScope,
-  from: Date,
-  to: Date,
-  opts: FigureOptions = { sumsOnly: true },
-): Promise<Figures | undefined> {
-  if (!usesRollup(scope, "job", opts)) return totalFigures(store, scope, from, to);
-  return totalOf(await sumFigures(store, scope, from, to, "job", opts));
 }
 
 const ZERO = {
@@ -462,6 +450,12 @@ export async function scopeFigures(
 ): Promise<{ whole: Figures | undefined; rows: Figures[] }> {
   if (usesRollup(scope, key, opts)) {
     const rows = await sumFigures(store, scope, from, to, key, opts);
+    return { whole: totalOf(rows), rows };
+  }
+  // Environments are not in the rollup: raw runs, but counts and sums only, when that is
+  // all that is needed.
+  if (opts.sumsOnly && scope.job === undefined) {
+    const rows = await rawSums(store, scope, from, to, key);
     return { whole: totalOf(rows), rows };
   }
   const [whole, rows] = await Promise.all([
