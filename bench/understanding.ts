@@ -35,3 +35,4 @@ function report(file: string): void {
 report("heldout.jsonl");
 report("dev.jsonl");
 report("dev2.jsonl");
+report("dev3.jsonl");

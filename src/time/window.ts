@@ -122,7 +122,7 @@ const RULES: Rule[] = [
   // "last6h" typed without a space; "in 6h", "within 2 days".
   (text, now) => {
     const m =
-      /\b(?:last|past)(\d+)\s*([a-z]+)\b|\b(?:in|over|within)\s+(?:the\s+)?(\d+)\s*(h|hrs?|hours?|d|days?)\b/.exec(
+      /\b(?:last|past)(\d+)\s*([a-z]+)\b|\b(?:in|over|within)\s+(?:the\s+)?(\d+)\s*(h|hrs?|hours?|d|days?)\b(?!\s+ago)/.exec(
         text,
       );
     const unit = m && unitOf((m[2] ?? m[4])!);
@@ -230,12 +230,100 @@ const RULES: Rule[] = [
   (text, now, tz) => {
     const m = /\bsince\s+(.+)$/.exec(text);
     if (!m) return undefined;
+    // "since 6am", "since 14:00": from that time today.
+    const clock = /^(\d{1,2})(?::(\d{2}))?\s*(am|pm)\b|^(\d{1,2}):(\d{2})\b/.exec(m[1]!);
+    if (clock) {
+      let h = Number(clock[1] ?? clock[4]);
+      if (clock[3] === "pm" && h < 12) h += 12;
+      if (clock[3] === "am" && h === 12) h = 0;
+      const from = addMinutesTo(dayStart(now, tz), h * 60 + Number(clock[2] ?? clock[5] ?? 0));
+      if (h < 24 && from.getTime() <= now.getTime())
+        return {
+          index: m.index,
+          phrase: `since ${clock[0]}`,
+          window: { from, to: now, label: `since ${clock[0]} today` },
+        };
+    }
+    // "since the 1st": from that day of this month.
+    const nth = /^(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b/.exec(m[1]!);
+    if (nth) {
+      const local = new TZDate(now.getTime(), tz);
+      let from = new TZDate(local.getFullYear(), local.getMonth(), Number(nth[1]), tz);
+      if (from.getTime() > now.getTime())
+        from = new TZDate(local.getFullYear(), local.getMonth() - 1, Number(nth[1]), tz);
+      return {
+        index: m.index,
+        phrase: `since ${nth[0]}`,
+        window: { from: at(from), to: now, label: `since ${formatDay(from, tz)}` },
+      };
+    }
     const day = dayOf(m[1]!, now, tz);
     if (!day || day.index !== 0) return undefined;
     return {
       index: m.index,
       phrase: `since ${day.phrase}`,
       window: { from: day.from, to: now, label: `since ${formatDay(day.from, tz)}` },
+    };
+  },
+  // "over the weekend", "this weekend": the most recent Saturday and Sunday (up to now);
+  // "last weekend" on a weekend is the one before.
+  (text, now, tz) => {
+    const m = /\b(?:(?:over|during|on|at|for)\s+)?(the|this|last|past)\s+(?:week\s*end|weekend|wknd)\b/.exec(
+      text,
+    );
+    if (!m) return undefined;
+    const today = dayStart(now, tz);
+    const dow = new TZDate(today.getTime(), tz).getDay(); // 0 Sunday … 6 Saturday
+    let sat = subDays(today, (dow + 1) % 7);
+    if (m[1] === "last" && (dow === 6 || dow === 0)) sat = subDays(sat, 7);
+    const mon = addDays(sat, 2);
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: {
+        from: at(sat),
+        to: new Date(Math.min(mon.getTime(), now.getTime())),
+        label: `the weekend (${formatDay(sat, tz)} – ${formatDay(addDays(sat, 1), tz)})`,
+      },
+    };
+  },
+  // "month to date", "mtd", "week to date": this month or week, up to now.
+  (text, now, tz) => {
+    const m = /\b(?:(month|week)[\s-]+to[\s-]+date|(mtd|wtd))\b/.exec(text);
+    if (!m) return undefined;
+    const local = new TZDate(now.getTime(), tz);
+    const month = m[1] === "month" || m[2] === "mtd";
+    const from = month ? startOfMonth(local) : startOfWeek(local, { weekStartsOn: 1 });
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: {
+        from: at(from),
+        to: now,
+        label: `${month ? "this month" : "this week"} (since ${formatDay(from, tz)})`,
+      },
+    };
+  },
+  // "in october", "during march 2026": that calendar month (the last one of that name).
+  (text, now, tz) => {
+    const m =
+      /\b(?:(?:in|during|for|of|throughout)\s+(january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)|(january|february|april|june|july|august|september|october|november|december))(?:\s+(\d{4}))?\b(?!\s*\d)/.exec(
+        text,
+      );
+    if (!m) return undefined;
+    const name = (m[1] ?? m[2])!.slice(0, 3);
+    const idx = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"].indexOf(
+      name,
+    );
+    const local = new TZDate(now.getTime(), tz);
+    let year = m[3] ? Number(m[3]) : local.getFullYear();
+    if (!m[3] && idx > local.getMonth()) year -= 1;
+    const from = new TZDate(year, idx, 1, tz);
+    const to = new TZDate(year, idx + 1, 1, tz);
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: at(from), to: at(to), label: `${format(from, "MMMM yyyy")}` },
     };
   },
   // "the 17th", "on the 3rd": that day of this month, or of last month when still ahead.
@@ -308,6 +396,10 @@ function dayOf(
     return { index: r.index, phrase: r.text, ...day };
   }
   return undefined;
+}
+
+function addMinutesTo(d: Date, minutes: number): Date {
+  return new Date(d.getTime() + minutes * 60_000);
 }
 
 function shiftYmd(ymd: string, days: number): string {

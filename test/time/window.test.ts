@@ -58,6 +58,41 @@ const CASES: [string, string, string, string, string?][] = [
   ],
   ["last 2 weeks", "UTC", "2026-11-08T09:00:00Z", "2026-11-22T09:00:00Z"],
   ["over the past month", "UTC", "2026-10-23T09:00:00Z", "2026-11-22T09:00:00Z"],
+  [
+    "did it fail this morning",
+    "Europe/Berlin",
+    "2026-11-21T23:00:00Z",
+    "2026-11-22T11:00:00Z",
+    "this morning",
+  ],
+  [
+    "what runs in the next 3 hours",
+    "UTC",
+    "2026-11-22T09:00:00Z",
+    "2026-11-22T12:00:00Z",
+    "in the next 3 hours",
+  ],
+  // Sunday: the weekend is Saturday 00:00 to now; on a weekend, "last weekend" is the one before.
+  [
+    "any failures over the weekend",
+    "UTC",
+    "2026-11-21T00:00:00Z",
+    "2026-11-22T09:00:00Z",
+    "over the weekend",
+  ],
+  ["deploys last weekend", "Europe/Berlin", "2026-11-13T23:00:00Z", "2026-11-15T23:00:00Z", "last weekend"],
+  ["runs since 6am", "UTC", "2026-11-22T06:00:00Z", "2026-11-22T09:00:00Z", "since 6am"],
+  ["runs since 6am", "Europe/Berlin", "2026-11-22T05:00:00Z", "2026-11-22T09:00:00Z", "since 6am"],
+  ["spend since the 1st", "UTC", "2026-11-01T00:00:00Z", "2026-11-22T09:00:00Z", "since the 1st"],
+  ["cost month to date", "UTC", "2026-11-01T00:00:00Z", "2026-11-22T09:00:00Z", "month to date"],
+  [
+    "tickets released in october",
+    "Europe/Berlin",
+    "2026-09-30T22:00:00Z",
+    "2026-10-31T23:00:00Z",
+    "in october",
+  ],
+  ["rows 2 days ago", "UTC", "2026-11-20T00:00:00Z", "2026-11-21T00:00:00Z", "2 days ago"],
 ];
 
 describe("time windows", () => {
