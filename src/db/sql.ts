@@ -30,10 +30,13 @@ export interface JsonChunk<T> {
  * one group (consecutive rows with the same key) stay in one chunk unless the group alone is
  * larger than a chunk: a statement that treats a group as a whole (a job's runs competing
  * for its expected slots) then sees all of it, as it did when a batch was one statement.
+ * With `as`, each row is passed as what it returns, made only while its chunk is: the rows
+ * of a whole batch, made at once, outlived several collections of the young generation and
+ * stayed in the old one until the next full collection.
  */
 export function* jsonChunks<T>(
   rows: readonly T[],
-  opts: { maxChars?: number; group?: (row: T) => unknown } = {},
+  opts: { maxChars?: number; group?: (row: T) => unknown; as?: (row: T) => unknown } = {},
 ): Generator<JsonChunk<T>> {
   const max = opts.maxChars ?? JSON_CHUNK_CHARS;
   let texts: string[] = [];
@@ -50,7 +53,7 @@ export function* jsonChunks<T>(
     return out;
   };
   for (const row of rows) {
-    const text = JSON.stringify(row);
+    const text = JSON.stringify(opts.as ? opts.as(row) : row);
     const size = text.length + 1;
     const key = opts.group?.(row);
     if (!opts.group || held.length === 0 || key !== groupKey) {

@@ -312,32 +312,31 @@ export class Ingestor {
     const runIds = new Map<string, number>();
     if (runs.length === 0) return { runIds, marked: 0 };
     // A start and its finish in one batch become one row (ON CONFLICT may touch a row once).
-    const merged = new Map<string, RunEvent & { jobId: number }>();
+    const merged = new Map<string, { r: RunEvent; jobId: number }>();
     for (const r of runs) {
       const jobId = jobIds.get(key(r.namespace, r.job))!;
       const k = `${jobId}\u001f${r.runId}`;
       const prev = merged.get(k);
-      merged.set(k, { ...(prev ? mergeRun(prev, r) : r), jobId });
+      merged.set(k, { r: prev ? mergeRun(prev.r, r) : r, jobId });
     }
-    const input = [...merged.values()]
-      .sort((a, b) => a.jobId - b.jobId || (a.runId < b.runId ? -1 : 1))
-      .map((r) => ({
-        job_id: r.jobId,
-        external_id: r.runId,
-        status: r.status,
-        scheduled_for: r.scheduledFor,
-        started_at: r.startedAt,
-        ended_at: r.endedAt,
-        rows: r.rows,
-        cpu_seconds: r.cpuSeconds,
-        memory_mb: r.memoryMb,
-        cost: r.cost,
-        exit_code: r.exitCode,
-        error: r.error,
-        parent_run_id: r.parentRunId,
-        environment: r.environment,
-        status_at: r.eventTime,
-      }));
+    const input = [...merged.values()].sort((a, b) => a.jobId - b.jobId || (a.r.runId < b.r.runId ? -1 : 1));
+    const row = ({ r, jobId }: { r: RunEvent; jobId: number }) => ({
+      job_id: jobId,
+      external_id: r.runId,
+      status: r.status,
+      scheduled_for: r.scheduledFor,
+      started_at: r.startedAt,
+      ended_at: r.endedAt,
+      rows: r.rows,
+      cpu_seconds: r.cpuSeconds,
+      memory_mb: r.memoryMb,
+      cost: r.cost,
+      exit_code: r.exitCode,
+      error: r.error,
+      parent_run_id: r.parentRunId,
+      environment: r.environment,
+      status_at: r.eventTime,
+    });
     // "newer": the incoming status replaces the stored one. A terminal status always beats
     // "running"; between two terminal statuses the later event wins.
     const newer = sql.raw(
@@ -349,7 +348,7 @@ export class Ingestor {
     // fulfilled slot matches nothing). A job's runs share a chunk, so that "first" is the
     // first of the whole request (unless one job's runs alone are over a chunk's size).
     let marked = 0;
-    for (const chunk of jsonChunks(input, { group: (r) => r.job_id })) {
+    for (const chunk of jsonChunks(input, { group: (r) => r.jobId, as: row })) {
       const [res] = await this.store.query<{ runs: RunRow[] | null; marked: number }>(
         sql`WITH input AS (
             SELECT * FROM jsonb_to_recordset(${chunk.param}) AS x(

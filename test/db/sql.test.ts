@@ -36,6 +36,18 @@ describe("jsonChunks", () => {
     assert.equal([...jsonChunks([])].length, 0);
   });
 
+  it("passes each row as `as` makes it, while `group` and the rows still see the originals", () => {
+    const chunks = [...jsonChunks(rows, { maxChars: 2_000, group: (r) => r.job, as: (r) => [r.i, r.job] })];
+    assert.deepEqual(
+      chunks.flatMap((c) => JSON.parse(textOf(c)) as unknown[]),
+      rows.map((r) => [r.i, r.job]),
+    );
+    assert.deepEqual(
+      chunks.flatMap((c) => c.rows),
+      rows,
+    );
+  });
+
   it("never splits a row: one larger than a chunk goes alone", () => {
     const big = { i: -1, pad: "y".repeat(5_000) };
     const chunks = [...jsonChunks([rows[0]!, big, rows[1]!], { maxChars: 1_000 })];
