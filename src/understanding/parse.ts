@@ -251,7 +251,7 @@ interface Cue {
 const CUES: Cue[] = [
   {
     measure: "failure_rate",
-    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail|failed|succe\w*|error\w*)|how often (?:does|do) .*\bfail|how (?:reliable|flaky|stable) (?:is|are|has|have)|reliability of)\b/,
+    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail|failed|succe\w*|error\w*)|how often (?:does|do) .*\bfail|fails? (?:often|a lot)|how (?:reliable|flaky|stable) (?:is|are|has|have)|reliability of)\b/,
     weight: 6,
   },
   {
@@ -261,7 +261,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "start_lateness",
-    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule)\b/,
+    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule|delayed start\w*|start\w* with (?:a )?delay|(?:minutes|mins|hours) late did .*\bstart)\b/,
     weight: 6,
   },
   {
@@ -271,12 +271,12 @@ const CUES: Cue[] = [
   },
   {
     measure: "ended_late",
-    re: /\b(?:(?:finish|end|complet|land|done|wrap(?:ped)? up)\w* (?:late|later|latest|on time|in time)|(?:finish|end)\w* (?:the )?latest|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again)|^NAME late$)\b/,
+    re: /\b(?:(?:finish|end|complet|land|done|wrap(?:ped)? up|finali[sz])\w* (?:late|later|latest|on time|in time|on schedule)|(?:finish|end)\w* (?:the )?latest|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again)|^NAME late$)\b/,
     weight: 5,
   },
   {
     measure: "missed",
-    re: /\b(?:miss(?:ed|ing|es)?|skip(?:ped|s)?|never ran|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?)\b)\b/,
+    re: /\b(?:miss(?:ed|ing|es)?|skip(?:ped|s)?|never ran|gaps? in|didnt happen|did not happen|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?)\b)\b/,
     weight: 4,
   },
   {
@@ -301,7 +301,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "arrivals",
-    re: /\b(?:arriv(?:e|ed|al|als|ing)|on[- ]time (?:percent|rate)|land(?:ed|ing)?|deliver\w*|(?:come|came) in|drops?|supplier|suppliers|vendor|vendors|feed (?:come|came)|files? (?:come|came|in))\b/,
+    re: /\b(?:arriv(?:e|ed|al|als|ing)|on[- ]time (?:percent|rate)|in yet|here yet|sent (?:anything|any|us|the)|land(?:ed|ing)?|deliver\w*|(?:come|came) in|drops?|supplier|suppliers|vendor|vendors|feed (?:come|came)|files? (?:come|came|in))\b/,
     weight: 4,
   },
   {
@@ -326,12 +326,12 @@ const CUES: Cue[] = [
   },
   {
     measure: "troublesome",
-    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most|problem child(?:ren)?|most trouble|gives? .*\btrouble)\b/,
+    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most|problem child(?:ren)?|trouble ?makers?|most trouble|headaches?|gives? .*\btrouble)\b/,
     weight: 5,
   },
   {
     measure: "summary",
-    re: /\b(?:summary|happening|summari[sz]e|overview|recap|rundown|run down|nutshell|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|going on|whats up|catch me up|what did i miss|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|any fires|on fire|state of play|status report|how (?:are|is) (?:things|everything|stuff|it all) (?:looking|going))\b/,
+    re: /\b(?:summary|happening|summari[sz]e|overview|recap|rundown|run down|nutshell|digest|report card|worry|concern(?:ed|ing)?|anything (?:wrong|broken|bad|off|notable|interesting|important|i should)|what happened|going on|whats up|catch me up|what did i miss|how (?:did|was) (?:the )?(?:night|day|weekend|yesterday|last night)|health check|healthcheck|sitrep|tl;?dr|brief(?:ing)?|morning report|any fires|on fire|state of play|status report|red flags?|tl dr|tldr|how (?:everything|things|stuff) (?:is |are )?(?:looking|going)|how (?:are|is) (?:things|everything|stuff|it all) (?:looking|going))\b/,
     weight: 4,
   },
   {
@@ -346,7 +346,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "cost",
-    re: /\b(?:cost\w*|spend|spent|spending|expensive|cheap(?:er|est)?|price|pricing|dollars?|\$|bill(?:ing)?|budget|money)\b/,
+    re: /\$\$|\b(?:cost\w*|spend|spent|spending|expensive|cheap(?:er|est)?|price|pricing|dollars?|\$|bill(?:ing)?|budget|money)\b/,
     weight: 5,
   },
   {
@@ -362,27 +362,27 @@ const CUES: Cue[] = [
   {
     // "idle alerts broken?", "gl summary down": a name and a state is the state now.
     measure: "status",
-    re: /^NAME (?:broken|down|failing|stuck|dead|red|ok|okay|fine|healthy|green)$/,
+    re: /^NAME (?:broken|down|failing|stuck|dead|red|ok|okay|fine|healthy|green)(?: again| rn| now| today)?$/,
     weight: 4,
   },
   {
     measure: "last_success",
-    re: /\b(?:(?:last|latest|most recent) (?:success|successful\w*|succeeded|good|green|passing|ok|clean|healthy)|(?:last|latest|most recent)\b.*\b(?:succe\w*|successfully|passed|pass|worked|cleanly|ok|without errors|with no errors|w\/o errors|green)|when did .*\b(?:succeed|work)|last succeeded)\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:success|successful\w*|succeeded|good|green|passing|ok|clean|healthy)|succe\w* (?:the )?last time|(?:last|latest|most recent)\b.*\b(?:succe\w*|successfully|passed|pass|worked|cleanly|ok|without errors|with no errors|w\/o errors|green)|when did .*\b(?:succeed|work)|last succeeded)\b/,
     weight: 6,
   },
   {
     measure: "last_failure",
-    re: /\b(?:(?:last|latest|most recent) (?:failure|failed|fail|error|red|broke|crash|bad)|(?:last|latest|most recent)\b.*\b(?:fail\w*|broke|broken|blow up|blew up|crash\w*|error\w*|red)|when did .*\b(?:fail|break|crash|error))\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:failure|failed|fail|error|red|broke|crash|bad)|fail\w* (?:for )?the last time|(?:last|latest|most recent)\b.*\b(?:fail\w*|broke|broken|blow up|blew up|crash\w*|error\w*|red)|when did .*\b(?:fail|break|crash|error))\b/,
     weight: 6,
   },
   {
     measure: "last_run",
-    re: /\b(?:(?:last|latest|most recent) (?:run|ran|time|execution|executed|sync|load|refresh)|when (?:did|was) .*\blast\b|\blast (?:go|went|run|ran|train|sync|load)|when did .*\b(?:run|ran|execute|go|train|sync|load)|time of (?:the )?last|ran last|run last|last NAME (?:run|ran|job|load|sync|refresh)|^(?:the )?(?:last|latest) NAME$|whens? (?:is |was )?the last NAME)\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:run|ran|time|execution|executed|sync|load|refresh)|when (?:did|was) .*\blast\b|\blast (?:go|went|run|ran|train|sync|load)|when did .*\b(?:run|ran|execute|go|train|sync|load)|time of (?:the )?last|ran last|run last|last NAME (?:run|ran|job|load|sync|refresh)|last (?:kick(?:ed)? off|start(?:ed)?)|^(?:the )?(?:last|latest) NAME$|whens? (?:is |was )?the last NAME)\b/,
     weight: 5,
   },
   {
     measure: "failures",
-    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken(?! down)|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?))\b/,
+    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken(?! down)|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|f[ae]ll over|falling over|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?))\b/,
     weight: 3,
   },
   {
@@ -464,6 +464,7 @@ export function clean(input: string): string {
     .replace(/(\w)'s\b/g, "$1")
     .replace(/'/g, "")
     .replace(/%/g, " percent ")
+    .replace(/\$+/g, " cost ")
     // "broken down by env" splits; it is not "broken".
     .replace(/\b(?:broken|split|broke) (?:down|out) by\b/g, "by");
   s = s.replace(/["*?!,;()[\]{}]+/g, " ").replace(/:(?!\d)/g, " ");
@@ -609,7 +610,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     environment &&
     (mentions.length || groupMention) &&
     !window &&
-    /^(?:(?:is|are)\s+)?(?:the\s+)?NAME\s*(?:job|pipeline|dag)?\s*(?:deployed|running|live|present|there|yet|jobs|pipelines|dags)?\s*(?:yet)?$/.test(
+    /^(?:(?:is|are)\s+)?(?:the\s+)?NAME\s*(?:job|pipeline|dag)?\s*(?:deployed|running|live|present|there|yet|jobs|pipelines|dags)?\s*(?:yet|too|also|as well)?$|^(?:pipelines|jobs|dags|what runs) (?:for|of|owned by) NAME$/.test(
       cueText.trim(),
     )
   )
@@ -669,6 +670,13 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     others = [subject, ...others.filter((o) => o.name !== supplier.name)].slice(0, 2);
     subject = { kind: "supplier", name: supplier.name };
   }
+  // "stg_clicks never ran?": whether that job ran, not the fleet's missed runs.
+  if (
+    measure === "missed" &&
+    subject.kind === "job" &&
+    /\b(?:never|not|didnt|hasnt)\s+(?:ran|run)\b/.test(cueText)
+  )
+    measure = "runs";
   // A supplier is asked about its deliveries; a test about its results.
   if (
     subject.kind === "supplier" &&
@@ -989,7 +997,9 @@ function pickSubject(
   // "… data" / "… table" right after the name point at a dataset; "… job" / "… dag" at a job.
   const next = tokens[primary.end] ?? "";
   const saysData = /^(?:data|dataset|table|tables|extract|file|files|feed)$/.test(next);
-  const saysJob = /^(?:job|jobs|dag|task|load|run|runs|sync|refresh)$/.test(next);
+  const saysJob = /^(?:job|dag|task|load|run|runs|sync|refresh)$/.test(next);
+  // "the telemetry jobs": several jobs, a group's.
+  const saysGroup = /^(?:jobs|pipelines|dags)$/.test(next);
   // "finance close" names the group, not (partly) each of its jobs.
   const wholeGroups = primary.candidates.filter((c) => c.kind === "group" && c.whole);
   const fitting = primary.candidates.filter(
@@ -997,7 +1007,9 @@ function pickSubject(
   );
   const cands = [...fitting].sort((a, b) => {
     const bias = (c: NameCandidate) =>
-      (saysData && c.kind === "dataset" ? -1.5 : 0) + (saysJob && c.kind === "job" ? -1.5 : 0);
+      (saysData && c.kind === "dataset" ? -1.5 : 0) +
+      (saysJob && c.kind === "job" ? -1.5 : 0) +
+      (saysGroup && c.kind === "group" ? -1.5 : 0);
     return rank(a) + bias(a) - (rank(b) + bias(b));
   });
   const top = cands[0]!;
@@ -1206,7 +1218,7 @@ function absentCue(measure: Measure, t: string): boolean {
     case "incidents":
       return /\b(?:resolved|closed|all clear|quiet)\b/.test(t);
     case "schema_changes":
-      return /\b(?:unchanged|no changes?|same|stable)\b/.test(t);
+      return /\b(?:unchanged|no changes?|same|stable)\b|\bno\b.*\bchanges?\b/.test(t);
     case "deploys":
     case "tests":
       return /\b(?:nothing|none|no)\b.*\bfail/.test(t);
