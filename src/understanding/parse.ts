@@ -555,8 +555,14 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     ...mentions.map((m) => m.start),
     ...(groupMention ? [groupMention.at] : []),
   ]);
+  // An environment's name stays a word for the cues: "prod vs dev" compares environments.
+  const envWord = new Set(
+    mentions
+      .filter((m) => m.end - m.start === 1 && m.candidates.every((c) => c.kind === "environment"))
+      .map((m) => m.start),
+  );
   const cueText = tokens
-    .flatMap((t, i) => (!mentioned.has(i) ? [t] : mentionStarts.has(i) ? ["NAME"] : []))
+    .flatMap((t, i) => (envWord.has(i) || !mentioned.has(i) ? [t] : mentionStarts.has(i) ? ["NAME"] : []))
     .join(" ");
 
   const scores = new Map<Measure, number>();
@@ -669,6 +675,11 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   ) {
     others = [subject, ...others.filter((o) => o.name !== supplier.name)].slice(0, 2);
     subject = { kind: "supplier", name: supplier.name };
+  }
+  // "prod vs staging": the environments compared, across the fleet.
+  if (measure === "environments" && subject.kind === "environment" && /\b(?:vs|versus)\b/.test(cueText)) {
+    subject = { kind: "fleet" };
+    others = [];
   }
   // "stg_clicks never ran?": whether that job ran, not the fleet's missed runs.
   if (
@@ -875,12 +886,12 @@ function mentionIsJustVocabulary(m: Mention, tokens: string[]): boolean {
 function looseGroup(tokens: string[], names: NameIndex): (NameCandidate & { at: number }) | undefined {
   const groups = names.names.filter((n) => n.kind === "group");
   for (let i = 0; i < tokens.length; i++) {
-    if (
-      !/^(?:jobs?|pipelines?|dags?|group|team|stuff|tasks?|models?|loads?|workflows?)$/.test(
-        tokens[i + 1] ?? "",
-      )
-    )
-      continue;
+    // "the finance jobs", or "everything in billing" (a group's first word after in / for / of).
+    const before = /^(?:jobs?|pipelines?|dags?|group|team|stuff|tasks?|models?|loads?|workflows?)$/.test(
+      tokens[i + 1] ?? "",
+    );
+    const after = /^(?:in|for|of|from)$/.test(tokens[i - 1] ?? "") && (tokens[i]?.length ?? 0) >= 4;
+    if (!before && !after) continue;
     const w = tokens[i]!;
     if (w.length < 2 || STOP.has(w)) continue;
     const hits = groups.filter((g) => {
