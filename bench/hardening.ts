@@ -5,10 +5,14 @@
 // - batches: three concurrent 10 MB ingest batches; the service's peak RSS (VmHWM);
 // - silence: a silence pattern built to backtrack a regular expression ("****…q"), then
 //   monitor passes over 300 breached jobs; /healthz p99 meanwhile (on PostgreSQL,
-//   BENCH_ADMIN_URL, default the local server's test database, to make a scratch database).
-// `--cycles N` (default 100), `--only stop,batches,silence`.
-import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+//   BENCH_ADMIN_URL, default the local server's test database, to make a scratch database);
+// - start: `npm start` on a brand-new store, from spawn to /readyz 200 (`--starts N` times,
+//   default 5), then `houston ask` in a fresh process on the store it left (as many times).
+// With DATABASE_URL set, the batches and start steps run on PostgreSQL instead: a scratch
+// database made through it (and dropped) for each service.
+// `--cycles N` (default 100), `--only stop,batches,silence,start`.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import postgres from "postgres";
@@ -20,7 +24,9 @@ const opt = (name: string) => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const cycles = Number(opt("--cycles") ?? 100);
-const only = new Set((opt("--only") ?? "stop,batches,silence").split(","));
+const starts = Number(opt("--starts") ?? 5);
+const only = new Set((opt("--only") ?? "stop,batches,silence,start").split(","));
+const DATABASE_URL = process.env["DATABASE_URL"] || undefined;
 const TOKEN = "bench-hardening-token-0123456789";
 const pct = (xs: number[], p: number) =>
   [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))]!;
@@ -94,8 +100,37 @@ function batch(bytes: number, tag: string): string {
   return `[${events.join(",")}]`;
 }
 
+/** A brand-new PostgreSQL database on the server of `adminUrl`: its URL, and drop() to remove it. */
+async function scratchDatabase(
+  adminUrl: string,
+  name: string,
+): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+/** Where a service of these steps keeps its data: the embedded store, or a scratch database. */
+async function storeFor(
+  step: string,
+): Promise<{ env: Record<string, string>; what: string; drop: () => Promise<void> }> {
+  if (!DATABASE_URL) return { env: {}, what: "embedded store", drop: async () => {} };
+  const db = await scratchDatabase(DATABASE_URL, `houston_bench_hardening_${step}`);
+  return { env: { DATABASE_URL: db.url }, what: "PostgreSQL", drop: db.drop };
+}
+
 async function concurrentBatches(): Promise<void> {
-  const svc = await startService(serviceCommand(), { HOUSTON_INGEST_TOKENS: TOKEN });
+  const store = await storeFor("batches");
+  const svc = await startService(serviceCommand(), { HOUSTON_INGEST_TOKENS: TOKEN, ...store.env });
   try {
     const bodies = [0, 1, 2].map((i) => batch(9.9 * 1024 * 1024, `b${i}`));
     let peak = 0;
@@ -118,31 +153,130 @@ async function concurrentBatches(): Promise<void> {
     clearInterval(sampler);
     peak = Math.max(peak, procMemory(svc.pid)?.hwm ?? 0);
     console.log(
-      `batches: three concurrent ${(bodies[0]!.length / 1048576).toFixed(1)} MB batches answered ${statuses.join(", ")} ` +
+      `batches (${store.what}): three concurrent ${(bodies[0]!.length / 1048576).toFixed(1)} MB batches answered ${statuses.join(", ")} ` +
         `in ${((performance.now() - t0) / 1000).toFixed(1)} s; service peak RSS ${Math.round(peak / 1048576)} MB (target ≤ 400 MB)`,
     );
   } finally {
     await svc.stop();
+    await store.drop();
   }
+}
+
+/** ms from spawning argv until /readyz answers 200 (or the child exits: an error). */
+async function timeToReady(
+  argv: string[],
+  env: Record<string, string>,
+  port: number,
+): Promise<{ ms: number; stop: () => Promise<void> }> {
+  const t0 = performance.now();
+  const child = spawn(argv[0]!, argv.slice(1), {
+    cwd: ROOT,
+    detached: true,
+    env: { PATH: process.env["PATH"] ?? "", PORT: String(port), LOG_LEVEL: "warn", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let stderr = "";
+  child.stderr!.on("data", (d) => (stderr = (stderr + String(d)).slice(-2000)));
+  let gone = false;
+  const exited = new Promise<void>((resolve) =>
+    child.on("exit", () => {
+      gone = true;
+      resolve();
+    }),
+  );
+  for (;;) {
+    if (gone) throw new Error(`${argv.join(" ")} exited before it was ready: ${stderr.trim()}`);
+    if (performance.now() - t0 > 120_000) throw new Error(`${argv.join(" ")} not ready after 120 s`);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.status === 200,
+      () => false,
+    );
+    if (ok) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const ms = performance.now() - t0;
+  return {
+    ms,
+    async stop() {
+      // npm execs node, so the group holds the service alone; SIGTERM to the group, as a supervisor.
+      process.kill(-child.pid!, "SIGTERM");
+      await exited;
+    },
+  };
+}
+
+function buildIfStale(): void {
+  if (spawnSync(process.execPath, ["bin/build-state.mjs", "--build-if-stale"], { cwd: ROOT }).status !== 0)
+    throw new Error("npm run build failed");
+}
+
+async function startTimes(): Promise<void> {
+  serviceCommand(); // a build of the current sources, so npm start's own check finds it fresh
+  const npm = process.platform === "win32" ? "npm.cmd" : "npm";
+  const builtAt = () => statSync(path.join(ROOT, "dist/src/main.js")).mtimeMs;
+  const ready: number[] = [];
+  const asks: number[] = [];
+  let rebuilt = 0;
+  let what = "";
+  for (let i = 0; i < starts; i++) {
+    // A source edited meanwhile (someone working in this tree) makes npm start rebuild: build
+    // it here, untimed, and leave out a start that rebuilt all the same.
+    buildIfStale();
+    const before = builtAt();
+    const dir = mkdtempSync(path.join(tmpdir(), "houston-bench-start-"));
+    const store = await storeFor("start");
+    what = store.what;
+    try {
+      const env = { HOUSTON_DATA_DIR: dir, ...store.env };
+      const svc = await timeToReady([npm, "start", "--silent"], env, await freePort());
+      await svc.stop();
+      if (builtAt() !== before) {
+        rebuilt++;
+        continue;
+      }
+      ready.push(svc.ms);
+      // A question in a fresh process, on the store the service created (and now released),
+      // from the build as it would be (without it, the CLI compiles the sources itself).
+      buildIfStale();
+      const t0 = performance.now();
+      const r = spawnSync(
+        process.execPath,
+        [path.join(ROOT, "bin/houston.mjs"), "ask", "did gl_summary run yesterday?"],
+        {
+          cwd: ROOT,
+          env: { PATH: process.env["PATH"] ?? "", ...env, LOG_LEVEL: "warn" },
+          encoding: "utf8",
+        },
+      );
+      asks.push(performance.now() - t0);
+      if (r.status !== 0) throw new Error(`houston ask exited ${r.status}: ${r.stderr.trim().slice(-1000)}`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await store.drop();
+    }
+  }
+  const ms = (xs: number[], p: number) => `${(pct(xs, p) / 1000).toFixed(2)} s`;
+  const max = (xs: number[]) =>
+    `${(Math.max(...xs) / 1000).toFixed(2)} s (all: ${xs.map((x) => (x / 1000).toFixed(2)).join(", ")})`;
+  console.log(
+    `start (${what}): npm start on a brand-new store, spawn to /readyz 200: p50 ${ms(ready, 0.5)}, max ${max(ready)} over ${ready.length} starts` +
+      `${rebuilt ? ` (${rebuilt} more left out: sources changed meanwhile and npm start rebuilt)` : ""} (target ≤ 3 s); ` +
+      `houston ask in a fresh process: p50 ${ms(asks, 0.5)}, max ${max(asks)} (target ≤ 1.5 s)`,
+  );
 }
 
 async function silencePattern(): Promise<void> {
   // PostgreSQL, so the benchmark can store the silence beside the running service (the
   // embedded store belongs to one process). A scratch database on BENCH_ADMIN_URL.
-  const admin = postgres(process.env["BENCH_ADMIN_URL"] ?? "postgres://postgres@127.0.0.1:5432/test", {
-    max: 1,
-    onnotice: () => {},
-  });
-  const name = "houston_bench_hardening";
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  const url = new URL(process.env["BENCH_ADMIN_URL"] ?? "postgres://postgres@127.0.0.1:5432/test");
-  url.pathname = `/${name}`;
+  const scratch = await scratchDatabase(
+    process.env["BENCH_ADMIN_URL"] ?? "postgres://postgres@127.0.0.1:5432/test",
+    "houston_bench_hardening",
+  );
   const svc = await startService(serviceCommand(), {
     HOUSTON_INGEST_TOKENS: TOKEN,
-    DATABASE_URL: url.toString(),
+    DATABASE_URL: scratch.url,
   });
-  const db = postgres(url.toString(), { max: 1, onnotice: () => {} });
+  const db = postgres(scratch.url, { max: 1, onnotice: () => {} });
   try {
     // 300 jobs failing three times in a row: each is a failure-streak breach that every
     // monitor pass tests against the silences.
@@ -185,11 +319,11 @@ async function silencePattern(): Promise<void> {
   } finally {
     await svc.stop();
     await db.end();
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await admin.end();
+    await scratch.drop();
   }
 }
 
 if (only.has("stop")) await stopCycles();
 if (only.has("batches")) await concurrentBatches();
 if (only.has("silence")) await silencePattern();
+if (only.has("start")) await startTimes();
