@@ -13,7 +13,10 @@ const LISTS: [SubjectKind, ReturnType<typeof sql>][] = [
   ["job", sql`SELECT DISTINCT name FROM jobs ORDER BY 1`],
   ["group", sql`SELECT DISTINCT group_name AS name FROM jobs WHERE group_name IS NOT NULL ORDER BY 1`],
   ["owner", sql`SELECT DISTINCT owner AS name FROM jobs WHERE owner IS NOT NULL ORDER BY 1`],
-  ["environment", sql`SELECT DISTINCT environment AS name FROM jobs WHERE environment IS NOT NULL ORDER BY 1`],
+  [
+    "environment",
+    sql`SELECT DISTINCT environment AS name FROM jobs WHERE environment IS NOT NULL ORDER BY 1`,
+  ],
   ["dataset", sql`SELECT DISTINCT name FROM datasets ORDER BY 1`],
   ["supplier", sql`SELECT DISTINCT supplier AS name FROM datasets WHERE supplier IS NOT NULL ORDER BY 1`],
   ["artifact", sql`SELECT DISTINCT artifact AS name FROM deploys ORDER BY 1`],
