@@ -91,10 +91,15 @@ describe("houston ingest", () => {
     );
     const out = await new Promise<string>((resolve, reject) => {
       let s = "";
+      let err = "";
       child.stdout!.on("data", (d) => {
         s += d;
       });
-      child.on("exit", (code) => (code === 0 ? resolve(s) : reject(new Error(`exit ${code}`))));
+      child.stderr!.on("data", (d) => {
+        err += d;
+      });
+      // The error carries what the CLI said, so a failure says why.
+      child.on("exit", (code) => (code === 0 ? resolve(s) : reject(new Error(`exit ${code}: ${err}${s}`))));
     });
     assert.match(out, /ingested 1 events: 1 accepted/);
   });
