@@ -676,6 +676,13 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     others = [subject, ...others.filter((o) => o.name !== supplier.name)].slice(0, 2);
     subject = { kind: "supplier", name: supplier.name };
   }
+  // "the telemetry jobs" when @telemetry is also a team: the group those jobs are in.
+  const m0 = mentions[0];
+  if (subject.kind === "owner" && m0 && /^(?:jobs|pipelines|dags)$/.test(tokens[m0.end] ?? "")) {
+    const w = tokens[m0.start]!.replace(/^@/, "");
+    const groups = ctx.names.names.filter((n) => n.kind === "group" && words(n.name).includes(w));
+    if (groups.length === 1) subject = { kind: "group", name: groups[0]!.name };
+  }
   // "prod vs staging": the environments compared, across the fleet.
   if (measure === "environments" && subject.kind === "environment" && /\b(?:vs|versus)\b/.test(cueText)) {
     subject = { kind: "fleet" };
@@ -1057,7 +1064,11 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   // "run" appears in most questions: it decides only when nothing more specific does.
   if (has("runs") && [...scores.keys()].some((m) => m !== "runs" && m !== "status")) drop("runs");
   // "how many failed" / "what failed" are failures, not runs or status.
-  if (has("failures") && has("status") && !/\b(?:now|currently|right now)\b|^(?:is|are)\b/.test(t))
+  if (
+    has("failures") &&
+    has("status") &&
+    !/\b(?:now|currently|right now)\b|^(?:is|are)\b|^NAME (?:broken|down|failing|stuck|dead)\b/.test(t)
+  )
     drop("status");
   // "failure rate" beats "failures"; "most failures" is troublesome.
   if (has("failure_rate")) drop("failures");
@@ -1379,7 +1390,7 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
   decorateGroupBy(frame, t);
   if (frame.measure === "ordering" && mentions.length >= 2) {
     // "after everything in G" is a group; "after X" a job before anything else of that name.
-    const all = /\b(?:all|every|everything|each|the rest)\b/.test(t);
+    const all = /\b(?:all|every|everything|each|the rest|whole|entire|completely|group)\b/.test(t);
     const order: SubjectKind[] = all ? ["group", "job", "dataset"] : ["job", "group", "dataset"];
     const cands = mentions[1]!.candidates;
     const second = order.map((k) => cands.find((c) => c.kind === k)).find(Boolean) ?? cands[0]!;
