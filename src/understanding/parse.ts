@@ -457,6 +457,8 @@ export function clean(input: string): string {
     .replace(/<!(?:here|channel|everyone)[^>]*>/g, " ")
     .replace(/<(?:https?|mailto):[^>|]*\|([^>]*)>/g, " $1 ")
     .replace(/<(?:https?|mailto):[^>]*>/g, " ")
+    // Slack emoji (":coffee:", ":rotating_light:") carry no question.
+    .replace(/:[a-z0-9_+'-]+:/gi, " ")
     .replace(/[‘’`´]/g, "'")
     .replace(/[“”]/g, '"')
     .toLowerCase();
@@ -789,6 +791,53 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
 
 /** Words that carry no meaning of their own in these questions. */
 const FILLER = new Set([
+  // Chatter around a question: "can someone tell me whether…", "cfo is asking", "thx".
+  "someone",
+  "somebody",
+  "anybody",
+  "tell",
+  "whether",
+  "asking",
+  "asked",
+  "cfo",
+  "ceo",
+  "boss",
+  "quick",
+  "standup",
+  "thx",
+  "thanks",
+  "ty",
+  "offline",
+  "online",
+  "got",
+  "been",
+  "hey",
+  "hi",
+  "hello",
+  "morning",
+  "folks",
+  "guys",
+  "analyse",
+  "analyze",
+  "planning",
+  "seeing",
+  "weird",
+  "looks",
+  "off",
+  "need",
+  "rerun",
+  "lately",
+  "recently",
+  "abt",
+  "gimme",
+  "rn",
+  "pto",
+  "back",
+  "wondering",
+  "help",
+  "urgent",
+  "asap",
+  "fyi",
   "job",
   "jobs",
   "pipeline",
