@@ -205,6 +205,7 @@ const VOCABULARY = [
   "successful",
   "succeeded",
   "succeed",
+  "triggered",
   "running",
   "memory",
   "expensive",
@@ -768,7 +769,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
  */
 const SUPPORT: Partial<Record<Measure, RegExp>> = {
   runs: /^(?:ran|run|runs|go|went|happen\w*|hours?)$/,
-  failures: /^(?:nothing|wht|what|any|everything|all)$/,
+  failures: /^(?:nothing|wht|what|any|everything|all|often|times|again)$/,
   missed: /^(?:hours?|should\w*|supposed|expected|didnt|not)$/,
   plan: /^(?:next|running|start\w*|big|when|due|later|tonight|tomorrow|time)$/,
   rows: /^(?:written|write|wrote|ingested|added|zero|synced|sync|load\w*|insert\w*|push\w*|produced|empty|volume)$/,
@@ -778,12 +779,13 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
   schema_changes:
     /^(?:chang\w*|added|add|history|diff|drift|unchanged|removed|remov\w*|renam\w*|retyp\w*|often|shape|new)$/,
   root_cause: /^(?:long|late|delay\w*|slow|problem|happen\w*|so|made|making)$/,
-  incidents: /^(?:open|opened|resolved|assigned|wise|still|closed|who|acked|on)$/,
+  incidents:
+    /^(?:open|opened|resolved|assigned|wise|still|closed|who|acked|unacked|unacknowledged|active|handling|owned|owner|on)$/,
   troublesome: /^(?:lately|recently|often|trouble)$/,
-  summary: /^(?:daily|review|message|night|day|go|went|things|stuff)$/,
+  summary: /^(?:daily|review|message|night|day|go|went|things|stuff|sum|up|weekly|overall)$/,
   tickets: /^(?:project|projects|released|shipped)$/,
-  cost: /^(?:cloud|usage|compute)$/,
-  resources: /^(?:peak|usage|using|use|used|more|spike\w*|hog\w*|consum\w*)$/,
+  cost: /^(?:cloud|usage|compute|spike\w*|bill)$/,
+  resources: /^(?:peak|usage|using|use|used|more|spike\w*|hog\w*|consum\w*|footprint)$/,
   duration: /^(?:last|long|took|take|run)$/,
   failure_rate: /^(?:tbh|runs?)$/,
   environments: /^(?:exist\w*|live|lives|deployed|deploy|there|running|run|runs|yet|present|have|code)$/,
