@@ -30,12 +30,12 @@ export interface MeasureSpec<D> {
   title: string;
   summary: string;
   examples: string[];
-  /** The frame measure answered. */
-  measure: Measure;
+  /** The frame measure answered (or measures, when one computation answers several: last run, last success, last failure). */
+  measure: Measure | Measure[];
   /** The subject kinds it can compute. */
   subjects: SubjectKind[];
-  /** Days looked back when the question names no time. */
-  defaultDays: number;
+  /** Days looked back when the question names no time; null: the whole history. */
+  defaultDays: number | null;
   /** Further conditions on the frame (a stat, a grouping), when only some frames are answerable. */
   applies?(frame: Frame): boolean;
   compute(ctx: AskContext, frame: Frame, window: MeasureWindow): Promise<D>;
@@ -57,7 +57,7 @@ export function windowOf(
   q: Question | undefined,
   frame: Frame,
   now: Date,
-  defaultDays: number,
+  defaultDays: number | null,
 ): MeasureWindow {
   if (frame.window) {
     const from = new Date(frame.window.from);
@@ -65,6 +65,8 @@ export function windowOf(
     const label = q?.window?.label ?? `${from.toISOString()} to ${to.toISOString()}`;
     return { from, to, label, given: true };
   }
+  if (defaultDays === null)
+    return { from: new Date(0), to: now, label: "all of Houston's history", given: false };
   return {
     from: subDays(now, defaultDays),
     to: now,
@@ -92,7 +94,7 @@ export function understoodLine(frame: Frame, window: MeasureWindow, timezone: st
 
 export function defineMeasure<D>(spec: MeasureSpec<D>): MeasureCommand<D> {
   const answers = (frame: Frame) =>
-    frame.measure === spec.measure &&
+    (Array.isArray(spec.measure) ? spec.measure.includes(frame.measure) : frame.measure === spec.measure) &&
     spec.subjects.includes(frame.subject.kind) &&
     (spec.applies?.(frame) ?? true);
   return {

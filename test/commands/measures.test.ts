@@ -7,6 +7,7 @@ import { after, before, it } from "node:test";
 import cost, { type CostData } from "../../commands/cost.ts";
 import duration, { type DurationData } from "../../commands/duration.ts";
 import failureRate, { type FailureRateData } from "../../commands/failure-rate.ts";
+import lastRun, { type LastRunData } from "../../commands/last-run.ts";
 import resources, { type ResourcesData } from "../../commands/resources.ts";
 import rows, { type RowsData } from "../../commands/rows.ts";
 import { runFigures, sumFigures } from "../../src/db/queries/run-figures.ts";
@@ -239,6 +240,40 @@ describeEachStore("measures of the catalogue on the demo fleet", (kind) => {
     close(ds.total, sum(updates.map((u) => u.rows ?? 0)));
   });
 
+  it("last run, success and failure: the latest such run of a job, and of each job of a group", async () => {
+    const latest = (xs: RunEvent[]) => xs.reduce((a, b) => (runAt(a) > runAt(b) ? a : b));
+    const name = "ml_features.feature_backfill_dev";
+    const failed = (await lastRun.compute(
+      ctx(),
+      { measure: "last_failure", subject: job(name) },
+      { from: new Date(0), to: DEMO_NOW, label: "all", given: false },
+    )) as LastRunData;
+    const want = latest(runs.filter((r) => r.job === name && r.status === "failed"));
+    assert.equal(failed.runs.length, 1);
+    assert.equal(failed.runs[0]!.runAt.getTime(), runAt(want));
+    assert.equal(failed.runs[0]!.error, want.error);
+    // Its latest run succeeded after that failure, and the answer says so.
+    assert.equal(failed.latestAny!.runAt.getTime(), runAt(latest(runs.filter((r) => r.job === name))));
+
+    const group = (await lastRun.compute(
+      ctx(),
+      { measure: "last_success", subject: { kind: "group", name: "finance_close" } },
+      { from: new Date(0), to: DEMO_NOW, label: "all", given: false },
+    )) as LastRunData;
+    const jobs = fleet.jobs.filter((j) => j.group === "finance_close").map((j) => j.job);
+    assert.deepEqual(new Set(group.runs.map((r) => r.job)), new Set(jobs));
+    for (const r of group.runs)
+      assert.equal(
+        r.runAt.getTime(),
+        runAt(latest(runs.filter((x) => x.job === r.job && x.status === "success"))),
+        r.job,
+      );
+    assert.ok(
+      group.runs.every((r, i) => i === 0 || group.runs[i - 1]!.runAt >= r.runAt),
+      "latest first",
+    );
+  });
+
   it("sums over many jobs from the day rollup plus raw edges equal the raw runs' sums, on a ragged window", async () => {
     const from = new Date("2026-11-18T13:30:00Z");
     const to = new Date("2026-11-22T07:15:00Z");
@@ -268,6 +303,7 @@ describeEachStore("measures of the catalogue on the demo fleet", (kind) => {
       ["how much did user_embeddings cost this month", "cost", /ml_features\.user_embeddings/],
       ["top 5 memory hogs yesterday", "resources", /peak/i],
       ["how many rows did extract_orders write yesterday", "rows", /orders_daily\.extract_orders/],
+      ["when did feature_backfill_dev last fail", "last-run", /ml_features\.feature_backfill_dev/],
     ];
     for (const [text, family, subject] of cases) {
       const r = await askDemo(commands, store, text);
