@@ -36,3 +36,4 @@ report("heldout.jsonl");
 report("dev.jsonl");
 report("dev2.jsonl");
 report("dev3.jsonl");
+report("dev4.jsonl");

@@ -56,6 +56,14 @@ const ENVIRONMENTS: Record<string, string> = {
 const SHORT_FORMS: Record<string, string> = {
   yday: "yesterday",
   tdy: "today",
+  tues: "tuesday",
+  tue: "tuesday",
+  weds: "wednesday",
+  wed: "wednesday",
+  thurs: "thursday",
+  thu: "thursday",
+  fri: "friday",
+  mon: "monday",
   "w/o": "without",
   "w/": "with",
   tday: "today",
@@ -262,7 +270,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "start_lateness",
-    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule|delayed start\w*|start\w* with (?:a )?delay|(?:minutes|mins|hours) late did .*\bstart)\b/,
+    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|do|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule|delayed start\w*|start\w* with (?:a )?delay|(?:minutes|mins|hours) late did .*\bstart)\b/,
     weight: 6,
   },
   {
@@ -307,7 +315,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "tests",
-    re: /\b(?:tests?|dq|data quality|quality|checks?|assertions?|expectations?|pass(?:ed|ing|es)?|warn(?:ed|ing|s)?|not[_ ]null|unique(?:ness)?|accepted values)\b/,
+    re: /\b(?:tests?|dq|data quality|quality|checks|(?:dq|quality|data|dbt) check|assertions?|expectations?|pass(?:ed|ing|es)?|warn(?:ed|ing|s)?|not[_ ]null|unique(?:ness)?|accepted values)\b/,
     weight: 3,
   },
   {
@@ -368,7 +376,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "last_success",
-    re: /\b(?:(?:last|latest|most recent) (?:success|successful\w*|succeeded|good|green|passing|ok|clean|healthy)|succe\w* (?:the )?last time|(?:last|latest|most recent)\b.*\b(?:succe\w*|successfully|passed|pass|worked|cleanly|ok|without errors|with no errors|w\/o errors|green)|when did .*\b(?:succeed|work)|last succeeded)\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:success|successful\w*|succeeded|good|green|passing|ok|clean|healthy)|succe\w* (?:the )?last time|(?:last|latest|most recent)\b.*\b(?:succe\w*|successfully|passed|pass|worked|cleanly|clean|ok|without errors|with no errors|w\/o errors|green)|when did .*\b(?:succeed|work)|last succeeded)\b/,
     weight: 6,
   },
   {
@@ -388,7 +396,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "runs",
-    re: /\b(?:run|ran|runs|execut(?:e|ed|ion|ions)|trigger(?:ed)?|NAME (?:go|went)|fire[ds]?|kick(?:ed)? off|complete(?:d)?|succe(?:ed|eded|ss)|finish(?:ed)?|happen(?:ed)?|go(?:ne)? through|work(?:ed)?)\b/,
+    re: /\b(?:run|ran|runs|execut(?:e|ed|ion|ions)|trigger(?:ed)?|NAME (?:go|went)|fire[ds]?|(?:model )?build|built|kick(?:ed)? off|complete(?:d)?|succe(?:ed|eded|ss)|finish(?:ed)?|happen(?:ed)?|go(?:ne)? through|work(?:ed)?)\b/,
     weight: 2,
   },
 ];
@@ -679,9 +687,11 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     others = [subject, ...others.filter((o) => o.name !== supplier.name)].slice(0, 2);
     subject = { kind: "supplier", name: supplier.name };
   }
-  // "the telemetry jobs" when @telemetry is also a team: the group those jobs are in.
+  // "the telemetry jobs", "every telemetry job", "cpu for telemetry" when @telemetry is
+  // also a team: a team is said with its @; without it, the word is the group's.
   const m0 = mentions[0];
-  if (subject.kind === "owner" && m0 && /^(?:jobs|pipelines|dags)$/.test(tokens[m0.end] ?? "")) {
+  const typedAt = m0 ? new RegExp(`@${tokens[m0.start]}`, "i").test(input) : false;
+  if (subject.kind === "owner" && m0 && !typedAt) {
     const w = tokens[m0.start]!.replace(/^@/, "");
     const groups = ctx.names.names.filter((n) => n.kind === "group" && words(n.name).includes(w));
     if (groups.length === 1) subject = { kind: "group", name: groups[0]!.name };
@@ -1016,7 +1026,7 @@ function oneJobOf(
     }
     // "the load job", "the kpis dag"; or "the sync" alone, followed by what is asked.
     const saysJob =
-      /^(?:job|dag|task)$/.test(next) ||
+      /^(?:job|dag|task|pipeline|process|script|thing)$/.test(next) ||
       (tokens[i - 1] === "the" && i + 1 < tokens.length && !JOB_NOUN.test(next));
     if (!saysJob || !startsOne(i)) continue;
     const jobs = names.names
@@ -1218,7 +1228,7 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   }
   if (has("rows")) drop("arrivals");
   // "when was X last updated": freshness of data, not the last run of a job.
-  if (has("freshness") && has("last_run") && /\b(?:updated|update|refresh\w*|new data|loaded)\b/.test(t))
+  if (has("freshness") && has("last_run") && /\b(?:updated|update|new data|loaded)\b/.test(t))
     drop("last_run");
   if (/\b(?:status|state)\b/.test(t)) drop("freshness");
   // "how flaky is X" is its failure rate; "which is the flakiest" is troublesome.
@@ -1229,6 +1239,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("deploys")) drop("last_run");
   // "time spent": run time, not money.
   if (has("duration") && has("cost") && /\btime spent\b/.test(t)) drop("cost");
+  // "which tests failed the most": data tests, ranked.
+  if (has("tests") && has("troublesome") && /\btests?\b/.test(t)) drop("troublesome");
   // "why does X keep failing": the cause, not a ranking.
   if (has("root_cause") && /^why\b/.test(t)) drop("troublesome");
   // "last run w/o errors": a success.
@@ -1368,7 +1380,9 @@ function decorateGroupBy(frame: Frame, t: string): void {
       t,
     ) &&
     !/\bdaily\s+(?:job|run|pipeline|load)\b/.test(t) &&
-    (frame.measure === "failure_rate" || frame.measure === "tests" || frame.measure === "failures")
+    ["failure_rate", "tests", "failures", "cost", "resources", "rows", "runs", "duration"].includes(
+      frame.measure,
+    )
   )
     frame.groupBy = "day";
   else if (frame.measure === "tests" && /\bpass\w*\b.*\bfail\w*\b.*\bwarn\w*|\bpass\w*\W+fail\w*/.test(t))
