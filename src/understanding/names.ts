@@ -111,6 +111,29 @@ const GENERIC = new Set([
   "snapshot",
 ]);
 
+const START_STOP = new Set([
+  "is",
+  "are",
+  "was",
+  "the",
+  "a",
+  "an",
+  "of",
+  "to",
+  "in",
+  "on",
+  "at",
+  "by",
+  "for",
+  "and",
+  "or",
+  "it",
+  "did",
+  "does",
+  "has",
+  "with",
+]);
+
 /** Damerau–Levenshtein distance, stopping early past `max`. */
 export function editDistance(a: string, b: string, max: number): number {
   if (Math.abs(a.length - b.length) > max) return max + 1;
@@ -231,6 +254,9 @@ export class NameIndex {
     const found: Mention[] = [];
     const nearCache = tokens.map((t) => new Map(this.near(t)));
     for (let i = 0; i < tokens.length; i++) {
+      // A question's small words never start a name ("is revenue recognition" is not
+      // expression_is_true_revenue_recognition_balanced), though they may sit inside one.
+      if (START_STOP.has(tokens[i]!)) continue;
       const starts = new Set<Variant>();
       for (const [w] of nearCache[i]!) for (const v of this.byWord.get(w) ?? []) starts.add(v);
       // One question word may be several name words run together: "glsummary".
