@@ -43,8 +43,10 @@ describeEachStore("name index from the store", (kind) => {
     await new Ingestor(store).apply([run("billing.invoice_run", "billing")]);
     // Within the refresh interval the replica may still answer from its index …
     assert.equal(await nameIndex(other, t0 + 1), before);
-    // … and after it, reads the new name.
-    const fresh = await nameIndex(other, t0 + REFRESH_MS + 1);
+    // … just after it too, while it refreshes behind the question …
+    assert.equal(await nameIndex(other, t0 + REFRESH_MS + 1), before);
+    // … and reads the new name once that refresh is in (or, past twice the interval, waits for it).
+    const fresh = await nameIndex(other, t0 + 2 * REFRESH_MS + 2);
     const found = fresh
       .find(words("did billing invoice run"))
       .flatMap((m) => m.candidates.map((c) => c.name));
