@@ -112,6 +112,7 @@ function templates(
     resources: { scope: "one job", make: () => `cpu usage of ${job()} this week` },
     "resources (fleet)": { scope: "fleet", family: "resources", make: () => "top 5 memory hogs yesterday" },
     rows: { scope: "one job", make: () => `how many rows did ${job()} write yesterday?` },
+    "last-run": { scope: "one job", make: () => `when did ${job()} last fail?` },
   };
 }
 
@@ -159,6 +160,7 @@ function rawSql(n: Names, pick: <T>(xs: T[]) => T, now: Date): Record<string, ()
     resources: oneJob,
     "resources (fleet)": fleetDay,
     rows: oneJob,
+    "last-run": oneJob,
   };
 }
 
