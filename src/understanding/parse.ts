@@ -275,7 +275,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "root_cause",
-    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
+    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|or (?:something )?upstream|long run or|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
     weight: 4,
   },
   {
@@ -381,7 +381,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "last_failure",
-    re: /\b(?:(?:last|latest|most recent) (?:failure|failed|fail|error|red|broke|crash|bad)|fail\w* (?:for )?the last time|(?:last|latest|most recent)\b.*\b(?:fail\w*|broke|broken|blow up|blew up|crash\w*|error\w*|red)|when did .*\b(?:fail|break|crash|error))\b/,
+    re: /\b(?:(?:last|latest|most recent) (?:failure|failed|fail|error|red|broke|crash|bad)|ever fail\w*\b.*\blast|fail\w* (?:for )?the last time|(?:last|latest|most recent)\b.*\b(?:fail\w*|broke|broken|blow up|blew up|crash\w*|error\w*|red)|when did .*\b(?:fail|break|crash|error))\b/,
     weight: 6,
   },
   {
@@ -947,7 +947,14 @@ function mentionIsJustVocabulary(m: Mention, tokens: string[]): boolean {
   // Only a whole full name ("tickets" when a dataset is called exactly that) stays a name.
   if (m.candidates.some((c) => c.whole && c.score >= 0.99)) return false;
   if (w.length < 5) return true;
-  return VOCABULARY.includes(w) || STOP.has(w) || FILLER.has(w) || CUES.some((c) => c.re.test(w));
+  return (
+    VOCABULARY.includes(w) ||
+    STOP.has(w) ||
+    FILLER.has(w) ||
+    CUES.some((c) => c.re.test(w)) ||
+    // A word that fits a measure ("usage", "spike") is that, not a part of a name.
+    (m.candidates.every((c) => !c.whole) && Object.values(SUPPORT).some((re) => re.test(w)))
+  );
 }
 
 /** "the finance jobs", "orders pipeline": a group by the first word of its name, before a group word. */
@@ -1061,7 +1068,13 @@ function pickSubject(
     return (k < 0 ? 10 : k) * KIND_WEIGHT - c.score * 2 - (c.whole ? 0.5 : 0);
   };
   // The first mention is the subject; ordering's "after all of G" is the second (decorate()).
-  const primary = mentions[0];
+  // The first mention is the subject — unless it is one word of a name and a later one names
+  // something whole ("cpu usage of model retrain": model_retrain, not fuel_usage).
+  const whole = (m: Mention) => m.candidates.some((c) => c.whole);
+  const primary =
+    mentions[0] && !whole(mentions[0]) && measure !== "ordering"
+      ? (mentions.find(whole) ?? mentions[0])
+      : mentions[0];
   if (!primary) {
     if (groupMention)
       return {
@@ -1457,7 +1470,9 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
     // "after everything in G" is a group; "after X" a job before anything else of that name.
     const all = /\b(?:all|every|everything|each|the rest|whole|entire|completely|group)\b/.test(t);
     const order: SubjectKind[] = all ? ["group", "job", "dataset"] : ["job", "group", "dataset"];
-    const cands = mentions[1]!.candidates;
+    // A name said whole beats one only partly said ("after the crm sync": the group crm_sync).
+    const all2 = mentions[1]!.candidates;
+    const cands = all2.some((c) => c.whole && order.includes(c.kind)) ? all2.filter((c) => c.whole) : all2;
     const second = order.map((k) => cands.find((c) => c.kind === k)).find(Boolean) ?? cands[0]!;
     frame.against = { kind: second.kind, name: second.name };
     if (all) frame.against.all = true;
