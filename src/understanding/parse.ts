@@ -1241,7 +1241,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   }
   if (has("rows")) drop("arrivals");
   // "when was X last updated": freshness of data, not the last run of a job.
-  if (has("freshness") && has("last_run") && /\b(?:updated|update|new data|loaded)\b/.test(t))
+  // "when was X last refreshed" (the data was): freshness; "when did X last refresh" (the job did): its run.
+  if (has("freshness") && has("last_run") && /\b(?:updated|update|refreshed|new data|loaded)\b/.test(t))
     drop("last_run");
   if (/\b(?:status|state)\b/.test(t)) drop("freshness");
   // "how flaky is X" is its failure rate; "which is the flakiest" is troublesome.
