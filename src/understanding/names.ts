@@ -111,6 +111,20 @@ const GENERIC = new Set([
   "snapshot",
 ]);
 
+/** Question words that end a name read out of order only when the name is said whole ("billing nightly run"). */
+const TRAILING = new Set([
+  "run",
+  "runs",
+  "job",
+  "jobs",
+  "data",
+  "pipeline",
+  "pipelines",
+  "dag",
+  "dags",
+  "status",
+]);
+
 const START_STOP = new Set([
   "is",
   "are",
@@ -360,6 +374,13 @@ export class NameIndex {
       quality += q;
       if (q < 1) exact = false;
     }
+    // A common word at the end belongs to the question, not to the name: "did billing
+    // nightly run" asks whether the group ran, it does not name billing_nightly.invoice_run.
+    const taken = [...used];
+    while (taken.length && !whole0(taken.length, v) && TRAILING.has(v.words[taken[taken.length - 1]!]!)) {
+      used.delete(taken.pop()!);
+      quality -= 1;
+    }
     // Only as typed (no typo, no clipping), and not common words alone ("count per").
     const usedWords = [...used].map((j) => v.words[j]!);
     if (
@@ -391,6 +412,11 @@ export class NameIndex {
       cand: { ...v.ref, score: scoreOf(v, bestRun.len, avgQuality), whole, exact: bestRun.exact },
     };
   }
+}
+
+/** True when `n` matched words are all of the variant's. */
+function whole0(n: number, v: Variant): boolean {
+  return n === v.words.length;
 }
 
 function scoreOf(v: Variant, matched: number, quality: number): number {
