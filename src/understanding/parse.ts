@@ -1480,6 +1480,22 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
   }
 }
 
+/** Words of a follow-up that name nothing: "and the finance one". */
+const FOLLOW_UP_WORDS = new Set([
+  "and",
+  "also",
+  "what",
+  "about",
+  "how",
+  "same",
+  "for",
+  "one",
+  "ones",
+  "then",
+  "just",
+  "only",
+]);
+
 /** Words that open a follow-up: "and in staging?", "what about yesterday", "same for build_ledger". */
 const FOLLOW_UP_OPENER =
   /^(?:and|also|ok and|okay and|what about|how about|same for|same but|now|just|only|then|too|what of|and for|and what about|but)\b/;
@@ -1504,14 +1520,44 @@ export function parseFollowUp(input: string, previous: Frame, ctx: ParseContext)
     frame.window = p.frame.window;
     changed = true;
   }
+  // "and the day before", "the week before": the previous window, moved back.
+  const before = /\b(?:the )?(day|week) before\b/.exec(text);
+  if (before && previous.window) {
+    const shift = (before[1] === "week" ? 7 : 1) * 86_400_000;
+    frame.window = {
+      from: new Date(new Date(previous.window.from).getTime() - shift).toISOString(),
+      to: new Date(new Date(previous.window.to).getTime() - shift).toISOString(),
+    };
+    changed = true;
+  }
   const env =
     p.frame.environment ?? (p.frame.subject.kind === "environment" ? p.frame.subject.name : undefined);
   if (env) {
     frame.environment = env;
     changed = true;
   }
+  // "what about acme", "and the finance one": a word of another name of the previous
+  // subject's kind — the one sharing most words with the previous name, when just one does.
+  const sameKind = [p.frame.subject, ...p.alternatives.map((a) => a.subject)].some(
+    (s) => s.kind === previous.subject.kind,
+  );
+  const loose = !hasSubject ? p.unused : !sameKind ? content.filter((w) => !FOLLOW_UP_WORDS.has(w)) : [];
+  if (previous.subject.name && loose.length === 1) {
+    const w = loose[0]!;
+    const prevWords = new Set(words(previous.subject.name));
+    const fits = ctx.names.names
+      .filter((n) => n.kind === previous.subject.kind && n.name !== previous.subject.name)
+      .filter((n) => words(n.name).some((x) => x === w || x.replace(/s$/, "") === w.replace(/s$/, "")))
+      .map((n) => ({ n, shared: words(n.name).filter((x) => prevWords.has(x)).length }))
+      .sort((a, b) => b.shared - a.shared);
+    if (fits.length && (fits.length === 1 || fits[0]!.shared > fits[1]!.shared)) {
+      frame.subject = { kind: fits[0]!.n.kind, name: fits[0]!.n.name };
+      changed = true;
+    }
+  }
   if (
     hasSubject &&
+    !(changed && frame.subject !== previous.subject) &&
     (p.frame.subject.kind !== previous.subject.kind || p.frame.subject.name !== previous.subject.name)
   ) {
     // "the sales one" after a dataset question means the dataset called sales…, not the job.
