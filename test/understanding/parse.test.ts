@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { CONFIDENT, parseFrame } from "../../src/understanding/parse.ts";
-import { loadCorpus, loadFleet, score } from "../corpus/score.ts";
+import { loadCorpus, loadFleet, score, scoreFollowUps } from "../corpus/score.ts";
 
 const demo = loadFleet("demo");
 const parse = (q: string) =>
@@ -65,11 +65,66 @@ describe("understanding questions", () => {
     assert.ok(p.confidence < CONFIDENT || p.alternatives.length > 0, JSON.stringify(p));
   });
 
-  it("understands at least 65 % of the development corpus, confidently wrong on at most 15 %", () => {
-    const { lines } = loadCorpus("dev.jsonl");
-    const s = score(lines);
-    assert.ok(s.n > 900);
-    assert.ok(s.correct / s.n >= 0.65, `frame accuracy ${(s.correct / s.n).toFixed(3)}`);
-    assert.ok(s.confidentlyWrong / s.n <= 0.15, `confidently wrong ${(s.confidentlyWrong / s.n).toFixed(3)}`);
+  it("asks which job when a word names several ('the billing job'), and finds the one it names ('the sync')", () => {
+    const harbor = loadFleet("harbor");
+    const ph = (q: string) =>
+      parseFrame(q, { now: new Date(harbor.now), timezone: harbor.timezone, names: harbor.names });
+    const billing = ph("did the billing job run last night");
+    assert.ok(billing.confidence < CONFIDENT && billing.alternatives.length >= 2, JSON.stringify(billing));
+    assert.deepEqual(ph("did the sync fail yesterday").frame.subject, {
+      kind: "job",
+      name: "risk_scoring.chargeback_sync",
+    });
+    assert.equal(ph("did billing nightly run yday").frame.subject.kind, "group");
+    assert.equal(ph("which telemetry jobs are flaky").frame.subject.name, "fleet_telemetry");
   });
+
+  it("reads a name's words in another order, and never a question word as the start of a name", () => {
+    assert.equal(
+      parse("is the crm sync failing again").frame.subject.name,
+      "orders_daily.sync_orders_to_crm",
+    );
+    assert.equal(
+      parse("is revenue recognition starting late again").frame.subject.name,
+      "finance_close.revenue_recognition",
+    );
+    assert.equal(
+      parse("cpu usage of user_embeddings this week").frame.subject.name,
+      "ml_features.user_embeddings",
+    );
+  });
+
+  it("asks whether 'X last run time' means when or how long", () => {
+    const p = parse("gl summary last run time");
+    assert.ok(p.confidence < CONFIDENT);
+    assert.deepEqual(
+      new Set([p.frame.measure, ...p.alternatives.map((a) => a.measure)]),
+      new Set(["last_run", "duration"]),
+    );
+  });
+
+  it("changes the right slot of every follow-up of the development corpus", () => {
+    const { lines } = loadCorpus("dev.jsonl");
+    const f = scoreFollowUps(lines);
+    assert.ok(f.n >= 50);
+    assert.deepEqual(f.wrong, []);
+  });
+
+  // Floors that keep what the development sets reached (2026-12-06: 92.5 / 90.9 / 89.8 /
+  // 87.4 %, confidently wrong 2.5–3.1 %) from sliding back unnoticed.
+  for (const [file, floor] of [
+    ["dev.jsonl", 0.9],
+    ["dev2.jsonl", 0.88],
+    ["dev3.jsonl", 0.87],
+    ["dev4.jsonl", 0.85],
+  ] as const)
+    it(`understands at least ${floor * 100} % of ${file}, confidently wrong on at most 4 %`, () => {
+      const { lines } = loadCorpus(file);
+      const s = score(lines);
+      assert.ok(s.correct / s.n >= floor, `frame accuracy ${(s.correct / s.n).toFixed(3)}`);
+      assert.ok(
+        s.confidentlyWrong / s.n <= 0.04,
+        `confidently wrong ${(s.confidentlyWrong / s.n).toFixed(3)}`,
+      );
+    });
 });
