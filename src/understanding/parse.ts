@@ -56,6 +56,9 @@ const ENVIRONMENTS: Record<string, string> = {
 const SHORT_FORMS: Record<string, string> = {
   yday: "yesterday",
   tdy: "today",
+  evry: "every",
+  accts: "accounts",
+  acct: "account",
   tues: "tuesday",
   tue: "tuesday",
   weds: "wednesday",
@@ -788,11 +791,17 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
   deploys: /^(?:last|kind|kinds|history|shipped|released|release\w*|out)$/,
   schema_changes:
     /^(?:chang\w*|added|add|history|diff|drift|unchanged|removed|remov\w*|renam\w*|retyp\w*|often|shape|new)$/,
-  root_cause: /^(?:long|late|delay\w*|slow|problem|happen\w*|so|made|making)$/,
+  root_cause:
+    /^(?:long|late|delay\w*|slow|problem|happen\w*|so|made|making|break|broke|broken|fail\w*|error\w*|stale)$/,
   incidents:
-    /^(?:open|opened|resolved|assigned|wise|still|closed|who|acked|unacked|unacknowledged|active|handling|owned|owner|on)$/,
+    /^(?:hook|page|paged|open|opened|resolved|assigned|wise|still|closed|who|acked|unacked|unacknowledged|active|handling|owned|owner|on)$/,
   troublesome: /^(?:lately|recently|often|trouble)$/,
-  summary: /^(?:daily|review|message|night|day|go|went|things|stuff|sum|up|weekly|overall)$/,
+  summary:
+    /^(?:daily|review|message|night|day|go|went|things|stuff|sum|up|weekly|overall|before|standup|board|deck|know|mtd)$/,
+  freshness: /^(?:dbt|sources?|data|numbers|current)$/,
+  ended_late: /^(?:finish\w*|end\w*|complet\w*|done|wrap\w*|land\w*|late)$/,
+  start_lateness: /^(?:start\w*|kick\w*|off|began|begin|late)$/,
+  last_run: /^(?:sync\w*|load\w*|refresh\w*|run|ran|go|went|trigger\w*)$/,
   tickets: /^(?:project|projects|released|shipped)$/,
   cost: /^(?:cloud|usage|compute|spike\w*|bill)$/,
   resources: /^(?:peak|usage|using|use|used|more|spike\w*|hog\w*|consum\w*|footprint)$/,
@@ -850,6 +859,7 @@ const FILLER = new Set([
   "urgent",
   "asap",
   "fyi",
+  "pull",
   "job",
   "jobs",
   "pipeline",
