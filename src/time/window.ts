@@ -14,7 +14,17 @@
 // about the past stop at now by themselves.
 import { TZDate } from "@date-fns/tz";
 import * as chrono from "chrono-node";
-import { addDays, addHours, format, startOfMonth, startOfWeek, subDays, subMonths, subWeeks } from "date-fns";
+import {
+  addDays,
+  addHours,
+  addMinutes,
+  format,
+  startOfMonth,
+  startOfWeek,
+  subDays,
+  subMonths,
+  subWeeks,
+} from "date-fns";
 import { dayStart, formatDay, localDate } from "./zone.ts";
 
 export interface TimeWindow {
@@ -236,7 +246,7 @@ const RULES: Rule[] = [
       let h = Number(clock[1] ?? clock[4]);
       if (clock[3] === "pm" && h < 12) h += 12;
       if (clock[3] === "am" && h === 12) h = 0;
-      const from = addMinutesTo(dayStart(now, tz), h * 60 + Number(clock[2] ?? clock[5] ?? 0));
+      const from = addMinutes(dayStart(now, tz), h * 60 + Number(clock[2] ?? clock[5] ?? 0));
       if (h < 24 && from.getTime() <= now.getTime())
         return {
           index: m.index,
@@ -247,10 +257,7 @@ const RULES: Rule[] = [
     // "since the 1st": from that day of this month.
     const nth = /^(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b/.exec(m[1]!);
     if (nth) {
-      const local = new TZDate(now.getTime(), tz);
-      let from = new TZDate(local.getFullYear(), local.getMonth(), Number(nth[1]), tz);
-      if (from.getTime() > now.getTime())
-        from = new TZDate(local.getFullYear(), local.getMonth() - 1, Number(nth[1]), tz);
+      const from = dayOfMonth(Number(nth[1]), now, tz);
       return {
         index: m.index,
         phrase: `since ${nth[0]}`,
@@ -330,10 +337,7 @@ const RULES: Rule[] = [
   (text, now, tz) => {
     const m = /\b(?:on\s+)?the\s+(\d{1,2})(?:st|nd|rd|th)\b/.exec(text);
     if (!m) return undefined;
-    const local = new TZDate(now.getTime(), tz);
-    let from = new TZDate(local.getFullYear(), local.getMonth(), Number(m[1]), tz);
-    if (from.getTime() > now.getTime())
-      from = new TZDate(local.getFullYear(), local.getMonth() - 1, Number(m[1]), tz);
+    const from = dayOfMonth(Number(m[1]), now, tz);
     return {
       index: m.index,
       phrase: m[0],
@@ -398,8 +402,11 @@ function dayOf(
   return undefined;
 }
 
-function addMinutesTo(d: Date, minutes: number): Date {
-  return new Date(d.getTime() + minutes * 60_000);
+/** The start of day `n` of this month in the zone, or of last month when that is still ahead. */
+function dayOfMonth(n: number, now: Date, tz: string): Date {
+  const local = new TZDate(now.getTime(), tz);
+  const from = new TZDate(local.getFullYear(), local.getMonth(), n, tz);
+  return from.getTime() > now.getTime() ? new TZDate(local.getFullYear(), local.getMonth() - 1, n, tz) : from;
 }
 
 function shiftYmd(ymd: string, days: number): string {
