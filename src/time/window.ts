@@ -246,7 +246,7 @@ const RULES: Rule[] = [
       let h = Number(clock[1] ?? clock[4]);
       if (clock[3] === "pm" && h < 12) h += 12;
       if (clock[3] === "am" && h === 12) h = 0;
-      const from = addMinutes(dayStart(now, tz), h * 60 + Number(clock[2] ?? clock[5] ?? 0));
+      const from = at(addMinutes(dayStart(now, tz), h * 60 + Number(clock[2] ?? clock[5] ?? 0)));
       if (h < 24 && from.getTime() <= now.getTime())
         return {
           index: m.index,
