@@ -1,12 +1,18 @@
 // Cost: what runs cost (the `cost` runs report) — one job's total over a window, its last
 // and most expensive run, against its usual; or a group's, an owner's, an environment's or
 // the fleet's total and the jobs (or groups, environments, days) that cost the most.
-import { subDays } from "date-fns";
-import { scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
 import { money } from "../src/digests/common.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { pct } from "../src/questions/format.ts";
-import { defineMeasure, figureKey, ranked, runScope, versusUsual } from "../src/questions/measure.ts";
+import {
+  defineMeasure,
+  figureKey,
+  manyJobs,
+  ranked,
+  subjectFigures,
+  usualFigures,
+  versusUsual,
+} from "../src/questions/measure.ts";
 
 export interface CostData {
   /**
@@ -28,8 +34,6 @@ export interface CostData {
   by: ReturnType<typeof figureKey>;
 }
 
-const USUAL_DAYS = 30;
-
 export default defineMeasure<CostData>({
   id: "cost",
   title: "Cost",
@@ -44,13 +48,8 @@ export default defineMeasure<CostData>({
   subjects: ["job", "group", "owner", "environment", "fleet"],
   defaultDays: 30,
   async compute(ctx, frame, window) {
-    const scope = runScope(frame);
     const by = figureKey(frame);
-    // Many jobs (or a split): the whole and each part in as few queries as possible.
-    const many = frame.subject.kind !== "job" || !!frame.groupBy;
-    const figures = many
-      ? await scopeFigures(ctx.store, scope, window.from, window.to, by)
-      : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const figures = await subjectFigures(ctx, frame, window);
     const w = figures.whole;
     const data: CostData = {
       runs: w?.runs ?? 0,
@@ -62,17 +61,17 @@ export default defineMeasure<CostData>({
       rows: [],
       by,
     };
-    if (frame.subject.kind !== "job" || frame.groupBy) {
-      const rows = figures.rows;
-      data.rows = ranked(rows, (r) => (r.costed ? r.costTotal : null), frame).map(({ row, value }) => ({
-        key: row.key,
-        cost: value,
-        runs: row.runs,
-      }));
+    if (manyJobs(frame)) {
+      data.rows = ranked(figures.rows, (r) => (r.costed ? r.costTotal : null), frame).map(
+        ({ row, value }) => ({
+          key: row.key,
+          cost: value,
+          runs: row.runs,
+        }),
+      );
     }
     if (frame.stat === "vs_usual" && w?.lastRunAt && data.last !== null) {
-      const end = window.given ? window.from : w.lastRunAt;
-      const before = await totalFigures(ctx.store, scope, subDays(end, USUAL_DAYS), end);
+      const before = (await usualFigures(ctx, frame, window, w.lastRunAt)).figures;
       if (before?.costMedian != null) {
         data.usual = { median: before.costMedian, runs: before.costed };
         data.verdict = versusUsual(data.last, before.costMedian);

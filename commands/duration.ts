@@ -1,11 +1,18 @@
 // Duration: how long a job's runs take — the last run, usually (median), p95, the longest,
 // the total, and the last run against its usual — or, for a group, an owner, an
 // environment or the fleet, the jobs (or groups, environments, days) ranked by it.
-import { subDays } from "date-fns";
-import { type Figures, scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
+import type { Figures } from "../src/db/queries/run-figures.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
-import { defineMeasure, figureKey, ranked, runScope, versusUsual } from "../src/questions/measure.ts";
+import {
+  defineMeasure,
+  figureKey,
+  ranked,
+  subjectFigures,
+  USUAL_DAYS,
+  usualFigures,
+  versusUsual,
+} from "../src/questions/measure.ts";
 import { formatDateTime } from "../src/time/index.ts";
 import type { Frame } from "../src/understanding/frame.ts";
 
@@ -23,8 +30,6 @@ export interface DurationData {
   rows: { key: string; valueMs: number; runs: number }[];
   by: ReturnType<typeof figureKey>;
 }
-
-const USUAL_DAYS = 30;
 
 function valueOf(f: Figures, stat: Stat | undefined): number | null {
   switch (stat) {
@@ -68,22 +73,18 @@ export default defineMeasure<DurationData>({
   // ranking, a statistic or a split of many jobs is this measure's.
   applies: (f) => f.subject.kind === "job" || !!f.rank || !!f.stat || !!f.groupBy,
   async compute(ctx, frame, window) {
-    const scope = runScope(frame);
     const by = figureKey(frame);
+    const many = frame.subject.kind !== "job";
     // Totals and maxima of many jobs add up from the day rollup; medians and p95s need the runs.
-    const sums = frame.subject.kind !== "job" && (frame.stat === "total" || frame.stat === "max");
-    const figures =
-      frame.subject.kind !== "job"
-        ? await scopeFigures(ctx.store, scope, window.from, window.to, by, { sumsOnly: sums })
-        : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const sums = frame.stat === "total" || frame.stat === "max";
+    const figures = await subjectFigures(ctx, frame, window, { many, sumsOnly: sums });
     const whole = figures.whole;
     const data: DurationData = { by, rows: [] };
     if (frame.stat) data.stat = frame.stat;
     if (whole) data.whole = whole;
-    if (frame.subject.kind !== "job") {
-      const rows = figures.rows;
+    if (many) {
       data.stat ??= "median";
-      data.rows = ranked(rows, (r) => valueOf(r, data.stat), frame).map(({ row, value }) => ({
+      data.rows = ranked(figures.rows, (r) => valueOf(r, data.stat), frame).map(({ row, value }) => ({
         key: row.key,
         valueMs: value,
         runs: row.runs,
@@ -91,17 +92,9 @@ export default defineMeasure<DurationData>({
       return data;
     }
     if (frame.stat === "vs_usual" && whole?.durationLastMs != null && whole.lastRunAt) {
-      // The usual: the median of the 30 days before the window (or before the last run,
-      // when the question named no time), so the run judged is not part of its own usual.
-      const end = window.given ? window.from : whole.lastRunAt;
-      const before = await totalFigures(ctx.store, scope, subDays(end, USUAL_DAYS), end);
+      const { figures: before, from, to } = await usualFigures(ctx, frame, window, whole.lastRunAt);
       if (before?.durationMedianMs != null) {
-        data.usual = {
-          medianMs: before.durationMedianMs,
-          runs: before.timed,
-          from: subDays(end, USUAL_DAYS),
-          to: end,
-        };
+        data.usual = { medianMs: before.durationMedianMs, runs: before.timed, from, to };
         data.verdict = versusUsual(whole.durationLastMs, before.durationMedianMs);
       }
     }

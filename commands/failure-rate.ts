@@ -1,10 +1,10 @@
 // Failure rate: the share of runs that failed — one job's, or for a group, an owner, an
 // environment or the fleet as a whole and per job (or per group, environment, day),
 // ranked.
-import { type Figures, scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
+import type { Figures } from "../src/db/queries/run-figures.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { pct } from "../src/questions/format.ts";
-import { defineMeasure, figureKey, ranked, runScope } from "../src/questions/measure.ts";
+import { defineMeasure, figureKey, manyJobs, ranked, subjectFigures } from "../src/questions/measure.ts";
 
 export interface FailureRateData {
   /** The subject's runs as a whole (undefined: no run in the window). */
@@ -32,19 +32,13 @@ export default defineMeasure<FailureRateData>({
   subjects: ["job", "group", "owner", "environment", "fleet"],
   defaultDays: 30,
   async compute(ctx, frame, window) {
-    const scope = runScope(frame);
     const by = figureKey(frame);
     const data: FailureRateData = { by, rows: [] };
-    // Many jobs (or a split): the whole and each part in as few queries as possible.
-    const many = frame.subject.kind !== "job" || !!frame.groupBy;
-    const figures = many
-      ? await scopeFigures(ctx.store, scope, window.from, window.to, by)
-      : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const figures = await subjectFigures(ctx, frame, window);
     const whole = figures.whole;
     if (whole) data.whole = { runs: ended(whole), failures: whole.failures, rate: rate(whole) };
-    if (frame.subject.kind !== "job" || frame.groupBy) {
-      const rows = figures.rows;
-      data.rows = ranked(rows, rate, frame).map(({ row, value }) => ({
+    if (manyJobs(frame)) {
+      data.rows = ranked(figures.rows, rate, frame).map(({ row, value }) => ({
         key: row.key,
         runs: ended(row),
         failures: row.failures,

@@ -1,11 +1,17 @@
 // Resources: the CPU and memory runs used (`cpu_seconds`, `memory_mb` on run events) — one
 // job's CPU total and peak memory over a window, its last run, spikes against its usual; or
 // the jobs (or groups, environments, days) that used the most.
-import { subDays } from "date-fns";
-import { scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
 import { compact, memory } from "../src/digests/common.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
-import { defineMeasure, figureKey, ranked, runScope, versusUsual } from "../src/questions/measure.ts";
+import {
+  defineMeasure,
+  figureKey,
+  manyJobs,
+  ranked,
+  subjectFigures,
+  usualFigures,
+  versusUsual,
+} from "../src/questions/measure.ts";
 
 export interface ResourcesData {
   runs: number;
@@ -27,8 +33,6 @@ export interface ResourcesData {
   by: ReturnType<typeof figureKey>;
 }
 
-const USUAL_DAYS = 30;
-
 export default defineMeasure<ResourcesData>({
   id: "resources",
   title: "CPU and memory",
@@ -43,13 +47,8 @@ export default defineMeasure<ResourcesData>({
   subjects: ["job", "group", "owner", "environment", "fleet"],
   defaultDays: 7,
   async compute(ctx, frame, window) {
-    const scope = runScope(frame);
     const by = figureKey(frame);
-    // Many jobs (or a split): the whole and each part in as few queries as possible.
-    const many = frame.subject.kind !== "job" || !!frame.groupBy;
-    const figures = many
-      ? await scopeFigures(ctx.store, scope, window.from, window.to, by)
-      : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const figures = await subjectFigures(ctx, frame, window);
     const w = figures.whole;
     // "memory hogs", "peak ram": the frame says which figure; CPU otherwise.
     const rankedBy = frame.figure === "memory" ? "memory" : "cpu";
@@ -64,15 +63,15 @@ export default defineMeasure<ResourcesData>({
       rows: [],
       by,
     };
-    if (frame.subject.kind !== "job" || frame.groupBy) {
-      const rows = figures.rows;
-      data.rows = ranked(rows, (r) => (rankedBy === "memory" ? r.memoryMaxMb : r.cpuTotal), frame).map(
-        ({ row }) => ({ key: row.key, cpu: row.cpuTotal, memoryMb: row.memoryMaxMb, runs: row.runs }),
-      );
+    if (manyJobs(frame)) {
+      data.rows = ranked(
+        figures.rows,
+        (r) => (rankedBy === "memory" ? r.memoryMaxMb : r.cpuTotal),
+        frame,
+      ).map(({ row }) => ({ key: row.key, cpu: row.cpuTotal, memoryMb: row.memoryMaxMb, runs: row.runs }));
     }
     if (frame.stat === "vs_usual" && w?.lastRunAt) {
-      const end = window.given ? window.from : w.lastRunAt;
-      const before = await totalFigures(ctx.store, scope, subDays(end, USUAL_DAYS), end);
+      const before = (await usualFigures(ctx, frame, window, w.lastRunAt)).figures;
       if (before) {
         data.usual = { cpuMedian: before.cpuMedian, memoryMedianMb: before.memoryMedianMb };
         if (w.cpuMax !== null && before.cpuMedian !== null)

@@ -3,10 +3,18 @@
 // environment or the fleet, the jobs (or groups, environments, days) that wrote the most.
 import { subDays } from "date-fns";
 import { datasetUpdateFigures } from "../src/db/queries/dataset-figures.ts";
-import { scopeFigures, totalFigures } from "../src/db/queries/run-figures.ts";
 import { compact } from "../src/digests/common.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
-import { defineMeasure, figureKey, ranked, runScope, versusUsual } from "../src/questions/measure.ts";
+import {
+  defineMeasure,
+  figureKey,
+  manyJobs,
+  ranked,
+  subjectFigures,
+  USUAL_DAYS,
+  usualFigures,
+  versusUsual,
+} from "../src/questions/measure.ts";
 
 export interface RowsData {
   /** Runs (or a dataset's updates) in the window. */
@@ -20,7 +28,6 @@ export interface RowsData {
   by: ReturnType<typeof figureKey>;
 }
 
-const USUAL_DAYS = 30;
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 
 export default defineMeasure<RowsData>({
@@ -58,12 +65,7 @@ export default defineMeasure<RowsData>({
       }
       return data;
     }
-    const scope = runScope(frame);
-    // Many jobs (or a split): the whole and each part in as few queries as possible.
-    const many = frame.subject.kind !== "job" || !!frame.groupBy;
-    const figures = many
-      ? await scopeFigures(ctx.store, scope, window.from, window.to, by)
-      : { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+    const figures = await subjectFigures(ctx, frame, window);
     const w = figures.whole;
     const data: RowsData = {
       events: w?.runs ?? 0,
@@ -73,17 +75,15 @@ export default defineMeasure<RowsData>({
       rows: [],
       by,
     };
-    if (frame.subject.kind !== "job" || frame.groupBy) {
-      const rows = figures.rows;
-      data.rows = ranked(rows, (r) => r.rowsTotal, frame).map(({ row, value }) => ({
+    if (manyJobs(frame)) {
+      data.rows = ranked(figures.rows, (r) => r.rowsTotal, frame).map(({ row, value }) => ({
         key: row.key,
         rows: value,
         runs: row.runs,
       }));
     }
     if (frame.stat === "vs_usual" && w?.lastRunAt && data.last !== null) {
-      const end = window.given ? window.from : w.lastRunAt;
-      const before = await totalFigures(ctx.store, scope, subDays(end, USUAL_DAYS), end);
+      const before = (await usualFigures(ctx, frame, window, w.lastRunAt)).figures;
       if (before?.rowsMedian != null)
         data.usual = { median: before.rowsMedian, verdict: versusUsual(data.last, before.rowsMedian) };
     }

@@ -11,7 +11,7 @@
 import { subDays } from "date-fns";
 import { describeFrame } from "../understanding/describe.ts";
 import type { Frame, Measure, SubjectKind } from "../understanding/frame.ts";
-import type { RunScope } from "../db/queries/run-figures.ts";
+import { type Figures, type RunScope, scopeFigures, totalFigures } from "../db/queries/run-figures.ts";
 import { AnswerBuilder, esc } from "./answer.ts";
 import type { Answer, AskContext, Command, Question } from "./types.ts";
 
@@ -142,4 +142,45 @@ export function versusUsual(
 ): { ratio: number; verdict: "more" | "less" | "usual" } {
   const ratio = usual > 0 ? value / usual : value > 0 ? Infinity : 1;
   return { ratio, verdict: ratio >= 1.2 ? "more" : ratio <= 1 / 1.2 ? "less" : "usual" };
+}
+
+/** Days before the run (or window) judged that make its usual ("longer than usual"). */
+export const USUAL_DAYS = 30;
+
+/** True when a frame is about many jobs or a split of them, so that each part is computed too. */
+export function manyJobs(frame: Frame): boolean {
+  return frame.subject.kind !== "job" || !!frame.groupBy;
+}
+
+/**
+ * A frame's run figures over the window: as a whole, and per key (figureKey) when `many`
+ * (for many jobs, in as few queries as the options allow; see scopeFigures).
+ */
+export async function subjectFigures(
+  ctx: AskContext,
+  frame: Frame,
+  window: MeasureWindow,
+  opts: { many?: boolean; sumsOnly?: boolean } = {},
+): Promise<{ whole: Figures | undefined; rows: Figures[] }> {
+  const scope = runScope(frame);
+  if (opts.many ?? manyJobs(frame))
+    return scopeFigures(ctx.store, scope, window.from, window.to, figureKey(frame), {
+      sumsOnly: opts.sumsOnly ?? true,
+    });
+  return { whole: await totalFigures(ctx.store, scope, window.from, window.to), rows: [] };
+}
+
+/**
+ * The figures of the USUAL_DAYS before what is judged: before the window when the question
+ * named one, else before the last run — so the run judged is not part of its own usual.
+ */
+export async function usualFigures(
+  ctx: AskContext,
+  frame: Frame,
+  window: MeasureWindow,
+  lastRunAt: Date,
+): Promise<{ figures: Figures | undefined; from: Date; to: Date }> {
+  const to = window.given ? window.from : lastRunAt;
+  const from = subDays(to, USUAL_DAYS);
+  return { figures: await totalFigures(ctx.store, runScope(frame), from, to), from, to };
 }
