@@ -189,6 +189,7 @@ async function runUnsilence(ctx: AskContext, q: Question): Promise<AnswerBuilder
 
 const command: Command = {
   id: "silence",
+  acts: true,
   title: "Silence",
   summary:
     "silence a job, dataset or group for a while (breaches recorded, not posted or paged), or end a silence",

@@ -13,6 +13,7 @@ const LIST =
 
 const command: Command = {
   id: "silences",
+  acts: true,
   title: "Silences",
   summary: "active silences: what is silenced, by whom, until when and why",
   examples: ["silences", "what is silenced?", "which jobs are silenced?"],

@@ -26,6 +26,7 @@ export const NEEDS_A_CHANNEL =
 
 const command: Command = {
   id: "subscribe",
+  acts: true,
   title: "Subscribe to a digest",
   summary: "post the SLA, anomalies or resource-usage digest to this channel every day or week",
   examples: SUBSCRIBE_EXAMPLES.map((e) => `subscribe ${e}`),

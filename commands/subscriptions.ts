@@ -55,6 +55,7 @@ function line(s: ListedSubscription, now: Date, showChannel: boolean): string {
 
 const command: Command = {
   id: "subscriptions",
+  acts: true,
   title: "Digest subscriptions",
   summary: "the digests this channel gets, when the next one comes and how the last one went",
   examples: ["subscriptions", "which digests does this channel get?", "list subscriptions"],

@@ -24,6 +24,7 @@ const describe = (s: Subscription) => {
 
 const command: Command = {
   id: "unsubscribe",
+  acts: true,
   title: "Unsubscribe from a digest",
   summary: "stop a digest in this channel",
   examples: ["unsubscribe sla", "unsubscribe anomalies weekly mon 08:30", "unsubscribe all"],

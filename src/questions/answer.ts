@@ -52,7 +52,6 @@ export class AnswerBuilder {
   private blocks: KnownBlock[] = [];
   private lines: string[] = [];
   private source?: string;
-  private open?: string;
 
   /** The one-line answer, first and bold. */
   headline(mrkdwn: string): this {
@@ -127,12 +126,6 @@ export class AnswerBuilder {
     return this;
   }
 
-  /** What Houston understood the question as: one small line, always shown first. */
-  opening(mrkdwn: string): this {
-    this.open = mrkdwn;
-    return this;
-  }
-
   /** Where the answer comes from: "from 412 runs since Mon 1 Nov". Always shown last. */
   from(source: string): this {
     this.source = source;
@@ -140,9 +133,6 @@ export class AnswerBuilder {
   }
 
   build(): Answer {
-    const head: KnownBlock[] = this.open
-      ? [{ type: "context", elements: [{ type: "mrkdwn", text: clip(this.open, MAX_SECTION_CHARS) }] }]
-      : [];
     const blocks = [...this.blocks];
     const tail: KnownBlock[] = this.source
       ? [
@@ -152,8 +142,8 @@ export class AnswerBuilder {
           },
         ]
       : [];
-    if (head.length + blocks.length + tail.length > MAX_BLOCKS) {
-      const keep = MAX_BLOCKS - head.length - tail.length - 1;
+    if (blocks.length + tail.length > MAX_BLOCKS) {
+      const keep = MAX_BLOCKS - tail.length - 1;
       const dropped = blocks.length - keep;
       blocks.splice(keep);
       blocks.push({
@@ -161,12 +151,8 @@ export class AnswerBuilder {
         text: { type: "mrkdwn", text: `_and ${dropped} more sections not shown_` },
       });
     }
-    const text = [
-      ...(this.open ? [fallback(this.open)] : []),
-      ...this.lines,
-      ...(this.source ? [`(${fallback(this.source)})`] : []),
-    ].join("\n");
-    return { text: clip(text, 3900), blocks: [...head, ...blocks, ...tail] };
+    const text = [...this.lines, ...(this.source ? [`(${fallback(this.source)})`] : [])].join("\n");
+    return { text: clip(text, 3900), blocks: [...blocks, ...tail] };
   }
 }
 
@@ -195,7 +181,7 @@ export function toTerminal(answer: Answer): string {
   return out.join("\n");
 }
 
-/** An answer with one small line first (what was understood), kept inside Slack's limits. */
+/** An answer with one small line first (what Houston understood), kept inside Slack's limits. */
 export function withOpening(answer: Answer, mrkdwn: string): Answer {
   const line: KnownBlock = {
     type: "context",

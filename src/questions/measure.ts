@@ -12,7 +12,7 @@ import { subDays } from "date-fns";
 import { describeFrame } from "../understanding/describe.ts";
 import type { Frame, Measure, SubjectKind } from "../understanding/frame.ts";
 import { type Figures, type RunScope, scopeFigures, totalFigures } from "../db/queries/run-figures.ts";
-import { AnswerBuilder, esc } from "./answer.ts";
+import { type AnswerBuilder, esc, withOpening } from "./answer.ts";
 import type { Answer, AskContext, Command, Question } from "./types.ts";
 
 /** The period a measure is computed over, with the words that name it. */
@@ -110,7 +110,7 @@ export function defineMeasure<D>(spec: MeasureSpec<D>): MeasureCommand<D> {
       const window = windowOf(q, frame, ctx.now, spec.defaultDays);
       const data = await spec.compute(ctx, frame, window);
       const b = spec.render(data, frame, ctx, window);
-      return b.opening(understoodLine(frame, window, ctx.timezone)).build();
+      return withOpening(b.build(), understoodLine(frame, window, ctx.timezone));
     },
   };
 }

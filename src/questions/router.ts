@@ -132,7 +132,7 @@ async function answer(
     // Measures open with what they understood themselves; the families get it here.
     // Commands that change something (subscribe, silence) say what they did instead.
     const a =
-      isMeasure(best) || ACTIONS.has(best.id)
+      isMeasure(best) || best.acts
         ? answered
         : withOpening(answered, understoodBy(best, q, parsed, ctx.timezone));
     return { answer: a, family: best.id, question: q };
@@ -146,9 +146,6 @@ async function answer(
     return { answer: b.build(), family: "error", question: q };
   }
 }
-
-/** Families that act (subscribe, silence) or list Houston's own settings, rather than answer about pipelines. */
-const ACTIONS = new Set(["subscribe", "unsubscribe", "silence", "subscriptions", "silences"]);
 
 /**
  * The line that opens a family's answer: the frame read back when the family is the one the

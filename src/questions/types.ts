@@ -75,5 +75,10 @@ export interface Command {
    * names in alphabetical order) wins, so families should not tie on purpose.
    */
   match(q: Question): number;
+  /**
+   * True for families that act (subscribe, silence) or list Houston's own settings rather
+   * than answer about pipelines: their answer says what they did, with no "Understood" line.
+   */
+  acts?: boolean;
   run(ctx: AskContext, q: Question): Promise<Answer>;
 }
