@@ -177,7 +177,7 @@ export function typoBudget(length: number): number {
 }
 
 /** "refreshes" → "refresh", "kpis" → "kpi": plurals name the same thing. */
-function stem(w: string): string {
+export function stem(w: string): string {
   if (w.length > 4 && /(?:ches|shes|sses|xes)$/.test(w)) return w.slice(0, -2);
   if (w.length > 3 && w.endsWith("s") && !w.endsWith("ss")) return w.slice(0, -1);
   return w;
@@ -377,7 +377,11 @@ export class NameIndex {
     // A common word at the end belongs to the question, not to the name: "did billing
     // nightly run" asks whether the group ran, it does not name billing_nightly.invoice_run.
     const taken = [...used];
-    while (taken.length && !whole0(taken.length, v) && TRAILING.has(v.words[taken[taken.length - 1]!]!)) {
+    while (
+      taken.length &&
+      taken.length < v.words.length &&
+      TRAILING.has(v.words[taken[taken.length - 1]!]!)
+    ) {
       used.delete(taken.pop()!);
       quality -= 1;
     }
@@ -412,11 +416,6 @@ export class NameIndex {
       cand: { ...v.ref, score: scoreOf(v, bestRun.len, avgQuality), whole, exact: bestRun.exact },
     };
   }
-}
-
-/** True when `n` matched words are all of the variant's. */
-function whole0(n: number, v: Variant): boolean {
-  return n === v.words.length;
 }
 
 function scoreOf(v: Variant, matched: number, quality: number): number {

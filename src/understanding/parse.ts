@@ -11,6 +11,7 @@ import {
   type Mention,
   type NameCandidate,
   type NameIndex,
+  stem,
   typoBudget,
   words,
 } from "./names.ts";
@@ -1029,8 +1030,7 @@ function oneJobOf(
     mentions[0]!.end - mentions[0]!.start === 1 &&
     /^(?:job|dag|task|table|data|dataset)$/.test(tokens[mentions[0]!.end] ?? "");
   if (!ownerWord && (subject.kind !== "fleet" || mentions.length || groupMention)) return undefined;
-  const stemOf = (x: string) => (x.length > 3 && x.endsWith("s") ? x.slice(0, -1) : x);
-  const has = (name: string, w: string) => words(name).some((x) => stemOf(x) === stemOf(w));
+  const has = (name: string, w: string) => words(name).some((x) => stem(x) === stem(w));
   for (let i = 0; i < tokens.length; i++) {
     const w = tokens[i]!;
     if (w.length < 3 || STOP.has(w) || FILLER.has(w) || CUES.some((c) => c.re.test(w))) continue;
@@ -1557,7 +1557,7 @@ export function parseFollowUp(input: string, previous: Frame, ctx: ParseContext)
     const prevWords = new Set(words(previous.subject.name));
     const fits = ctx.names.names
       .filter((n) => n.kind === previous.subject.kind && n.name !== previous.subject.name)
-      .filter((n) => words(n.name).some((x) => x === w || x.replace(/s$/, "") === w.replace(/s$/, "")))
+      .filter((n) => words(n.name).some((x) => stem(x) === stem(w)))
       .map((n) => ({ n, shared: words(n.name).filter((x) => prevWords.has(x)).length }))
       .sort((a, b) => b.shared - a.shared);
     if (fits.length && (fits.length === 1 || fits[0]!.shared > fits[1]!.shared)) {
