@@ -382,7 +382,8 @@ export async function sumFigures(
   const byKey = new Map<string, Figures>();
   for (const f of parts.flat()) {
     const prev = byKey.get(f.key);
-    byKey.set(f.key, prev ? merge(prev, f) : merge(f, { ...f, ...ZERO, key: f.key }));
+    // Every part is sums only (fromDaily): no percentile or "last" value to reset.
+    byKey.set(f.key, prev ? merge(prev, f) : f);
   }
   return [...byKey.values()].sort((a, b) => b.runs - a.runs || (a.key < b.key ? -1 : 1));
 }
@@ -418,22 +419,6 @@ async function rawSums(
     GROUP BY 1`);
   return rows.map(fromDaily);
 }
-
-const ZERO = {
-  runs: 0,
-  failures: 0,
-  successes: 0,
-  running: 0,
-  timed: 0,
-  durationMaxMs: null,
-  durationTotalMs: null,
-  costed: 0,
-  costTotal: null,
-  cpuTotal: null,
-  memoryMaxMb: null,
-  rowsTotal: null,
-  lastRunAt: null,
-};
 
 /**
  * A subject's figures as a whole and per key, in as few queries as the options allow: with
