@@ -5,9 +5,13 @@
 // says what was understood, so a reader can tell at once whether Houston read the
 // question right.
 //
-// A measure is also a Command (commands/ holds both kinds of file): its match() is 0, so
-// the keyword router never picks it; the router runs it when the question's frame, read
-// with confidence, asks for its measure about a subject it applies to.
+// A measure is also a Command (commands/ holds both kinds of file). A measure built as one
+// (cost, duration…) has match() 0, so the keyword router never picks it: the router runs
+// it when the question's frame, read with confidence, asks for its measure about a subject
+// it applies to. A measure converted from an older family (freshness, deploys…) keeps that
+// family's keywords (`keywords`): the router chooses it as it chose the family, and when the
+// frame was not read with confidence the keywords build the frame from the question's names,
+// so every question the family answered is still answered, by the same compute and render.
 import { subDays } from "date-fns";
 import { describeFrame } from "../understanding/describe.ts";
 import type { Frame, Measure, SubjectKind } from "../understanding/frame.ts";
@@ -24,7 +28,18 @@ export interface MeasureWindow {
   given: boolean;
 }
 
-export interface MeasureSpec<D> {
+/** How a measure converted from a keyword family still answers the questions the parser cannot frame with confidence. */
+export interface MeasureKeywords {
+  /** As a family's match(): how well the words fit, in (0, 1], or 0 when not at all. */
+  match(q: Question): number;
+  /**
+   * The frame the words ask for, its names resolved as the family always resolved them (an
+   * unknown name throws UnknownNameError, answered with "did you mean …?").
+   */
+  frame(ctx: AskContext, q: Question): Promise<Frame>;
+}
+
+export interface MeasureSpec<D, A = void> {
   /** Equals the file name in commands/. */
   id: string;
   title: string;
@@ -36,13 +51,27 @@ export interface MeasureSpec<D> {
   subjects: SubjectKind[];
   /** Days looked back when the question names no time; null: the whole history. */
   defaultDays: number | null;
+  /**
+   * "asked": the opening names the window only when the question gave one — for a measure
+   * whose default is not a period to read back (freshness is judged as of now, a deploy is
+   * the latest on record) or whose answer names its default period itself. Default "always".
+   */
+  openingWindow?: "always" | "asked";
   /** Further conditions on the frame (a stat, a grouping), when only some frames are answerable. */
   applies?(frame: Frame): boolean;
-  compute(ctx: AskContext, frame: Frame, window: MeasureWindow): Promise<D>;
+  /** Set for a measure converted from a keyword family: see MeasureKeywords. */
+  keywords?: MeasureKeywords;
+  /**
+   * What the question asks beyond its frame, read from its words where the frame has no slot
+   * for it yet (which deploy statuses and kinds, which column changes, "flapping"): compute
+   * takes it as a typed argument, so tests can pass it directly.
+   */
+  details?(q: Question, frame: Frame): A;
+  compute(ctx: AskContext, frame: Frame, window: MeasureWindow, details: A): Promise<D>;
   render(data: D, frame: Frame, ctx: AskContext, window: MeasureWindow): AnswerBuilder;
 }
 
-export interface MeasureCommand<D = unknown> extends Command, MeasureSpec<D> {
+export interface MeasureCommand<D = unknown, A = unknown> extends Command, MeasureSpec<D, A> {
   kind: "measure";
   /** True when this measure answers the frame. */
   answers(frame: Frame): boolean;
@@ -87,12 +116,30 @@ export function runScope(frame: Frame): RunScope {
   return s;
 }
 
-/** "Duration of job `finance_close.gl_summary`, yesterday (Sat 21 Nov) (Europe/Berlin)". */
-export function understoodLine(frame: Frame, window: MeasureWindow, timezone: string): string {
+/**
+ * "Duration of job `finance_close.gl_summary`, yesterday (Sat 21 Nov) (Europe/Berlin)"; with
+ * `asked`, a window the question did not give is left out (and the zone with it).
+ */
+export function understoodLine(
+  frame: Frame,
+  window: MeasureWindow,
+  timezone: string,
+  openingWindow: "always" | "asked" = "always",
+): string {
+  if (openingWindow === "asked" && !window.given) return `Understood: ${esc(describeFrame(frame))}`;
   return `Understood: ${esc(describeFrame(frame, window.label))} (${esc(timezone)})`;
 }
 
-export function defineMeasure<D>(spec: MeasureSpec<D>): MeasureCommand<D> {
+/** The frame a question's words ask for, when a keyword family builds it: its window, environment and polarity as read. */
+export function frameOfWords(q: Question, measure: Measure, subject: Frame["subject"]): Frame {
+  const frame: Frame = { measure, subject };
+  if (q.window) frame.window = { from: q.window.from.toISOString(), to: q.window.to.toISOString() };
+  if (q.environment) frame.environment = q.environment;
+  if (q.polarity) frame.polarity = q.polarity;
+  return frame;
+}
+
+export function defineMeasure<D, A = void>(spec: MeasureSpec<D, A>): MeasureCommand<D, A> {
   const answers = (frame: Frame) =>
     (Array.isArray(spec.measure) ? spec.measure.includes(frame.measure) : frame.measure === spec.measure) &&
     spec.subjects.includes(frame.subject.kind) &&
@@ -101,16 +148,20 @@ export function defineMeasure<D>(spec: MeasureSpec<D>): MeasureCommand<D> {
     ...spec,
     kind: "measure",
     answers,
-    // Never chosen by keywords: only a frame read with confidence runs a measure.
-    match: () => 0,
+    // Without keywords, never chosen by them: only a frame read with confidence runs it.
+    match: (q) => spec.keywords?.match(q) ?? 0,
     async run(ctx: AskContext, q: Question): Promise<Answer> {
-      const frame = q.frame;
-      if (!frame || !answers(frame))
-        throw new Error(`commands/${spec.id} answers frames of ${spec.measure} only`);
+      // The router sets q.frame only for a frame read with confidence that this measure
+      // answers; otherwise a converted family reads the frame from the question's words.
+      let frame = q.frame && answers(q.frame) ? q.frame : undefined;
+      if (!frame && spec.keywords) frame = await spec.keywords.frame(ctx, q);
+      if (!frame) throw new Error(`commands/${spec.id} answers frames of ${spec.measure} only`);
       const window = windowOf(q, frame, ctx.now, spec.defaultDays);
-      const data = await spec.compute(ctx, frame, window);
+      // A measure without details takes none: A is then void.
+      const details = (spec.details ? spec.details(q, frame) : undefined) as A;
+      const data = await spec.compute(ctx, frame, window, details);
       const b = spec.render(data, frame, ctx, window);
-      return withOpening(b.build(), understoodLine(frame, window, ctx.timezone));
+      return withOpening(b.build(), understoodLine(frame, window, ctx.timezone, spec.openingWindow));
     },
   };
 }

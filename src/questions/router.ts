@@ -8,7 +8,7 @@ import { untilNow } from "../time/index.ts";
 import { nameIndex } from "../understanding/directory.ts";
 import { words as nameWords } from "../understanding/names.ts";
 import { describeFrame } from "../understanding/describe.ts";
-import { isMeasure } from "./measure.ts";
+import { isMeasure, type MeasureCommand } from "./measure.ts";
 import type { Frame } from "../understanding/frame.ts";
 import type { Turn } from "../understanding/conversations.ts";
 import { CONFIDENT, type Parsed, parseFollowUp, parseFrame } from "../understanding/parse.ts";
@@ -125,8 +125,8 @@ async function answer(
     return { answer: notYet(commands, q, parsed), family: "not-yet", question: q };
   if (!best || best === NOT_YET)
     return { answer: notUnderstood(commands, q, parsed), family: "not-understood", question: q };
-  // Measures read the frame, not the words.
-  if (isMeasure(best) && parsed) q.frame = parsed.frame;
+  // Measures read the frame, not the words, when it was read with confidence.
+  if (isMeasure(best) && parsed && framedFor(best, parsed)) q.frame = parsed.frame;
   try {
     const answered = await best.run(ctx, q);
     // Measures open with what they understood themselves; the families get it here.
@@ -260,8 +260,10 @@ function chooseFamily(
 ): Command | typeof NOT_YET | undefined {
   const keyword = bestCommand(commands, q);
   if (!parsed || parsed.confidence < CONFIDENT || parsed.defaulted) return keyword;
-  // A measure of the catalogue that answers the frame exactly goes first.
-  const measure = commands.find((c) => isMeasure(c) && c.answers(parsed.frame));
+  // A measure of the catalogue that answers the frame exactly goes first. One converted from
+  // a keyword family is chosen below as that family was (familyFor), so that converting it
+  // changed which questions it answers in no way.
+  const measure = commands.find((c) => isMeasure(c) && !c.keywords && c.answers(parsed.frame));
   if (measure) return measure;
   // Understood, but no family computes it: say so rather than answer a neighbouring question.
   if (notAnswerable(parsed.frame) && (!keyword || GENERAL.has(keyword.id))) return NOT_YET;
@@ -271,6 +273,21 @@ function chooseFamily(
   if (!keyword) return byFrame;
   if (keyword.id !== byFrame.id && GENERAL.has(keyword.id) && !GENERAL.has(byFrame.id)) return byFrame;
   return keyword;
+}
+
+/**
+ * True when a measure computes the question's frame as the parser read it: read with
+ * confidence, of a measure and subject it answers. A measure converted from a keyword
+ * family resolves a name typed with a typo itself, with "did you mean …?" (the parser's
+ * corrected name is not assumed); a measure without keywords takes the corrected name.
+ */
+function framedFor(m: MeasureCommand, parsed: Parsed): boolean {
+  return (
+    parsed.confidence >= CONFIDENT &&
+    !parsed.defaulted &&
+    m.answers(parsed.frame) &&
+    (parsed.subjectExact || !m.keywords)
+  );
 }
 
 /** Subject kinds whose names the families resolve from Question.names. */

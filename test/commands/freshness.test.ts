@@ -1,14 +1,17 @@
-// The freshness family against the demo fleet. Ages and verdicts are computed here from the
-// generated dataset events and the declared SLAs (what the demo planted), never from the answer.
+// The freshness measure against the demo fleet. Ages and verdicts are computed here from the
+// generated dataset events and the declared SLAs (what the demo planted), never from the
+// answer: first on what compute() returns, then on the answers' wording.
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
+import freshness from "../../commands/freshness.ts";
+import type { MeasureWindow } from "../../src/questions/measure.ts";
 import type { DatasetEvent } from "../../src/ingest/events.ts";
 import { formatDuration } from "../../src/questions/format.ts";
 import { parseQuestion } from "../../src/questions/parse.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { bestCommand } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { askDemo, DEMO_NOW, DEMO_UNTIL, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, DEMO_UNTIL, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const HOUR = 3_600_000;
@@ -21,6 +24,21 @@ const lastUpdate = (namespace: string, name: string, asOf = DEMO_NOW) =>
       .map((u) => u.updatedAt.getTime()),
   );
 const stale = fleet.stories.find((s) => s.kind === "stale_dataset")!;
+/** The gaps between a dataset's latest 15 updates as of `asOf`, and their median. */
+function usualGap(namespace: string, name: string, asOf = DEMO_NOW): number {
+  const times = updates
+    .filter((u) => u.namespace === namespace && u.dataset === name && u.updatedAt <= asOf)
+    .map((u) => u.updatedAt.getTime())
+    .sort((a, b) => b - a)
+    .slice(0, 15);
+  const gaps = times
+    .slice(1)
+    .map((t, i) => times[i]! - t)
+    .sort((a, b) => a - b);
+  const m = Math.floor(gaps.length / 2);
+  return gaps.length % 2 ? gaps[m]! : (gaps[m - 1]! + gaps[m]!) / 2;
+}
+const NOW: MeasureWindow = { from: new Date(0), to: DEMO_NOW, label: "now", given: false };
 
 describeEachStore("freshness family", (kind) => {
   let store: TestStore;
@@ -38,6 +56,112 @@ describeEachStore("freshness family", (kind) => {
     assert.match(stale.detail, /freshness SLA 26 h, so it is 92\.0 h old at 2026-11-22 00:00 UTC/);
     const ageAtMidnight = DEMO_UNTIL.getTime() - lastUpdate("warehouse", "analytics.dim_customers");
     assert.equal((ageAtMidnight / HOUR).toFixed(1), "92.0");
+  });
+
+  it("computes dim_customers stale as of now: its age, its 26 h SLA and who writes it", async () => {
+    const d = await freshness.compute(
+      demoContext(store),
+      { measure: "freshness", subject: { kind: "dataset", name: "analytics.dim_customers" } },
+      NOW,
+      "verdict",
+    );
+    assert.equal(d.kind, "dataset");
+    if (d.kind !== "dataset") return;
+    const v = d.copies[0]!;
+    const last = lastUpdate("warehouse", "analytics.dim_customers");
+    assert.equal(v.last?.getTime(), last);
+    assert.equal(v.ageMs, DEMO_NOW.getTime() - last);
+    assert.deepEqual([v.basis, v.limitMs, v.stale], ["sla", 26 * HOUR, true]);
+    assert.equal(v.writer, "orders_daily.dim_customers");
+    assert.equal(v.writerEnv, "prod");
+  });
+
+  it("computes fct_orders' production copy first, and its staging copy by its usual pace when asked in staging", async () => {
+    const frame = {
+      measure: "freshness",
+      subject: { kind: "dataset", name: "analytics.fct_orders" },
+    } as const;
+    const all = await freshness.compute(demoContext(store), frame, NOW, "verdict");
+    assert.ok(all.kind === "dataset");
+    const sla = fleet.datasets.find((x) => x.namespace === "warehouse" && x.name === "analytics.fct_orders")!;
+    assert.deepEqual(
+      all.copies.map((c) => [c.namespace, c.basis, c.limitMs, c.stale]),
+      [
+        ["warehouse", "sla", sla.maxAgeSeconds! * 1000, false],
+        ["warehouse_staging", "usual", usualGap("warehouse_staging", "analytics.fct_orders") * 1.5, false],
+      ],
+    );
+    const staging = await freshness.compute(
+      demoContext(store),
+      { ...frame, environment: "staging" },
+      NOW,
+      "verdict",
+    );
+    assert.ok(staging.kind === "dataset");
+    assert.deepEqual(
+      staging.copies.map((c) => c.namespace),
+      ["warehouse_staging"],
+    );
+    assert.equal(staging.copies[0]!.usualMs, usualGap("warehouse_staging", "analytics.fct_orders"));
+    assert.equal(staging.everywhere.length, 2);
+  });
+
+  it("computes a past moment: dim_customers as of the end of 18 Nov", async () => {
+    const end = new Date("2026-11-19T00:00:00Z");
+    const d = await freshness.compute(
+      demoContext(store),
+      { measure: "freshness", subject: { kind: "dataset", name: "analytics.dim_customers" } },
+      { from: new Date("2026-11-18T00:00:00Z"), to: end, label: "on the 18th", given: true },
+      "verdict",
+    );
+    assert.ok(d.kind === "dataset");
+    assert.equal(d.copies[0]!.ageMs, end.getTime() - lastUpdate("warehouse", "analytics.dim_customers", end));
+    assert.equal(d.copies[0]!.stale, false);
+  });
+
+  it("computes every dataset of the fleet, exactly the ones past their SLA stale", async () => {
+    const d = await freshness.compute(
+      demoContext(store),
+      { measure: "freshness", subject: { kind: "fleet" } },
+      NOW,
+      "verdict",
+    );
+    assert.ok(d.kind === "set");
+    assert.equal(d.verdicts.length, fleet.datasets.length);
+    const expected = fleet.datasets
+      .filter((x) => x.maxAgeSeconds)
+      .filter((x) => DEMO_NOW.getTime() - lastUpdate(x.namespace, x.name) > x.maxAgeSeconds! * 1000)
+      .map((x) => `${x.namespace}/${x.name}`);
+    const usualStale = fleet.datasets
+      .filter(
+        (x) => !x.maxAgeSeconds && updates.some((u) => u.namespace === x.namespace && u.dataset === x.name),
+      )
+      .filter(
+        (x) => DEMO_NOW.getTime() - lastUpdate(x.namespace, x.name) > 1.5 * usualGap(x.namespace, x.name),
+      )
+      .map((x) => `${x.namespace}/${x.name}`);
+    assert.deepEqual(
+      d.verdicts.filter((v) => v.stale).map((v) => `${v.namespace}/${v.name}`),
+      [...expected, ...usualStale].sort(),
+    );
+  });
+
+  it("computes the data behind exec_kpis: what it writes and what its group ran before it, in its environment", async () => {
+    const d = await freshness.compute(
+      demoContext(store),
+      { measure: "freshness", subject: { kind: "job", name: "dashboards_refresh.exec_kpis" } },
+      NOW,
+      "verdict",
+    );
+    assert.ok(d.kind === "set");
+    assert.equal(d.behind?.group, "dashboards_refresh");
+    assert.equal(d.behind?.environment, "prod");
+    const names = d.verdicts.map((v) => v.name);
+    assert.ok(names.includes("bi.exec_kpis_extract"), names.join());
+    assert.ok(
+      d.verdicts.every((v) => v.writerEnv === "prod"),
+      "the staging copy is another environment",
+    );
   });
 
   it("routes freshness phrasings here, not to did-it-run", () => {
