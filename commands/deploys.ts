@@ -1,44 +1,30 @@
 // Deploys: did the deploy of an artifact work (its latest deploy, the failed attempts before
 // it, every environment's latest), what version of it is where, and how many deploys — by
 // kind, status and environment — happened in a period, failures first with what fixed them.
-// Reads only the deploys table, always through one of its indexes: (artifact, at) for one
-// artifact, (project, at) for one project, (at) for a period, and the partial index on
-// non-successes for failure questions.
+// The rows come from src/db/queries/deploys.ts, each read through one of the table's indexes.
 //
 // Periods and environments come from src/questions/scope.ts, shared with the sibling
 // families (projects, schema-changes, environments).
-import { type SQL, sql } from "drizzle-orm";
-import type { DeployKind } from "../src/db/schema.ts";
-import { json, ts } from "../src/db/sql.ts";
-import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import {
-  Period,
-  canonicalEnv,
-  envIn,
-  envRank,
-  environmentOf,
-  periodDays,
-  periodOf,
-} from "../src/questions/scope.ts";
+  type DeployCount,
+  deployCounts,
+  type DeployFilter,
+  type DeployRow,
+  deploysNewestFirst,
+  type FailedDeploy,
+  latestPerArtifactAndEnvironment,
+  latestPerEnvironment,
+  unsuccessfulDeploys,
+} from "../src/db/queries/deploys.ts";
+import type { DeployKind } from "../src/db/schema.ts";
+import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { pct, plainWords, statusIcon } from "../src/questions/format.ts";
+import { defineMeasure, frameOfWords } from "../src/questions/measure.ts";
+import { canonicalEnv, environmentOf, envRank } from "../src/questions/scope.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
 import { during, formatDateTime } from "../src/time/index.ts";
-import type { AskContext, Command, Question } from "../src/questions/types.ts";
-
-export interface DeployRow {
-  id: number;
-  artifact: string;
-  kind: string;
-  version: string | null;
-  environment: string | null;
-  status: string;
-  at: string;
-  project: string | null;
-  tickets: string[];
-}
-
-export const DEPLOY_COLUMNS = sql`d.id::float8 AS id, d.artifact, d.kind, d.version, d.environment, d.status,
-  d.at::text AS at, d.project, to_json(d.tickets) AS tickets`;
+import type { AskContext, Question } from "../src/questions/types.ts";
+import type { Frame } from "../src/understanding/frame.ts";
 
 const STATUS_WORD: Record<string, string> = {
   success: "succeeded",
@@ -68,9 +54,6 @@ export const TICKET = /^[A-Z][A-Z0-9]*-\d+$/;
 /** Semver-like versions (v1.8.0, 2.4): a filter, not a name. A commit sha cannot be told from a name. */
 const VERSION = /^v?\d+(?:\.\d+)+(?:[-+][\w.]+)?$/i;
 
-// ---------------------------------------------------------------------------------------
-// This family.
-
 const DEPLOY_WORDS =
   /\b(?:re-?)?deploy(?:s|ed|ing|ment|ments)?\b|\bship(?:s|ped)?\b|\broll(?:ed)?[ -]?backs?\b|\bwent live\b|\bgo(?:ne)? live\b/;
 const RELEASE_WORDS = /\breleas(?:e|es|ed|ing)\b/;
@@ -92,41 +75,99 @@ const KIND_WORDS: [RegExp, DeployKind][] = [
 /** Nouns an environment may precede: "prod deploys", "staging releases". */
 const ENV_NOUNS = ["deploys?", "deployments?", "releases?", "rollbacks?"];
 
-type StatusClass = "failed" | "rolled_back" | "success" | undefined;
+/** Which deploys a count is about: those that failed (or were rolled back), rolled back, succeeded, or all. */
+export type DeployStatusAsked = "failed" | "rolled_back" | "success" | undefined;
 
-interface Filters {
-  env: string | undefined;
-  artifact: string | undefined;
-  project: string | undefined;
-  version: string | undefined;
+/** What a deploys question asks beyond its frame (the frame has no slot for these yet). */
+export interface DeploysAsk {
+  /** "what version … is where" (not a count, no version named). */
+  versions: boolean;
+  /** "how many / how often": a count even when one artifact is named. */
+  counting: boolean;
+  /** "deploys of X" (plural): a list even when one artifact is named. */
+  plural: boolean;
+  /** "how often": the count as a rate per week too. */
+  rate: boolean;
+  /** "did it fail / was it rolled back": Yes means it did not succeed. */
+  asksFailure: boolean;
+  status: DeployStatusAsked;
+  kinds: DeployKind[];
+  /** A version named (v1.8.0): a filter. */
+  version?: string;
+  /** An environment said as "to prod" or "prod deploys", which the frame may not carry. */
+  environment?: string;
+  /** The question's names, for a project named beside an artifact. */
+  names: string[];
 }
 
-function where(f: Filters, p: Period | undefined, kinds: DeployKind[] = []): SQL {
-  const parts: SQL[] = [];
-  if (f.artifact !== undefined) parts.push(sql`d.artifact = ${f.artifact}`);
-  if (f.project !== undefined) parts.push(sql`d.project = ${f.project}`);
-  if (p) parts.push(sql`d.at >= ${ts(p.from)} AND d.at < ${ts(p.to)}`);
-  if (f.env !== undefined) parts.push(envIn(sql`d.environment`, f.env));
-  if (kinds.length) parts.push(sql`d.kind IN (SELECT jsonb_array_elements_text(${json(kinds)}))`);
-  if (f.version !== undefined) {
-    const v = f.version.replace(/^v/i, "").toLowerCase();
-    parts.push(sql`lower(d.version) IN (${v}, ${`v${v}`})`);
-  }
-  return parts.length ? sql.join(parts, sql` AND `) : sql`true`;
+/** Which deploys were read: the subject's, narrowed by version, project and environment. */
+export interface DeployScope {
+  artifact?: string;
+  project?: string;
+  environment?: string;
+  version?: string;
 }
 
-function scopeText(f: Filters, kinds: DeployKind[] = []): { noun: (n: number) => string; tail: string } {
-  const kind = kinds.length ? `${kinds.join("/")} ` : "";
-  const noun = (n: number) => `${kind}deploy${n === 1 ? "" : "s"}`;
-  let tail = "";
-  if (f.artifact) tail += ` of ${code(f.artifact)}`;
-  if (f.version) tail += ` ${esc(f.version)}`;
-  if (f.project) tail += ` in ${code(f.project)}`;
-  if (f.env) tail += ` to ${esc(f.env)}`;
-  return { noun, tail };
+export type DeploysData =
+  | {
+      /** "Did the deploy of X work?": its latest deploys, newest first (at most 200). */
+      view: "latest";
+      artifact: string;
+      scope: DeployScope;
+      /** True when the question named a period (else the whole history counts). */
+      inPeriod: boolean;
+      asksFailure: boolean;
+      deploys: DeployRow[];
+      /** With none in scope: its latest 3 deploys anywhere, for context. */
+      before: DeployRow[];
+    }
+  | {
+      /** "What version is where?" with no artifact: each artifact's latest successful deploy per environment. */
+      view: "deployed";
+      scope: DeployScope;
+      deploys: DeployRow[];
+    }
+  | {
+      /** "What version of X is where?": its latest successful deploy, and its latest of any outcome, per environment. */
+      view: "versions";
+      artifact: string;
+      scope: DeployScope;
+      successes: DeployRow[];
+      latest: DeployRow[];
+    }
+  | {
+      view: "counts";
+      scope: DeployScope;
+      status: DeployStatusAsked;
+      kinds: DeployKind[];
+      rate: boolean;
+      /** Days in the period, for the rate. */
+      days: number;
+      counts: DeployCount[];
+      /** The ones that did not succeed, newest first (at most 50), unless successes were asked. */
+      failures: FailedDeploy[];
+      /** The latest 10 of those counted, unless failures were asked. */
+      recent: DeployRow[];
+    };
+
+/** The subject the words name, as the family always found it: a project and/or an artifact. */
+async function subjectOfWords(ctx: AskContext, q: Question): Promise<Frame["subject"]> {
+  const names = q.names.filter((n) => !VERSION.test(n) && !TICKET.test(n));
+  const project = await findKnown(ctx.store, "project", names);
+  const rest = names.filter((n) => n !== project);
+  let artifact =
+    (await findKnown(ctx.store, "artifact", rest)) ??
+    (project ? undefined : await findKnown(ctx.store, "artifact", plainWords(q)));
+  // A name that is neither a project nor an artifact gets "did you mean".
+  if (!artifact && rest.length) artifact = await resolveName(ctx.store, "artifact", rest[0]!);
+  if (artifact) return { kind: "artifact", name: artifact };
+  if (project) return { kind: "project", name: project };
+  return { kind: "fleet" };
 }
 
-const command: Command = {
+const DAY_MS = 86_400_000;
+
+export default defineMeasure<DeploysData, DeploysAsk>({
   id: "deploys",
   title: "Deploys",
   summary:
@@ -138,357 +179,389 @@ const command: Command = {
     "how many model deploys in the last 30 days?",
     "failed deploys in the last 7 days",
   ],
-  match(q) {
-    // Tickets released are the projects family's; a schema *change* is schema-changes'.
-    if (/\btickets?\b|\bjira\b/.test(q.text) || q.names.some((n) => TICKET.test(n))) return 0;
-    if (DEPLOY_WORDS.test(q.text)) return 0.9;
-    if (VERSION_Q.test(q.text) && !/\bschemas?\b/.test(q.text)) return 0.85;
-    if (RELEASE_WORDS.test(q.text)) return 0.7;
-    return 0;
+  measure: "deploys",
+  subjects: ["artifact", "project", "environment", "fleet"],
+  defaultDays: 30,
+  // "Did X deploy" reads the whole history, and a count names its default period itself.
+  openingWindow: "asked",
+  keywords: {
+    match(q) {
+      // Tickets released are the projects family's; a schema *change* is schema-changes'.
+      if (/\btickets?\b|\bjira\b/.test(q.text) || q.names.some((n) => TICKET.test(n))) return 0;
+      if (DEPLOY_WORDS.test(q.text)) return 0.9;
+      if (VERSION_Q.test(q.text) && !/\bschemas?\b/.test(q.text)) return 0.85;
+      if (RELEASE_WORDS.test(q.text)) return 0.7;
+      return 0;
+    },
+    async frame(ctx, q) {
+      const frame = frameOfWords(q, "deploys", await subjectOfWords(ctx, q));
+      // "to prod", "prod deploys": where a deploy went is its environment.
+      const environment = environmentOf(q, ENV_NOUNS);
+      if (environment) frame.environment = environment;
+      return frame;
+    },
   },
-  async run(ctx, q) {
-    const store = ctx.store;
-    const names = q.names.filter((n) => !VERSION.test(n) && !TICKET.test(n));
-    const project = await findKnown(store, "project", names);
-    const rest = names.filter((n) => n !== project);
-    let artifact =
-      (await findKnown(store, "artifact", rest)) ??
-      (project ? undefined : await findKnown(store, "artifact", plainWords(q)));
-    // A name that is neither a project nor an artifact gets "did you mean".
-    if (!artifact && rest.length) artifact = await resolveName(store, "artifact", rest[0]!);
-    const f: Filters = {
-      env: environmentOf(q, ENV_NOUNS),
-      artifact,
-      project,
-      version: q.names.find((n) => VERSION.test(n)),
-    };
-
+  details(q) {
     const counting = COUNT_Q.test(q.text);
-    if (VERSION_Q.test(q.text) && !counting && !f.version) return versions(ctx, q, f);
-    if (artifact && !counting && !PLURAL.test(q.text)) return artifactStatus(ctx, q, f);
-    return counts(ctx, q, f);
+    const version = q.names.find((n) => VERSION.test(n));
+    const environment = environmentOf(q, ENV_NOUNS);
+    return {
+      versions: VERSION_Q.test(q.text) && !counting,
+      counting,
+      plural: PLURAL.test(q.text),
+      rate: counting && /\bhow (?:often|frequently)\b/.test(q.text),
+      asksFailure: FAILED.test(q.text) || ROLLED_BACK.test(q.text),
+      status: ROLLED_BACK.test(q.text)
+        ? "rolled_back"
+        : FAILED.test(q.text)
+          ? "failed"
+          : SUCCEEDED.test(q.text)
+            ? "success"
+            : undefined,
+      kinds: KIND_WORDS.filter(([re]) => re.test(q.text)).map(([, k]) => k),
+      ...(version ? { version } : {}),
+      ...(environment ? { environment } : {}),
+      names: q.names.filter((n) => !VERSION.test(n) && !TICKET.test(n)),
+    };
   },
-};
-
-/** "Did the deploy of X work?": its latest deploy, failed attempts before it, each environment's latest. */
-async function artifactStatus(ctx: AskContext, q: Question, f: Filters) {
-  const tz = ctx.timezone;
-  const artifact = f.artifact!;
-  const period = periodOf(q, ctx.now, 30);
-  const inPeriod = period.given ? period : undefined;
-  const rows = await ctx.store.query<DeployRow>(
-    sql`SELECT ${DEPLOY_COLUMNS} FROM deploys d WHERE ${where(f, inPeriod)}
-        ORDER BY d.at DESC, d.id DESC LIMIT 200`,
-  );
-  const b = new AnswerBuilder();
-  const scope = `${f.version ? ` ${esc(f.version)}` : ""}${f.env ? ` to ${esc(f.env)}` : ""}${inPeriod ? ` ${during(inPeriod.label)}` : ""}`;
-  if (rows.length === 0) {
-    b.headline(`No — ${code(artifact)}${scope ? ` has no deploys${scope}` : " has no deploys on record"}.`);
-    const before = await ctx.store.query<DeployRow>(
-      sql`SELECT ${DEPLOY_COLUMNS} FROM deploys d WHERE ${where({ ...f, env: undefined, version: undefined }, undefined)}
-          ORDER BY d.at DESC, d.id DESC LIMIT 3`,
-    );
-    if (before.length)
-      b.list(
-        "Its latest deploys",
-        before.map((d) => deployLine(d, tz, ctx.now, false)),
-      );
-    return b.from(`from the deploy history of ${artifact}`).build();
-  }
-
-  const latest = rows[0]!;
-  const sameEnv = rows.filter((r) => r.environment === latest.environment);
-  const lead = `the latest deploy of ${code(artifact)}${scope}, ${esc(latest.version ?? "(no version)")}${
-    latest.environment && !f.env ? ` to ${esc(latest.environment)}` : ""
-  } ${when(new Date(latest.at), tz, ctx.now)}`;
-  // "Did it fail?" is answered Yes when it failed; "did it work?" Yes when it worked.
-  const asksFailure = FAILED.test(q.text) || ROLLED_BACK.test(q.text);
-  if (latest.status === "success") {
-    b.headline(`${asksFailure ? "No" : "Yes"} — ${lead}, succeeded.`);
-    // Failed attempts right before this success, in the same environment: "it took two tries".
-    const attempts: DeployRow[] = [];
-    for (const r of sameEnv.slice(1)) {
-      if (r.status === "success") break;
-      attempts.push(r);
+  async compute(ctx, frame, window, ask) {
+    const { kind, name } = frame.subject;
+    const artifact = kind === "artifact" ? name : undefined;
+    // A project named beside an artifact narrows it too ("deploys of X in PRJ-FINANCE").
+    const project =
+      kind === "project"
+        ? name
+        : artifact
+          ? await findKnown(
+              ctx.store,
+              "project",
+              ask.names.filter((n) => n !== artifact),
+            )
+          : undefined;
+    const environment =
+      frame.environment ?? ask.environment ?? (kind === "environment" ? canonicalEnv(name!)! : undefined);
+    const scope: DeployScope = {
+      ...(artifact ? { artifact } : {}),
+      ...(project ? { project } : {}),
+      ...(environment ? { environment } : {}),
+      ...(ask.version ? { version: ask.version } : {}),
+    };
+    const period = { from: window.from, to: window.to };
+    if (ask.versions && !ask.version) {
+      if (!artifact) {
+        const deploys = await latestPerArtifactAndEnvironment(ctx.store, {
+          ...scope,
+          ...period,
+          status: "success",
+        });
+        return { view: "deployed", scope, deploys };
+      }
+      const [successes, latest] = await Promise.all([
+        latestPerEnvironment(ctx.store, { ...scope, status: "success" }),
+        latestPerEnvironment(ctx.store, scope),
+      ]);
+      return { view: "versions", artifact, scope, successes, latest };
     }
-    if (attempts.length) {
-      b.list(
-        `:warning: Before it, ${attempts.length} failed attempt${attempts.length > 1 ? "s" : ""}${
-          latest.environment ? ` in ${esc(latest.environment)}` : ""
-        }:`,
-        attempts.map((d) => deployLine(d, tz, ctx.now, false)),
-        5,
+    if (artifact && !ask.counting && !ask.plural) {
+      const deploys = await deploysNewestFirst(
+        ctx.store,
+        window.given ? { ...scope, ...period } : scope,
+        200,
       );
+      const before =
+        deploys.length === 0
+          ? await deploysNewestFirst(ctx.store, { artifact, ...(project ? { project } : {}) }, 3)
+          : [];
+      return {
+        view: "latest",
+        artifact,
+        scope,
+        inPeriod: window.given,
+        asksFailure: ask.asksFailure,
+        deploys,
+        before,
+      };
     }
-  } else {
-    b.headline(`${asksFailure ? "Yes" : "No"} — ${lead}, ${statusWord(latest.status)}.`);
-    const good = sameEnv.find((r) => r.status === "success");
-    if (latest.environment)
-      b.section(
-        good
-          ? `${esc(latest.environment)} is still on ${esc(good.version ?? "(no version)")}, deployed ${when(new Date(good.at), tz, ctx.now)}.`
-          : `There is no successful deploy of it to ${esc(latest.environment)}${inPeriod ? ` ${during(inPeriod.label)}` : " on record"}.`,
-      );
-  }
+    const filter: DeployFilter = { ...scope, ...period, kinds: ask.kinds };
+    const status = ask.status;
+    const counts = await deployCounts(ctx.store, filter);
+    const [failures, recent] = await Promise.all([
+      status === "success"
+        ? []
+        : unsuccessfulDeploys(ctx.store, filter, { rolledBackOnly: status === "rolled_back", limit: 50 }),
+      status === "failed" || status === "rolled_back" || !counts.some((c) => inStatus(status, c.status))
+        ? []
+        : deploysNewestFirst(ctx.store, status === "success" ? { ...filter, status } : filter, 10),
+    ]);
+    // The period as asked, to its natural end ("this month" is a month), for the rate.
+    const to = frame.window ? new Date(frame.window.to) : window.to;
+    const days = Math.max((to.getTime() - window.from.getTime()) / DAY_MS, 1 / 24);
+    return {
+      view: "counts",
+      scope,
+      status,
+      kinds: ask.kinds,
+      rate: ask.rate,
+      days,
+      counts,
+      failures,
+      recent,
+    };
+  },
+  render(d, _frame, ctx, window) {
+    const tz = ctx.timezone;
+    const now = ctx.now;
+    const b = new AnswerBuilder();
+    const version = (v: string | null) => esc(v ?? "(no version)");
+    const envName = (e: string | null) => esc(e ?? "(no environment)");
+    const byRank = (x: DeployRow, y: DeployRow) => (envRank(x.environment) < envRank(y.environment) ? -1 : 1);
+    const span = during(window.label);
 
-  // Every environment's latest deploy (the newest row per environment among those read).
-  const perEnv = new Map<string, DeployRow>();
-  for (const r of rows) if (!perEnv.has(r.environment ?? "")) perEnv.set(r.environment ?? "", r);
-  const envs = [...perEnv.values()].sort((a, b) =>
-    envRank(a.environment) < envRank(b.environment) ? -1 : 1,
-  );
-  if (envs.length > 1 || !f.env) {
-    b.fields(
-      envs.map((d) => [
-        esc(d.environment ?? "(no environment)"),
-        `${statusIcon(d.status)} ${esc(d.version ?? "(no version)")} ${statusWord(d.status)} ${formatDateTime(new Date(d.at), tz, ctx.now)}`,
-      ]),
-    );
-    const broken = envs.filter((d) => d !== latest && d.status !== "success");
-    for (const d of broken)
-      b.section(
-        `:x: In ${esc(d.environment ?? "(no environment)")} its latest deploy failed: ${deployLine(d, tz, ctx.now, false)}`,
-      );
-  }
-  if (rows.length > 1)
-    b.list(
-      "Recent deploys",
-      rows.slice(0, 10).map((d) => deployLine(d, tz, ctx.now, false)),
-      10,
-    );
-  return b
-    .from(
-      `from ${rows.length}${rows.length === 200 ? "+" : ""} deploy${rows.length === 1 ? "" : "s"} of ${artifact}${
-        inPeriod ? ` ${during(inPeriod.label)}` : " on record"
-      }`,
-    )
-    .build();
-}
-
-/** "What version of X is in which environment?": the latest successful deploy per environment. */
-async function versions(ctx: AskContext, q: Question, f: Filters) {
-  const tz = ctx.timezone;
-  const b = new AnswerBuilder();
-  if (!f.artifact) {
-    // No artifact named: what is deployed, for everything deployed in the period.
-    const period = periodOf(q, ctx.now, 30);
-    const rows = await ctx.store.query<DeployRow>(
-      sql`SELECT DISTINCT ON (d.artifact, coalesce(d.environment, '')) ${DEPLOY_COLUMNS}
-          FROM deploys d WHERE ${where(f, period)} AND d.status = 'success'
-          ORDER BY d.artifact, coalesce(d.environment, ''), d.at DESC, d.id DESC`,
-    );
-    const byArtifact = new Map<string, DeployRow[]>();
-    for (const r of rows) byArtifact.set(r.artifact, [...(byArtifact.get(r.artifact) ?? []), r]);
-    const env = f.env ? ` to ${esc(f.env)}` : "";
-    if (byArtifact.size === 0) {
-      b.headline(`Nothing was deployed successfully${env} ${during(period.label)}.`);
-      return b.from(`from the deploys ${during(period.label)}`).build();
-    }
-    b.headline(
-      `${byArtifact.size} artifact${byArtifact.size === 1 ? " was" : "s were"} deployed${env} ${during(period.label)}; their latest versions:`,
-    );
-    b.list(
-      "",
-      [...byArtifact].map(
-        ([a, ds]) =>
-          `${code(a)} (${esc(ds[0]!.kind)}): ${ds
-            .sort((x, y) => (envRank(x.environment) < envRank(y.environment) ? -1 : 1))
-            .map((d) => `${esc(d.version ?? "?")} in ${esc(d.environment ?? "(no environment)")}`)
-            .join(", ")}`,
-      ),
-      20,
-    );
-    b.section("Name one for its whole history: _what version of fct_orders is in prod?_");
-    return b.from(`from ${rows.length} latest successful deploys ${during(period.label)}`).build();
-  }
-
-  const artifact = f.artifact;
-  const [ok, latest] = await Promise.all(
-    ["success", undefined].map((status) =>
-      ctx.store.query<DeployRow>(
-        sql`SELECT DISTINCT ON (coalesce(d.environment, '')) ${DEPLOY_COLUMNS}
-            FROM deploys d WHERE ${where(f, undefined)} ${status ? sql`AND d.status = ${status}` : sql``}
-            ORDER BY coalesce(d.environment, ''), d.at DESC, d.id DESC`,
-      ),
-    ),
-  );
-  const byRank = (a: DeployRow, b: DeployRow) => (envRank(a.environment) < envRank(b.environment) ? -1 : 1);
-  ok!.sort(byRank);
-  const where_ = f.env ? ` in ${esc(f.env)}` : "";
-  if (ok!.length === 0) {
-    b.headline(`${code(artifact)} has no successful deploy${where_} on record.`);
-  } else if (ok!.length === 1) {
-    const d = ok![0]!;
-    b.headline(
-      `${code(artifact)} is at ${esc(d.version ?? "(no version)")} in ${esc(d.environment ?? "(no environment)")}, deployed ${when(new Date(d.at), tz, ctx.now)}.`,
-    );
-  } else {
-    const versionsSeen = new Set(ok!.map((d) => d.version));
-    b.headline(
-      versionsSeen.size === 1
-        ? `${code(artifact)} is at ${esc(ok![0]!.version ?? "(no version)")} in every environment it is deployed to (${ok!
-            .map((d) => esc(d.environment ?? "(none)"))
-            .join(", ")}).`
-        : `${code(artifact)}: ${ok!.map((d) => `${esc(d.version ?? "?")} in ${esc(d.environment ?? "(no environment)")}`).join(", ")}.`,
-    );
-  }
-  if (ok!.length)
-    b.fields(
-      ok!.map((d) => [
-        esc(d.environment ?? "(no environment)"),
-        `${esc(d.version ?? "(no version)")} since ${formatDateTime(new Date(d.at), tz, ctx.now)}${
-          d.tickets.length ? ` (${d.tickets.map(esc).join(", ")})` : ""
+    if (d.view === "latest") {
+      const { artifact, scope: f } = d;
+      const inPeriod = d.inPeriod ? ` ${span}` : "";
+      const scope = `${f.version ? ` ${esc(f.version)}` : ""}${f.environment ? ` to ${esc(f.environment)}` : ""}${inPeriod}`;
+      if (d.deploys.length === 0) {
+        b.headline(
+          `No — ${code(artifact)}${scope ? ` has no deploys${scope}` : " has no deploys on record"}.`,
+        );
+        if (d.before.length)
+          b.list(
+            "Its latest deploys",
+            d.before.map((x) => deployLine(x, tz, now, false)),
+          );
+        return b.from(`from the deploy history of ${artifact}`);
+      }
+      const rows = d.deploys;
+      const latest = rows[0]!;
+      const sameEnv = rows.filter((r) => r.environment === latest.environment);
+      const lead = `the latest deploy of ${code(artifact)}${scope}, ${version(latest.version)}${
+        latest.environment && !f.environment ? ` to ${esc(latest.environment)}` : ""
+      } ${when(new Date(latest.at), tz, now)}`;
+      // "Did it fail?" is answered Yes when it failed; "did it work?" Yes when it worked.
+      if (latest.status === "success") {
+        b.headline(`${d.asksFailure ? "No" : "Yes"} — ${lead}, succeeded.`);
+        // Failed attempts right before this success, in the same environment: "it took two tries".
+        const attempts: DeployRow[] = [];
+        for (const r of sameEnv.slice(1)) {
+          if (r.status === "success") break;
+          attempts.push(r);
+        }
+        if (attempts.length) {
+          b.list(
+            `:warning: Before it, ${attempts.length} failed attempt${attempts.length > 1 ? "s" : ""}${
+              latest.environment ? ` in ${esc(latest.environment)}` : ""
+            }:`,
+            attempts.map((x) => deployLine(x, tz, now, false)),
+            5,
+          );
+        }
+      } else {
+        b.headline(`${d.asksFailure ? "Yes" : "No"} — ${lead}, ${statusWord(latest.status)}.`);
+        const good = sameEnv.find((r) => r.status === "success");
+        if (latest.environment)
+          b.section(
+            good
+              ? `${esc(latest.environment)} is still on ${version(good.version)}, deployed ${when(new Date(good.at), tz, now)}.`
+              : `There is no successful deploy of it to ${esc(latest.environment)}${d.inPeriod ? ` ${span}` : " on record"}.`,
+          );
+      }
+      // Every environment's latest deploy (the newest row per environment among those read).
+      const perEnv = new Map<string, DeployRow>();
+      for (const r of rows) if (!perEnv.has(r.environment ?? "")) perEnv.set(r.environment ?? "", r);
+      const envs = [...perEnv.values()].sort(byRank);
+      if (envs.length > 1 || !f.environment) {
+        b.fields(
+          envs.map((x) => [
+            envName(x.environment),
+            `${statusIcon(x.status)} ${version(x.version)} ${statusWord(x.status)} ${formatDateTime(new Date(x.at), tz, now)}`,
+          ]),
+        );
+        for (const x of envs.filter((e) => e !== latest && e.status !== "success"))
+          b.section(
+            `:x: In ${envName(x.environment)} its latest deploy failed: ${deployLine(x, tz, now, false)}`,
+          );
+      }
+      if (rows.length > 1)
+        b.list(
+          "Recent deploys",
+          rows.slice(0, 10).map((x) => deployLine(x, tz, now, false)),
+          10,
+        );
+      return b.from(
+        `from ${rows.length}${rows.length === 200 ? "+" : ""} deploy${rows.length === 1 ? "" : "s"} of ${artifact}${
+          d.inPeriod ? ` ${span}` : " on record"
         }`,
-      ]),
-    );
-  // A newer attempt that did not succeed means the environment is behind what was intended.
-  for (const l of latest!.sort(byRank)) {
-    if (l.status === "success") continue;
-    const running = ok!.find((d) => d.environment === l.environment);
-    b.section(
-      `:warning: A newer deploy to ${esc(l.environment ?? "(no environment)")} ${statusWord(l.status)}: ${deployLine(l, tz, ctx.now, false)}${
-        running ? ` — it is still on ${esc(running.version ?? "(no version)")}` : ""
-      }.`,
-    );
-  }
-  return b.from(`from the latest deploy of ${artifact} to each environment`).build();
-}
-
-/** "How many deploys …", "failed deploys …": counts by status, kind and environment, and the list. */
-async function counts(ctx: AskContext, q: Question, f: Filters) {
-  const tz = ctx.timezone;
-  const period = periodOf(q, ctx.now, 30);
-  const kinds = KIND_WORDS.filter(([re]) => re.test(q.text)).map(([, k]) => k);
-  const status: StatusClass = ROLLED_BACK.test(q.text)
-    ? "rolled_back"
-    : FAILED.test(q.text)
-      ? "failed"
-      : SUCCEEDED.test(q.text)
-        ? "success"
-        : undefined;
-  const cond = where(f, period, kinds);
-  const groups = await ctx.store.query<{
-    kind: string;
-    status: string;
-    environment: string | null;
-    n: number;
-  }>(
-    sql`SELECT d.kind, d.status, d.environment, count(*)::int AS n
-        FROM deploys d WHERE ${cond} GROUP BY 1, 2, 3`,
-  );
-  const total = groups.reduce((s, g) => s + g.n, 0);
-  const inStatus = (s: string) =>
-    status === "failed" ? s !== "success" : status === undefined ? true : s === status;
-  const matching = groups.filter((g) => inStatus(g.status)).reduce((s, g) => s + g.n, 0);
-  const by = (key: "kind" | "environment") => {
-    const m = new Map<string, { n: number; bad: number }>();
-    for (const g of groups) {
-      if (!inStatus(g.status)) continue;
-      const k = key === "environment" ? (canonicalEnv(g.environment) ?? "(no environment)") : g[key];
-      const e = m.get(k) ?? { n: 0, bad: 0 };
-      e.n += g.n;
-      if (g.status !== "success") e.bad += g.n;
-      m.set(k, e);
-    }
-    // Environments in their usual order (prod first), kinds by how many.
-    return [...m].sort((a, b) =>
-      key === "environment"
-        ? envRank(a[0]) < envRank(b[0])
-          ? -1
-          : 1
-        : b[1].n - a[1].n || (a[0] < b[0] ? -1 : 1),
-    );
-  };
-
-  const { noun, tail } = scopeText(f, kinds);
-  const span = during(period.label);
-  const b = new AnswerBuilder();
-  const rate = COUNT_Q.test(q.text) && /\bhow (?:often|frequently)\b/.test(q.text);
-  const perWeek = (n: number) => `about ${(n / (periodDays(period) / 7)).toFixed(1)} a week`;
-  const statusCount = (s: string) => groups.filter((g) => g.status === s).reduce((a, g) => a + g.n, 0);
-
-  if (status === "failed" || status === "rolled_back") {
-    const word = status === "rolled_back" ? "rolled back" : "failed";
-    if (matching === 0) {
-      b.headline(
-        `No ${noun(2)}${tail} ${word} ${span}${total ? ` — all ${total} ${total === 1 ? "was" : "were"} fine` : ""}.`,
       );
+    }
+
+    if (d.view === "deployed") {
+      const byArtifact = new Map<string, DeployRow[]>();
+      for (const r of d.deploys) byArtifact.set(r.artifact, [...(byArtifact.get(r.artifact) ?? []), r]);
+      const env = d.scope.environment ? ` to ${esc(d.scope.environment)}` : "";
+      if (byArtifact.size === 0) {
+        b.headline(`Nothing was deployed successfully${env} ${span}.`);
+        return b.from(`from the deploys ${span}`);
+      }
+      b.headline(
+        `${byArtifact.size} artifact${byArtifact.size === 1 ? " was" : "s were"} deployed${env} ${span}; their latest versions:`,
+      );
+      b.list(
+        "",
+        [...byArtifact].map(
+          ([a, ds]) =>
+            `${code(a)} (${esc(ds[0]!.kind)}): ${ds
+              .sort(byRank)
+              .map((x) => `${esc(x.version ?? "?")} in ${envName(x.environment)}`)
+              .join(", ")}`,
+        ),
+        20,
+      );
+      b.section("Name one for its whole history: _what version of fct_orders is in prod?_");
+      return b.from(`from ${d.deploys.length} latest successful deploys ${span}`);
+    }
+
+    if (d.view === "versions") {
+      const { artifact } = d;
+      const ok = [...d.successes].sort(byRank);
+      const where = d.scope.environment ? ` in ${esc(d.scope.environment)}` : "";
+      if (ok.length === 0) {
+        b.headline(`${code(artifact)} has no successful deploy${where} on record.`);
+      } else if (ok.length === 1) {
+        const x = ok[0]!;
+        b.headline(
+          `${code(artifact)} is at ${version(x.version)} in ${envName(x.environment)}, deployed ${when(new Date(x.at), tz, now)}.`,
+        );
+      } else {
+        const versionsSeen = new Set(ok.map((x) => x.version));
+        b.headline(
+          versionsSeen.size === 1
+            ? `${code(artifact)} is at ${version(ok[0]!.version)} in every environment it is deployed to (${ok
+                .map((x) => esc(x.environment ?? "(none)"))
+                .join(", ")}).`
+            : `${code(artifact)}: ${ok.map((x) => `${esc(x.version ?? "?")} in ${envName(x.environment)}`).join(", ")}.`,
+        );
+      }
+      if (ok.length)
+        b.fields(
+          ok.map((x) => [
+            envName(x.environment),
+            `${version(x.version)} since ${formatDateTime(new Date(x.at), tz, now)}${
+              x.tickets.length ? ` (${x.tickets.map(esc).join(", ")})` : ""
+            }`,
+          ]),
+        );
+      // A newer attempt that did not succeed means the environment is behind what was intended.
+      for (const l of [...d.latest].sort(byRank)) {
+        if (l.status === "success") continue;
+        const running = ok.find((x) => x.environment === l.environment);
+        b.section(
+          `:warning: A newer deploy to ${envName(l.environment)} ${statusWord(l.status)}: ${deployLine(l, tz, now, false)}${
+            running ? ` — it is still on ${version(running.version)}` : ""
+          }.`,
+        );
+      }
+      return b.from(`from the latest deploy of ${artifact} to each environment`);
+    }
+
+    // Counts by status, kind and environment, and the list.
+    const { counts, status, kinds, scope: f } = d;
+    const total = counts.reduce((s, g) => s + g.n, 0);
+    const matching = counts.filter((g) => inStatus(status, g.status)).reduce((s, g) => s + g.n, 0);
+    const by = (key: "kind" | "environment") => {
+      const m = new Map<string, { n: number; bad: number }>();
+      for (const g of counts) {
+        if (!inStatus(status, g.status)) continue;
+        const k = key === "environment" ? (canonicalEnv(g.environment) ?? "(no environment)") : g[key];
+        const e = m.get(k) ?? { n: 0, bad: 0 };
+        e.n += g.n;
+        if (g.status !== "success") e.bad += g.n;
+        m.set(k, e);
+      }
+      // Environments in their usual order (prod first), kinds by how many.
+      return [...m].sort((a, b2) =>
+        key === "environment"
+          ? envRank(a[0]) < envRank(b2[0])
+            ? -1
+            : 1
+          : b2[1].n - a[1].n || (a[0] < b2[0] ? -1 : 1),
+      );
+    };
+    const kind = kinds.length ? `${kinds.join("/")} ` : "";
+    const noun = (n: number) => `${kind}deploy${n === 1 ? "" : "s"}`;
+    let tail = "";
+    if (f.artifact) tail += ` of ${code(f.artifact)}`;
+    if (f.version) tail += ` ${esc(f.version)}`;
+    if (f.project) tail += ` in ${code(f.project)}`;
+    if (f.environment) tail += ` to ${esc(f.environment)}`;
+    const perWeek = (n: number) => `about ${(n / (d.days / 7)).toFixed(1)} a week`;
+    const statusCount = (s: string) => counts.filter((g) => g.status === s).reduce((a, g) => a + g.n, 0);
+
+    if (status === "failed" || status === "rolled_back") {
+      const word = status === "rolled_back" ? "rolled back" : "failed";
+      if (matching === 0) {
+        b.headline(
+          `No ${noun(2)}${tail} ${word} ${span}${total ? ` — all ${total} ${total === 1 ? "was" : "were"} fine` : ""}.`,
+        );
+      } else {
+        const rb = status === "failed" ? statusCount("rolled_back") : 0;
+        b.headline(
+          `${matching} ${noun(matching)}${tail} ${word}${rb ? " or were rolled back" : ""} ${span} — ${pct(matching, total)} of ${total}.`,
+        );
+      }
+    } else if (status === "success") {
+      b.headline(
+        `${matching} successful ${noun(matching)}${tail} ${span}${total > matching ? ` (of ${total})` : ""}.`,
+      );
+    } else if (total === 0) {
+      b.headline(`No ${noun(2)}${tail} ${span}.`);
     } else {
-      const rb = status === "failed" ? statusCount("rolled_back") : 0;
+      const parts = ["success", "failed", "rolled_back"]
+        .map((s) => [s, statusCount(s)] as const)
+        .filter(([, n]) => n > 0)
+        .map(([s, n]) => `${n} ${statusWord(s)}`);
       b.headline(
-        `${matching} ${noun(matching)}${tail} ${word}${rb ? " or were rolled back" : ""} ${span} — ${pct(matching, total)} of ${total}.`,
+        `${total} ${noun(total)}${tail} ${span}${d.rate ? ` (${perWeek(total)})` : ""}: ${
+          parts.length === 1 && statusCount("success") === total ? "all succeeded" : parts.join(", ")
+        }.`,
       );
     }
-  } else if (status === "success") {
-    b.headline(
-      `${matching} successful ${noun(matching)}${tail} ${span}${total > matching ? ` (of ${total})` : ""}.`,
-    );
-  } else if (total === 0) {
-    b.headline(`No ${noun(2)}${tail} ${span}.`);
-  } else {
-    const parts = ["success", "failed", "rolled_back"]
-      .map((s) => [s, statusCount(s)] as const)
-      .filter(([, n]) => n > 0)
-      .map(([s, n]) => `${n} ${statusWord(s)}`);
-    b.headline(
-      `${total} ${noun(total)}${tail} ${span}${rate ? ` (${perWeek(total)})` : ""}: ${
-        parts.length === 1 && statusCount("success") === total ? "all succeeded" : parts.join(", ")
-      }.`,
-    );
-  }
 
-  if (matching > 0) {
-    const line = (rows: [string, { n: number; bad: number }][]) =>
-      rows
-        .map(
-          ([k, v]) => `${esc(k)} ${v.n}${status === undefined && v.bad ? ` (${v.bad} not successful)` : ""}`,
-        )
-        .join(" · ");
-    const details: string[] = [];
-    if (kinds.length !== 1) details.push(`*By kind:* ${line(by("kind"))}`);
-    if (!f.env) details.push(`*By environment:* ${line(by("environment"))}`);
-    if (details.length) b.section(details.join("\n"));
-  }
+    if (matching > 0) {
+      const line = (rows: [string, { n: number; bad: number }][]) =>
+        rows
+          .map(
+            ([k, v]) =>
+              `${esc(k)} ${v.n}${status === undefined && v.bad ? ` (${v.bad} not successful)` : ""}`,
+          )
+          .join(" · ");
+      const details: string[] = [];
+      if (kinds.length !== 1) details.push(`*By kind:* ${line(by("kind"))}`);
+      if (!f.environment) details.push(`*By environment:* ${line(by("environment"))}`);
+      if (details.length) b.section(details.join("\n"));
+    }
+    if (status !== "success")
+      b.list(
+        status ? "" : "Not successful",
+        d.failures.map(
+          (x) =>
+            `${deployLine(x, tz, now)} — ${
+              x.fixAt
+                ? `fixed by ${version(x.fixVersion)} ${when(new Date(x.fixAt), tz, now)}`
+                : "no successful deploy since"
+            }`,
+        ),
+      );
+    if (status !== "failed" && status !== "rolled_back" && matching > 0)
+      b.list(
+        `Latest ${Math.min(d.recent.length, matching)} of ${matching}`,
+        d.recent.map((x) => deployLine(x, tz, now)),
+      );
+    return b.from(`from ${total} deploy record${total === 1 ? "" : "s"} ${span}`);
+  },
+});
 
-  // The failures themselves (partial index deploys_failed_idx: the predicate is the index's),
-  // each with the first later success of the same artifact in the same environment.
-  if (status !== "success") {
-    const bad = await ctx.store.query<DeployRow & { fix_version: string | null; fix_at: string | null }>(
-      sql`SELECT ${DEPLOY_COLUMNS}, fix.version AS fix_version, fix.at::text AS fix_at
-          FROM deploys d
-          LEFT JOIN LATERAL (
-            SELECT x.version, x.at FROM deploys x
-            WHERE x.artifact = d.artifact AND x.environment IS NOT DISTINCT FROM d.environment
-              AND x.status = 'success' AND x.at > d.at
-            ORDER BY x.at LIMIT 1) fix ON true
-          WHERE d.status <> 'success' AND ${cond}
-            ${status === "rolled_back" ? sql`AND d.status = 'rolled_back'` : sql``}
-          ORDER BY d.at DESC, d.id DESC LIMIT 50`,
-    );
-    b.list(
-      status ? "" : "Not successful",
-      bad.map(
-        (d) =>
-          `${deployLine(d, tz, ctx.now)} — ${
-            d.fix_at
-              ? `fixed by ${esc(d.fix_version ?? "(no version)")} ${when(new Date(d.fix_at), tz, ctx.now)}`
-              : "no successful deploy since"
-          }`,
-      ),
-    );
-  }
-  if (status !== "failed" && status !== "rolled_back" && matching > 0) {
-    const recent = await ctx.store.query<DeployRow>(
-      sql`SELECT ${DEPLOY_COLUMNS} FROM deploys d WHERE ${cond}
-            ${status === "success" ? sql`AND d.status = 'success'` : sql``}
-          ORDER BY d.at DESC, d.id DESC LIMIT 10`,
-    );
-    b.list(
-      `Latest ${Math.min(recent.length, matching)} of ${matching}`,
-      recent.map((d) => deployLine(d, tz, ctx.now)),
-    );
-  }
-  return b.from(`from ${total} deploy record${total === 1 ? "" : "s"} ${span}`).build();
+/** True when a deploy of status `s` is one of those asked about ("failed" counts rollbacks too). */
+function inStatus(asked: DeployStatusAsked, s: string): boolean {
+  return asked === "failed" ? s !== "success" : asked === undefined ? true : s === asked;
 }
-
-export default command;

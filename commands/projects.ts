@@ -15,7 +15,8 @@ import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { statusIcon } from "../src/questions/format.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
 import type { AskContext, Command, Question } from "../src/questions/types.ts";
-import { DEPLOY_COLUMNS, type DeployRow, deployLine, statusWord, TICKET, when } from "./deploys.ts";
+import { DEPLOY_COLUMNS, type DeployRow } from "../src/db/queries/deploys.ts";
+import { deployLine, statusWord, TICKET, when } from "./deploys.ts";
 import { envIn, environmentOf, envRank, envValues, periodOf } from "../src/questions/scope.ts";
 
 const TICKET_WORDS = /\btickets?\b|\bjira\b|\bissues?\b|\bstories\b/;

@@ -1,11 +1,15 @@
-// The deploys family against the demo fleet. Expected numbers come from the generated deploy
-// events (what the demo planted), never from the answer.
+// The deploys measure against the demo fleet. Expected numbers come from the generated deploy
+// events (what the demo planted), never from the answer: first on what compute() returns,
+// then on the answers' wording.
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
+import deploysMeasure, { type DeploysAsk } from "../../commands/deploys.ts";
 import type { DeployEvent } from "../../src/ingest/events.ts";
+import type { MeasureWindow } from "../../src/questions/measure.ts";
+import type { Frame } from "../../src/understanding/frame.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const DAY = 86_400_000;
@@ -19,6 +23,32 @@ const failedProd = deploys.find(
 const fixedProd = deploys.find(
   (d) => d.artifact === "finance_close" && d.environment === "prod" && d.status === "success",
 )!;
+/** What a plain "deploys" question asks, with `over` its overrides. */
+const asked = (over: Partial<DeploysAsk> = {}): DeploysAsk => ({
+  versions: false,
+  counting: false,
+  plural: false,
+  rate: false,
+  asksFailure: false,
+  status: undefined,
+  kinds: [],
+  names: [],
+  ...over,
+});
+const THIS_MONTH: MeasureWindow = {
+  from: new Date("2026-11-01T00:00:00Z"),
+  to: DEMO_NOW,
+  label: "this month",
+  given: true,
+};
+const LAST_30: MeasureWindow = {
+  from: new Date(DEMO_NOW.getTime() - 30 * DAY),
+  to: DEMO_NOW,
+  label: "the last 30 days",
+  given: false,
+};
+const fleetFrame: Frame = { measure: "deploys", subject: { kind: "fleet" } };
+const artifactFrame = (name: string): Frame => ({ measure: "deploys", subject: { kind: "artifact", name } });
 
 describeEachStore("deploys family", (kind) => {
   let store: TestStore;
@@ -36,6 +66,111 @@ describeEachStore("deploys family", (kind) => {
     assert.deepEqual(failedProd.tickets, ["DATA-1252"]);
     assert.equal(fixedProd.version, "v1.8.1");
     assert.ok(fixedProd.at > failedProd.at);
+  });
+
+  it("computes this month's deploys per kind, status and environment, and each failure with the deploy that fixed it", async () => {
+    const d = await deploysMeasure.compute(
+      demoContext(store),
+      fleetFrame,
+      THIS_MONTH,
+      asked({ counting: true, status: "failed" }),
+    );
+    assert.ok(d.view === "counts");
+    const month = between(THIS_MONTH.from);
+    const tally = new Map<string, number>();
+    for (const x of month) {
+      const k = `${x.kind}|${x.status}|${x.environment ?? ""}`;
+      tally.set(k, (tally.get(k) ?? 0) + 1);
+    }
+    assert.deepEqual(
+      new Map(d.counts.map((c) => [`${c.kind}|${c.status}|${c.environment ?? ""}`, c.n])),
+      tally,
+    );
+    const failed = month.filter((x) => x.status !== "success").sort((a, b) => +b.at - +a.at);
+    assert.deepEqual(
+      d.failures.map((x) => [x.artifact, x.version, x.environment]),
+      failed.map((x) => [x.artifact, x.version, x.environment]),
+    );
+    // What fixed each: the first later success of the artifact in the same environment.
+    const fix = (x: DeployEvent) =>
+      deploys
+        .filter(
+          (y) =>
+            y.artifact === x.artifact &&
+            y.environment === x.environment &&
+            y.status === "success" &&
+            y.at > x.at,
+        )
+        .sort((a, b) => +a.at - +b.at)[0]?.version ?? null;
+    assert.deepEqual(
+      d.failures.map((x) => x.fixVersion),
+      failed.map(fix),
+    );
+    assert.deepEqual(d.recent, [], "failures asked: no list of the latest");
+  });
+
+  it("computes model deploys only when the kind is asked, and the latest ten of them", async () => {
+    const d = await deploysMeasure.compute(
+      demoContext(store),
+      fleetFrame,
+      LAST_30,
+      asked({ counting: true, kinds: ["model"] }),
+    );
+    assert.ok(d.view === "counts");
+    const models = between(LAST_30.from).filter((x) => x.kind === "model");
+    assert.equal(
+      d.counts.reduce((n, c) => n + c.n, 0),
+      models.length,
+    );
+    assert.ok(d.counts.every((c) => c.kind === "model"));
+    assert.deepEqual(
+      d.recent.map((x) => [x.artifact, x.version, x.environment]),
+      [...models]
+        .sort((a, b) => +b.at - +a.at)
+        .slice(0, 10)
+        .map((x) => [x.artifact, x.version, x.environment ?? null]),
+    );
+  });
+
+  it("computes finance_close's deploys newest first: the fix, then the failed attempt before it", async () => {
+    const d = await deploysMeasure.compute(
+      demoContext(store),
+      artifactFrame("finance_close"),
+      LAST_30,
+      asked(),
+    );
+    assert.ok(d.view === "latest");
+    const mine = deploys.filter((x) => x.artifact === "finance_close").sort((a, b) => +b.at - +a.at);
+    assert.deepEqual(
+      d.deploys.map((x) => [x.version, x.environment, x.status, new Date(x.at).getTime()]),
+      mine.map((x) => [x.version, x.environment, x.status, x.at.getTime()]),
+    );
+    const prod = d.deploys.filter((x) => x.environment === "prod");
+    assert.deepEqual(
+      prod.slice(0, 2).map((x) => [x.version, x.status]),
+      [
+        [fixedProd.version, "success"],
+        [failedProd.version, "failed"],
+      ],
+    );
+  });
+
+  it("computes which version of fct_orders each environment runs: its latest successful deploy there", async () => {
+    const d = await deploysMeasure.compute(
+      demoContext(store),
+      artifactFrame("fct_orders"),
+      LAST_30,
+      asked({ versions: true }),
+    );
+    assert.ok(d.view === "versions");
+    const latestOk = new Map<string, DeployEvent>();
+    for (const x of deploys.filter((y) => y.artifact === "fct_orders" && y.status === "success"))
+      if (!latestOk.has(x.environment!) || latestOk.get(x.environment!)!.at < x.at)
+        latestOk.set(x.environment!, x);
+    assert.deepEqual(
+      new Map(d.successes.map((x) => [x.environment, x.version])),
+      new Map([...latestOk].map(([env, x]) => [env, x.version])),
+    );
   });
 
   it("says the finance_close deploy worked, on the second attempt, with the failed one's ticket", async () => {
