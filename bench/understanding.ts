@@ -37,3 +37,4 @@ report("dev.jsonl");
 report("dev2.jsonl");
 report("dev3.jsonl");
 report("dev4.jsonl");
+report("dev5.jsonl");

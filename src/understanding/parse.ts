@@ -726,16 +726,12 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   // Releases of a project are its tickets.
   if (measure === "deploys" && (subject.kind === "project" || /\bper project|by project\b/.test(cueText)))
     measure = "tickets";
-  // "is staging healthy", "what is in qa": the environment is the subject.
+  // An environment is where the fleet's runs are, not a subject of its own: "is staging
+  // healthy", "jobs in dev" ask about the fleet in that environment (test/corpus/README.md).
   let envSlot = environment;
-  const counting = /\b(?:how many|count|number|per|by|breakdown)\b/.test(cueText);
-  if (
-    environment &&
-    subject.kind === "fleet" &&
-    (measure === "status" || measure === "summary" || (measure === "environments" && !counting))
-  ) {
-    subject = { kind: "environment", name: environment };
-    envSlot = undefined;
+  if (subject.kind === "environment") {
+    envSlot ??= subject.name;
+    subject = { kind: "fleet" };
   }
 
   const frame: Frame = { measure, subject };
