@@ -293,8 +293,8 @@ export default defineMeasure<DeploysData, DeploysAsk>({
         ? []
         : deploysNewestFirst(ctx.store, status === "success" ? { ...filter, status } : filter, 10),
     ]);
-    // The period as asked, to its natural end ("this month" is a month), for the rate.
-    const to = frame.window ? new Date(frame.window.to) : window.to;
+    // A rate over the part of the period that has passed: "this month" so far.
+    const to = window.to;
     const days = Math.max((to.getTime() - window.from.getTime()) / DAY_MS, 1 / 24);
     return {
       view: "counts",

@@ -243,8 +243,8 @@ export default defineMeasure<SchemaChangesData, SchemaChangesAsk>({
       if (matching.length) changes = matching;
       else noneOfKinds = true;
     }
-    // The period as asked, to its natural end ("this month" is a month), for the rate.
-    const to = frame.window ? new Date(frame.window.to) : window.to;
+    // A rate over the part of the period that has passed: "this month" so far.
+    const to = window.to;
     return {
       ...(dataset ? { dataset } : {}),
       ...(environment ? { environment } : {}),
