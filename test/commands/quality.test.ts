@@ -1,13 +1,16 @@
-// The quality family against the demo fleet. Test counts, outcomes and daily pass rates are
-// computed here from the generated test events, never from the answer.
+// The quality measure against the demo fleet. Test counts, outcomes and daily pass rates are
+// computed here from the generated test events, never from the answer: first on what
+// compute() returns, then on the answers' wording.
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
+import quality from "../../commands/quality.ts";
+import type { MeasureWindow } from "../../src/questions/measure.ts";
 import type { TestEvent } from "../../src/ingest/events.ts";
 import { parseQuestion } from "../../src/questions/parse.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { bestCommand } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const DAY = 86_400_000;
@@ -17,6 +20,14 @@ const inWindow = (from: Date, to: Date = DEMO_NOW, env?: string) =>
   results.filter((t) => t.at >= from && t.at < to && (!env || t.environment === env));
 const count = (ts: TestEvent[], status: string) => ts.filter((t) => t.status === status).length;
 const weekAgo = new Date(DEMO_NOW.getTime() - 7 * DAY);
+const LAST_7: MeasureWindow = { from: weekAgo, to: DEMO_NOW, label: "the last 7 days", given: false };
+const outcomes = (ts: TestEvent[]) => ({
+  pass: count(ts, "pass"),
+  fail: count(ts, "fail"),
+  warn: count(ts, "warn"),
+  error: count(ts, "error"),
+  skip: count(ts, "skip"),
+});
 
 describeEachStore("quality family", (kind) => {
   let store: TestStore;
@@ -42,6 +53,65 @@ describeEachStore("quality family", (kind) => {
       const pq = parseQuestion(text, DEMO_NOW, "UTC");
       assert.equal(bestCommand(commands, pq)?.id, "quality", text);
     }
+  });
+
+  it("computes the latest result of each test on analytics.fct_orders in each environment, prod judged", async () => {
+    const d = await quality.compute(
+      demoContext(store),
+      { measure: "tests", subject: { kind: "dataset", name: "analytics.fct_orders" } },
+      LAST_7,
+      { trend: false },
+    );
+    assert.ok(d.view === "latest");
+    assert.equal(d.primary, "prod");
+    const since = DEMO_NOW.getTime() - 30 * DAY;
+    const latest = new Map<string, TestEvent>();
+    for (const t of results)
+      if (t.dataset === "analytics.fct_orders" && t.at.getTime() >= since && t.at <= DEMO_NOW) {
+        const key = `${t.environment}|${t.test}`;
+        if (!latest.has(key) || latest.get(key)!.at < t.at) latest.set(key, t);
+      }
+    assert.deepEqual(
+      new Map(d.results.map((r) => [`${r.environment}|${r.test}`, [r.status, r.at.getTime()]])),
+      new Map([...latest].map(([k, t]) => [k, [t.status, t.at.getTime()]])),
+    );
+  });
+
+  it("computes prod's tests, results and outcomes over the last 7 days, and the ones that did not pass", async () => {
+    const d = await quality.compute(
+      demoContext(store),
+      { measure: "tests", subject: { kind: "fleet" }, environment: "prod" },
+      LAST_7,
+      { trend: false },
+    );
+    assert.ok(d.view === "counts");
+    const prod = inWindow(weekAgo, DEMO_NOW, "prod");
+    assert.deepEqual(d.total, { ...outcomes(prod), results: prod.length });
+    assert.equal(d.tests, new Set(prod.map((t) => t.test)).size);
+    const problems = prod.filter((t) => ["fail", "warn", "error"].includes(t.status));
+    assert.deepEqual(
+      d.problems.map((r) => [r.test, r.status, r.at.getTime()]).sort(),
+      problems.map((t) => [t.test, t.status, t.at.getTime()]).sort(),
+    );
+  });
+
+  it("computes the outcomes of every day of this week, in the asker's days", async () => {
+    const monday = new Date("2026-11-16T00:00:00Z");
+    const d = await quality.compute(
+      demoContext(store),
+      { measure: "tests", subject: { kind: "fleet" } },
+      { from: monday, to: DEMO_NOW, label: "this week", given: true },
+      { trend: true },
+    );
+    assert.ok(d.view === "trend");
+    assert.equal(d.days.length, 7);
+    d.days.forEach((x, i) => {
+      const from = new Date(monday.getTime() + i * DAY);
+      assert.equal(x.day.getTime(), from.getTime());
+      const day = inWindow(from, new Date(Math.min(from.getTime() + DAY, DEMO_NOW.getTime())));
+      assert.deepEqual(x.outcomes, day.length ? outcomes(day) : null, from.toISOString());
+    });
+    assert.deepEqual(d.total, outcomes(inWindow(monday)));
   });
 
   it("says Yes when every test on analytics.fct_orders passed in its latest prod run", async () => {
