@@ -227,6 +227,40 @@ const RULES: Rule[] = [
       window: { from: now, to: at(addDays(dayStart(now, tz), 1)), label: "the rest of today" },
     };
   },
+  // "between now and midnight", "till end of day": the rest of today.
+  (text, now, tz) => {
+    const m =
+      /\b(?:between\s+now\s+and|from\s+now\s+(?:to|till|until)|until|till|til|before|by)\s+(?:midnight|eod|end\s+of\s+(?:the\s+)?day|close\s+of\s+day)\b/.exec(
+        text,
+      );
+    if (!m) return undefined;
+    return {
+      index: m.index,
+      phrase: m[0],
+      window: { from: now, to: at(addDays(dayStart(now, tz), 1)), label: "the rest of today" },
+    };
+  },
+  // "mon to now", "from tuesday till today": since that day.
+  (text, now, tz) => {
+    const m = /\b(?:from\s+)?(\S+(?:\s+\S+)?)\s+(?:to|till|til|until|thru|through)\s+(?:now|today)\b/.exec(
+      text,
+    );
+    if (!m) return undefined;
+    const words = m[1]!.split(/\s+/);
+    // The day may be one word ("mon") or two ("nov 3"); take the longest that is a day.
+    for (const k of [words.length, 1]) {
+      const said = words.slice(-k).join(" ");
+      const day = dayOf(said, now, tz);
+      if (!day || day.index !== 0 || day.phrase.trim() !== said) continue;
+      const index = m.index + m[0].indexOf(said);
+      return {
+        index: m[0].startsWith("from") ? m.index : index,
+        phrase: m[0].startsWith("from") ? m[0] : text.slice(index, m.index + m[0].length),
+        window: { from: day.from, to: now, label: `since ${formatDay(day.from, tz)}` },
+      };
+    }
+    return undefined;
+  },
   (text, now, tz) => {
     const m = /\bso\s+far\s+today\b|\btoday\s+so\s+far\b/.exec(text);
     if (!m) return undefined;

@@ -264,7 +264,7 @@ interface Cue {
 const CUES: Cue[] = [
   {
     measure: "failure_rate",
-    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail|failed|succe\w*|error\w*)|how often (?:does|do) .*\bfail|fails? (?:often|a lot)|how (?:reliable|flaky|stable) (?:is|are|has|have)|reliability of)\b/,
+    re: /\b(?:(?:fail(?:ure|ed|s)?|error|success|succe(?:ss|eded))\s*(?:rate|ratio|percent(?:age)?|pct)|(?:percent|percentage|fraction|share|proportion|ratio) of .*\b(?:fail\w*|succe\w*|error\w*)|how often (?:does|do) .*\bfail|fails? (?:often|a lot)|how (?:reliable|flaky|stable) (?:is|are|has|have)|reliability of)\b/,
     weight: 6,
   },
   {
@@ -274,22 +274,22 @@ const CUES: Cue[] = [
   },
   {
     measure: "start_lateness",
-    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|do|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule|delayed start\w*|start\w* with (?:a )?delay|(?:minutes|mins|hours) late did .*\bstart)\b/,
+    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|do|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule|delayed start\w*|start\w* with (?:a )?delay|(?:minutes|mins|hours) late did .*\bstart|(?:start\w*|kick(?:ed|s)? off|began|begin)\s+(?:behind schedule|behind|after (?:its|the|their) (?:usual|scheduled) time))\b/,
     weight: 6,
   },
   {
     measure: "root_cause",
-    re: /\b(?:why|root ?cause|rca|what caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|or (?:something )?upstream|long run or|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
+    re: /\b(?:why|root ?cause|rca|what caused|caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|or (?:something )?upstream|long run or|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
     weight: 4,
   },
   {
     measure: "ended_late",
-    re: /\b(?:(?:finish|end|complet|land|done|wrap(?:ped)? up|finali[sz])\w* (?:late|later|latest|on time|in time|on schedule)|(?:finish|end)\w* (?:the )?latest|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again)|^NAME late$)\b/,
+    re: /\b(?:(?:finish|end|complet|land|done|wrap(?:ped)? up|finali[sz])\w* (?:late|later|latest|on time|in time|on schedule)|(?:finish|end)\w* (?:the )?latest|late(?:r)? (?:finish|end|complet|land)\w*|later than usual|how late did .* (?:finish|end|complete|land)|(?:finish|end|completion) times?|what time did .* (?:finish|end|complete)|finish(?:ed)? after usual|(?:was|is|were|are) .*\blate\b|late (?:today|yesterday|again)|^NAME late$|behind schedule|(?:finish|end|complet|land|done)\w* behind)\b/,
     weight: 5,
   },
   {
     measure: "missed",
-    re: /\b(?:miss(?:ed|ing|es)?|skip(?:ped|s)?|never ran|gaps? in|didnt happen|did not happen|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?)\b)\b/,
+    re: /\b(?:miss(?:ed|ing|es)?|skip(?:ped|s)?|never ran|gaps?|didnt happen|did not happen|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?|fire[ds]?|kick(?:ed)? off|happen(?:ed)?)\b)\b/,
     weight: 4,
   },
   {
@@ -329,7 +329,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "schema_changes",
-    re: /\b(?:schema|drift|change(?:d)? shape|shape change\w*|columns?|fields? (?:added|removed|dropped|changed)|renamed|dropped|retyped|type changes?|ddl|breaking changes?)\b/,
+    re: /\b(?:schema|drift|change(?:d)? shape|shape change\w*|columns?|(?:fields?|cols?) (?:added|removed|dropped|changed|renamed)|new (?:fields?|columns?|cols?)|renamed|dropped|retyped|type changes?|ddl|breaking changes?)\b/,
     weight: 5,
   },
   {
@@ -339,7 +339,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "troublesome",
-    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most|problem child(?:ren)?|trouble ?makers?|most trouble|headaches?|gives? .*\btrouble)\b/,
+    re: /\b(?:troublesome|intermittent\w*|(?:broke|break|breaks|failed|fail|fails) the most|problematic|flak\w*|flap(?:ping|py|s)?|unreliable|reliable|stable|stablest|dependable|worst|least reliable|problem (?:jobs?|pipelines?)|keeps? (?:breaking|failing|falling over)|(?:breaking|failing|erroring|crashing) (?:the )?most|most (?:failures|failing|broken|problems|issues|errors)|fail(?:s|ed|ing)? the most|break(?:s)? the most|most often|pain ?points?|(?:biggest|main) (?:problem|offender)s?|top offenders?|noisiest|causing (?:the )?most|problem child(?:ren)?|trouble ?makers?|most trouble|headaches?|gives? .*\btrouble)\b/,
     weight: 5,
   },
   {
@@ -404,6 +404,20 @@ const CUES: Cue[] = [
     weight: 2,
   },
 ];
+
+/** True when the cue's pattern spells the word (or its stem: "fail\\w*" spells "failing"). */
+function spelledBy(re: RegExp, w: string): boolean {
+  if (w === "NAME" || re.source.includes(w)) return true;
+  for (let k = w.length - 1; k >= 3; k--) if (re.source.includes(`${w.slice(0, k)}\\w*`)) return true;
+  return false;
+}
+
+/** True when the match needs its k-th word: with another word there, the cue no longer matches. */
+function needed(re: RegExp, match: string, k: number): boolean {
+  const ws = match.split(/\s+/);
+  ws[k] = "zzqx";
+  return !re.test(ws.join(" "));
+}
 
 const globals = new Map<RegExp, RegExp>();
 function globalOf(re: RegExp): RegExp {
@@ -585,8 +599,12 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   for (const c of CUES) {
     if (!c.re.test(cueText)) continue;
     scores.set(c.measure, (scores.get(c.measure) ?? 0) + c.weight);
-    // Every cue word explains the question, not only the first found.
-    for (const m of cueText.matchAll(globalOf(c.re))) for (const w of m[0].split(/\s+/)) cueWords.add(w);
+    // Every cue word explains the question, not only the first found — but only words the cue
+    // itself spells: a gap (".*" in "is .* failing") explains nothing ("is the qwerty job
+    // failing" has not said which job).
+    for (const m of cueText.matchAll(globalOf(c.re)))
+      for (const [k, w] of m[0].split(/\s+/).entries())
+        if (spelledBy(c.re, w) || needed(c.re, m[0], k)) cueWords.add(w);
   }
   adjust(scores, cueText);
 
@@ -685,11 +703,23 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     subject.kind !== "supplier" &&
     !oneJob &&
     ["ended_late", "start_lateness", "status", "runs", "failures", "freshness"].includes(measure) &&
-    /\b(?:late|later|on time|arriv\w*|deliver\w*|land\w*|come in|came in|files?|drops?)\b/.test(cueText) &&
+    /\b(?:late|later|on time|arriv\w*|deliver\w*|land\w*|come in|came in|files?|drops?|sen[dt]|sending|upload\w*|show(?:ed|n)? up|turn(?:ed)? up)\b/.test(
+      cueText,
+    ) &&
     !/\b(?:job|load|run|sync)\b/.test(cueText)
   ) {
     others = [subject, ...others.filter((o) => o.name !== supplier.name)].slice(0, 2);
     subject = { kind: "supplier", name: supplier.name };
+  }
+  // "@analytics" typed with its @ is that team, whatever else has analytics in its name.
+  const at = /(?:^|[\s(])@([a-z0-9][\w-]*)/i.exec(input);
+  const team =
+    at &&
+    ctx.names.names.find((n) => n.kind === "owner" && n.name.toLowerCase() === `@${at[1]!.toLowerCase()}`);
+  if (team && !(subject.kind === "owner" && subject.name === team.name)) {
+    others = [subject, ...others].filter((o) => o.kind !== "fleet").slice(0, 2);
+    subject = { kind: "owner", name: team.name };
+    ambiguous = false;
   }
   // "the telemetry jobs", "every telemetry job", "cpu for telemetry" when @telemetry is
   // also a team: a team is said with its @; without it, the word is the group's.
@@ -752,6 +782,17 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   );
   let confidence = content.length ? 1 - unused.length / Math.max(content.length, 2) : 1;
   if (defaulted && !subjectCandidates.length) confidence = Math.min(confidence, content.length ? 0.3 : 0.5);
+  // "is the qwerty job failing": one thing was named and none was found — never answer for
+  // the whole fleet instead.
+  if (
+    subject.kind === "fleet" &&
+    tokens.some(
+      (t, i) =>
+        unused.includes(t) &&
+        /^(?:job|dag|task|pipeline|table|dataset|model|feed|load|sync)$/.test(tokens[i + 1] ?? ""),
+    )
+  )
+    confidence = Math.min(confidence, 0.4);
   let alternatives: Frame[] = others.map((s) => ({ ...frame, subject: s }));
   // "X last run time": when it last ran, or how long its last run took? People mean both;
   // ask rather than guess.
@@ -1029,7 +1070,7 @@ function oneJobOf(
   const has = (name: string, w: string) => words(name).some((x) => stem(x) === stem(w));
   for (let i = 0; i < tokens.length; i++) {
     const w = tokens[i]!;
-    if (w.length < 3 || STOP.has(w) || FILLER.has(w) || CUES.some((c) => c.re.test(w))) continue;
+    if (w.length < 2 || STOP.has(w) || FILLER.has(w) || CUES.some((c) => c.re.test(w))) continue;
     const next = tokens[i + 1] ?? "";
     // "the telemetry table", "the fx rates data": one dataset.
     if (/^(?:table|data|dataset)$/.test(next) && startsOne(i)) {
@@ -1422,10 +1463,17 @@ function decorateGroupBy(frame: Frame, t: string): void {
     frame.groupBy = "supplier";
 }
 
+const CHATTER_OPENING =
+  /^(?:(?:hey|hi|hello|yo|ok|okay|so|quick q|quick question|qq|q|pls|please|houston|um|hmm|ugh|btw|fyi|sorry|morning|gm|team|folks|all|also|and|but|anyway|real quick|question)\s+)+/;
+
 function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): void {
   // Yes/no questions: which answer means Yes. A question mark without a wh-word is one too
   // ("gl_summary ran today?").
+  // Greetings and chatter before the question do not change what kind of question it is.
+  t = t.replace(CHATTER_OPENING, "");
   const yesNo =
+    // "nothing failed since monday right", "gl summary ran or nah": a statement to confirm.
+    /\b(?:right|correct|yeah|yes|no|or nah|or not|innit|true)\s*$/.test(t) ||
     /^(?:did|does|do|is|are|was|were|has|have|had|any|anything|can|will|should|were there|is there|are there)\b/.test(
       t,
     ) ||
@@ -1456,7 +1504,9 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
     )
       frame.stat = "max";
     else if (
-      /\b(?:longer|slower|shorter|faster|than usual|than normal|than average|compared)\b/.test(t) ||
+      /\b(?:longer|slower|shorter|faster|than usual|than normal|than average|compared|unusual(?:ly)?|abnormal(?:ly)?|out of the ordinary)\b/.test(
+        t,
+      ) ||
       /\b(?:vs|versus|against)\s+(?:the\s+)?(?:usual|normal|average|typical|baseline)\b/.test(t) ||
       /\bspik\w*\b/.test(t)
     )
@@ -1572,6 +1622,49 @@ export function parseFollowUp(input: string, previous: Frame, ctx: ParseContext)
     );
     frame.subject = same ?? p.frame.subject;
     changed = true;
+  }
+  // "and p95?", "is that more than usual": the same measure, another figure of it.
+  const refers = opener || /\b(?:it|that|those|them|this|these)\b/.test(text);
+  if (p.frame.stat && p.frame.stat !== previous.stat && (p.defaulted || refers || content.length <= 2)) {
+    frame.stat = p.frame.stat;
+    changed = true;
+  }
+  // "per job?", "break it down by env": the same answer, grouped.
+  if (p.frame.groupBy && p.frame.groupBy !== previous.groupBy && !hasSubject) {
+    frame.groupBy = p.frame.groupBy;
+    changed = true;
+  }
+  // "make it top 10", "just the worst 3": the same ranking, another length.
+  if (p.frame.rank?.n && !hasSubject && (previous.rank || p.defaulted || refers)) {
+    frame.rank = {
+      order: previous.rank && !LEAST.test(text) ? previous.rank.order : p.frame.rank.order,
+      n: p.frame.rank.n,
+    };
+    changed = true;
+  }
+  // "and when did it last fail", "how long did it take": another measure of the same
+  // subject, said with a pronoun or an opener instead of its name.
+  if (
+    !hasSubject &&
+    !p.defaulted &&
+    /\b(?:it|that|those|them|this|these)\b/.test(text) &&
+    !p.frame.groupBy &&
+    p.frame.measure !== previous.measure
+  ) {
+    const next: Frame = { measure: p.frame.measure, subject: frame.subject };
+    if (frame.window) next.window = frame.window;
+    if (frame.environment) next.environment = frame.environment;
+    for (const k of ["stat", "polarity", "rank", "groupBy", "figure"] as const)
+      if (p.frame[k] !== undefined) Object.assign(next, { [k]: p.frame[k] });
+    return {
+      frame: next,
+      confidence: 1,
+      unused: [],
+      alternatives: [],
+      defaulted: false,
+      subjectExact: true,
+      ...(p.window ? { window: p.window } : {}),
+    };
   }
   if (!changed) return undefined;
   const out: Parsed = {
