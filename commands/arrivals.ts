@@ -3,16 +3,17 @@
 // A supplier dataset declares when it is expected each day: datasets.expected_arrival
 // ("HH:MM") in datasets.arrival_timezone. For each day, the delivery is the first update
 // within 12 hours either side of that expected time; it is on time when it lands by the
-// expected time plus GRACE, late after that, and missing when nothing lands at all.
-// Each dataset is one range scan on dataset_updates (dataset_id, updated_at).
-import { sql } from "drizzle-orm";
-import { ts } from "../src/db/sql.ts";
+// expected time plus GRACE, late after that, and missing when nothing lands at all. The
+// feeds and their updates are read by src/db/queries/arrivals.ts.
+import { type FeedFilter, type SupplierFeed, supplierFeeds } from "../src/db/queries/arrivals.ts";
 import { DELIVERY_GRACE_MS, DELIVERY_REACH_MS, expectedTimes } from "../src/digests/deliveries.ts";
 import { AnswerBuilder, code, DEFAULT_LIST_LIMIT, esc, MAX_SECTION_CHARS } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
+import { defineMeasure, frameOfWords } from "../src/questions/measure.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
-import { formatDay, formatTime } from "../src/time/index.ts";
-import type { AskContext, Command, Question, TimeWindow } from "../src/questions/types.ts";
+import { during, formatDay, formatTime } from "../src/time/index.ts";
+import type { AskContext, Question } from "../src/questions/types.ts";
+import type { Frame } from "../src/understanding/frame.ts";
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -28,20 +29,18 @@ const SUPPLIER = /\b(?:suppliers?|vendors?|providers?|source files?|source data|
 const YES_NO = /^(?:did|has|have|was|were|is|are|do|does)\b/;
 const RANK = /\b(?:which|worst|most|rank\w*|troublesome|unreliable|problematic|often)\b/;
 
-interface FeedRow {
-  id: number;
-  name: string;
-  supplier: string | null;
-  owner: string | null;
-  expected_arrival: string;
-  arrival_timezone: string | null;
-  updates: string[] | null;
+/** What an arrivals question asks beyond its frame (the frame has no slot for these yet). */
+export interface ArrivalsAsk {
+  /** "which supplier is worst": suppliers ranked by late and missing deliveries. */
+  rank: boolean;
+  /** A yes/no question ("did …", "has …"). */
+  yesNo: boolean;
 }
 
-type Outcome = "on_time" | "late" | "missing" | "pending";
+export type Outcome = "on_time" | "late" | "missing" | "pending";
 
-interface Delivery {
-  feed: FeedRow;
+export interface Delivery {
+  feed: SupplierFeed;
   expected: Date;
   arrived?: Date;
   outcome: Outcome;
@@ -49,7 +48,7 @@ interface Delivery {
   delayMs?: number;
 }
 
-interface SupplierStat {
+export interface SupplierStat {
   supplier: string;
   owner: string | null;
   feeds: number;
@@ -59,22 +58,18 @@ interface SupplierStat {
   worstMs: number;
 }
 
-function defaultWindow(now: Date): TimeWindow {
-  return { from: new Date(now.getTime() - 7 * DAY), to: now, label: "the last 7 days", phrase: "" };
-}
-
-const during = (label: string) => (label.startsWith("the ") ? `in ${label}` : label);
 const plural = (n: number, word: string) =>
   n === 1 ? `1 ${word}` : `${n} ${word.endsWith("y") ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 
-function deliveries(feeds: FeedRow[], w: TimeWindow, now: Date): Delivery[] {
+/** Each feed's deliveries expected with from ≤ expected < to, judged as of `now`. */
+function deliveries(feeds: SupplierFeed[], w: { from: Date; to: Date }, now: Date): Delivery[] {
   const out: Delivery[] = [];
   // Feeds share a few (time, zone) schedules, and each expected time costs time-zone
   // arithmetic: computed once per schedule (hundreds of feeds, a handful of schedules).
   const times = new Map<string, Date[]>();
   for (const feed of feeds) {
-    const updates = (feed.updates ?? []).map((u) => new Date(u).getTime()).sort((a, b) => a - b);
-    const schedule = { expectedArrival: feed.expected_arrival, timezone: feed.arrival_timezone || "UTC" };
+    const updates = feed.updates;
+    const schedule = { expectedArrival: feed.expectedArrival, timezone: feed.timezone || "UTC" };
     const key = `${schedule.expectedArrival}|${schedule.timezone}`;
     let expectedAll = times.get(key);
     if (!expectedAll) times.set(key, (expectedAll = expectedTimes(schedule, w.from, w.to)));
@@ -135,14 +130,14 @@ function stats(ds: Delivery[]): SupplierStat[] {
 
 /** "10:30 (05:30 America/New_York)" when the zones differ. */
 function expectedText(d: Delivery, tz: string): string {
-  const local = d.feed.arrival_timezone || "UTC";
+  const local = d.feed.timezone || "UTC";
   const mine = formatTime(d.expected, tz);
-  return local === tz ? mine : `${mine} (${d.feed.expected_arrival} ${local})`;
+  return local === tz ? mine : `${mine} (${d.feed.expectedArrival} ${local})`;
 }
 
 function deliveryLine(d: Delivery, ctx: AskContext): string {
   const tz = ctx.timezone;
-  const when = `${formatDay(d.expected, d.feed.arrival_timezone || "UTC")}`;
+  const when = `${formatDay(d.expected, d.feed.timezone || "UTC")}`;
   const feed = code(d.feed.name);
   if (d.outcome === "missing")
     return `:x: ${feed} ${when}: missing — expected by ${expectedText(d, tz)}, nothing arrived`;
@@ -196,9 +191,8 @@ const newestFirst = (a: Delivery, b: Delivery) =>
 
 const looksLikeName = (n: string) => /[_.\d]/.test(n);
 
-type Subject = { kind: "supplier" | "dataset"; name: string } | { kind: "all" };
-
-async function pickSubject(ctx: AskContext, q: Question): Promise<Subject> {
+/** The subject the words name, as the family always found it: a supplier or one of its datasets, else every supplier. */
+async function subjectOfWords(ctx: AskContext, q: Question): Promise<Frame["subject"]> {
   const words = q.text.split(/\s+/).filter((w) => w.length > 2);
   for (const cands of [q.names, words]) {
     const s = await findKnown(ctx.store, "supplier", cands);
@@ -219,10 +213,23 @@ async function pickSubject(ctx: AskContext, q: Question): Promise<Subject> {
     );
     throw new UnknownNameError("supplier", given, closest(given, [...suppliers, ...feeds]));
   }
-  return { kind: "all" };
+  return { kind: "fleet" };
 }
 
-const command: Command = {
+export interface ArrivalsData {
+  /** Supplier datasets with an expected arrival time, in scope. */
+  feeds: number;
+  /** Every delivery expected in the window, by feed, pending ones (not due yet) included. */
+  deliveries: Delivery[];
+  /** Suppliers by late + missing deliveries, worst first. */
+  suppliers: SupplierStat[];
+  /** When none was due in the window: the deliveries due in the 7 days before it. */
+  before?: Delivery[];
+  /** How the question was put, which the answer follows. */
+  asked: ArrivalsAsk;
+}
+
+export default defineMeasure<ArrivalsData, ArrivalsAsk>({
   id: "arrivals",
   title: "Supplier arrivals",
   summary:
@@ -233,53 +240,65 @@ const command: Command = {
     "which data supplier is troublesome?",
     "late deliveries in the last 14 days",
   ],
-  match(q) {
-    if (ARRIVE.test(q.text)) return 0.9;
-    if (SUPPLIER.test(q.text)) return 0.85;
-    return 0;
+  measure: "arrivals",
+  subjects: ["supplier", "dataset", "fleet"],
+  defaultDays: 7,
+  keywords: {
+    match(q) {
+      if (ARRIVE.test(q.text)) return 0.9;
+      if (SUPPLIER.test(q.text)) return 0.85;
+      return 0;
+    },
+    async frame(ctx, q) {
+      return frameOfWords(q, "arrivals", await subjectOfWords(ctx, q));
+    },
   },
-  async run(ctx, q) {
-    const w = q.window ?? defaultWindow(ctx.now);
-    const when = during(w.label);
-    const subj = await pickSubject(ctx, q);
-    const filter =
-      subj.kind === "supplier"
-        ? sql`AND d.supplier = ${subj.name}`
-        : subj.kind === "dataset"
-          ? sql`AND d.name = ${subj.name}`
-          : sql``;
-    const load = (win: TimeWindow) =>
-      ctx.store.query<FeedRow>(
-        sql`SELECT d.id, d.name, d.supplier, d.owner, d.expected_arrival, d.arrival_timezone,
-              ARRAY(SELECT u.updated_at::text FROM dataset_updates u
-                    WHERE u.dataset_id = d.id AND u.updated_at >= ${ts(new Date(win.from.getTime() - REACH_MS))}
-                      AND u.updated_at < ${ts(new Date(win.to.getTime() + REACH_MS))}
-                    ORDER BY u.updated_at) AS updates
-            FROM datasets d
-            WHERE d.expected_arrival IS NOT NULL ${filter}
-            ORDER BY d.supplier NULLS LAST, d.name`,
-      );
-    const feeds = await load(w);
-    const b = new AnswerBuilder();
-    const subjectText = subj.kind === "all" ? "suppliers" : code(subj.name);
-    if (feeds.length === 0) {
-      b.headline(
-        subj.kind === "all"
-          ? "No supplier dataset has an expected arrival time, so there is nothing to check."
-          : `${code(subj.name)} has no expected arrival time (expected_arrival in houston.yml), so Houston can't tell late from on time.`,
-      );
-      return b.build();
+  details(q) {
+    return { rank: RANK.test(q.text), yesNo: YES_NO.test(q.text) };
+  },
+  async compute(ctx, frame, window, asked) {
+    const { kind, name } = frame.subject;
+    const filter: FeedFilter =
+      kind === "supplier" ? { supplier: name! } : kind === "dataset" ? { dataset: name! } : {};
+    // Deliveries expected later in a day asked about are shown as not due yet.
+    const span = { from: window.from, to: window.end ?? window.to };
+    const feeds = await supplierFeeds(ctx.store, filter, span.from, span.to);
+    const all = deliveries(feeds, span, ctx.now);
+    const data: ArrivalsData = { feeds: feeds.length, deliveries: all, suppliers: stats(all), asked };
+    const ranking = asked.rank && kind === "fleet";
+    if (feeds.length && !ranking && all.every((d) => d.outcome === "pending")) {
+      // Say how the recent past went, so "not yet" is not the whole answer.
+      const to = new Date(Math.min(window.from.getTime(), ctx.now.getTime()));
+      const recent = { from: new Date(to.getTime() - 7 * DAY), to };
+      const earlier = await supplierFeeds(ctx.store, filter, recent.from, recent.to);
+      data.before = deliveries(earlier, recent, ctx.now).filter((d) => d.outcome !== "pending");
     }
-    const all = deliveries(feeds, w, ctx.now);
-    const due = all.filter((d) => d.outcome !== "pending");
-    const bad = due.filter((d) => d.outcome !== "on_time").sort(newestFirst);
-    const pending = all.filter((d) => d.outcome === "pending");
-    const ranked = stats(all);
-    const envNote = q.environment
-      ? ` _(Supplier deliveries have no environment; “in ${esc(q.environment)}” is ignored.)_`
+    return data;
+  },
+  render(d, frame, ctx, window) {
+    const b = new AnswerBuilder();
+    const when = during(window.label);
+    const { kind, name } = frame.subject;
+    const one = kind !== "fleet";
+    const subjectText = one ? code(name!) : "suppliers";
+    if (d.feeds === 0) {
+      b.headline(
+        one
+          ? `${code(name!)} has no expected arrival time (expected_arrival in houston.yml), so Houston can't tell late from on time.`
+          : "No supplier dataset has an expected arrival time, so there is nothing to check.",
+      );
+      return b;
+    }
+    const all = d.deliveries;
+    const due = all.filter((x) => x.outcome !== "pending");
+    const bad = due.filter((x) => x.outcome !== "on_time").sort(newestFirst);
+    const pending = all.filter((x) => x.outcome === "pending");
+    const ranked = d.suppliers;
+    const envNote = frame.environment
+      ? ` _(Supplier deliveries have no environment; “in ${esc(frame.environment)}” is ignored.)_`
       : "";
 
-    if (RANK.test(q.text) && subj.kind === "all") {
+    if (d.asked.rank && !one) {
       const worst = ranked[0];
       if (!worst || worst.late + worst.missing === 0) {
         b.headline(
@@ -293,21 +312,19 @@ const command: Command = {
       b.list("Suppliers by late + missing deliveries", listed(ranked, statLine));
       b.list(
         "Late or missing",
-        listed(bad, (d) => deliveryLine(d, ctx)),
+        listed(bad, (x) => deliveryLine(x, ctx)),
       );
     } else if (due.length === 0) {
       b.headline(
         `Not due yet — no delivery from ${subjectText} was due ${when}: ${pending
           .slice(0, 4)
-          .map((d) => `${code(d.feed.name)} by ${expectedText(d, ctx.timezone)}`)
+          .map((x) => `${code(x.feed.name)} by ${expectedText(x, ctx.timezone)}`)
           .join(
             ", ",
           )}${pending.length > 4 ? ` and ${pending.length - 4} more` : ""} (+${GRACE_MS / MINUTE} min grace).`,
       );
-      // Say how the recent past went, so "not yet" is not the whole answer.
-      const recentW = defaultWindow(new Date(Math.min(w.from.getTime(), ctx.now.getTime())));
-      const recent = deliveries(await load(recentW), recentW, ctx.now).filter((d) => d.outcome !== "pending");
-      const recentBad = recent.filter((d) => d.outcome !== "on_time").sort(newestFirst);
+      const recent = d.before ?? [];
+      const recentBad = recent.filter((x) => x.outcome !== "on_time").sort(newestFirst);
       b.section(
         recentBad.length
           ? `Before that, ${recentBad.length} of ${recent.length} deliveries in the 7 days before were late or missing:`
@@ -315,10 +332,10 @@ const command: Command = {
       );
       b.list(
         "",
-        listed(recentBad, (d) => deliveryLine(d, ctx)),
+        listed(recentBad, (x) => deliveryLine(x, ctx)),
       );
     } else {
-      const where = subj.kind === "all" ? `from ${plural(ranked.length, "supplier")}` : `from ${subjectText}`;
+      const where = one ? `from ${subjectText}` : `from ${plural(ranked.length, "supplier")}`;
       if (bad.length === 0) {
         b.headline(
           pending.length
@@ -326,50 +343,45 @@ const command: Command = {
             : `Yes — ${due.length === 1 ? "the delivery" : `all ${due.length} deliveries`} ${where} arrived on time ${when}.`,
         );
       } else {
-        const late = bad.filter((d) => d.outcome === "late");
-        const missing = bad.filter((d) => d.outcome === "missing");
-        const worst = late.reduce((m, d) => Math.max(m, d.delayMs!), 0);
-        const who = [...new Set(bad.map((d) => d.feed.supplier ?? d.feed.name))];
+        const late = bad.filter((x) => x.outcome === "late");
+        const missing = bad.filter((x) => x.outcome === "missing");
+        const worst = late.reduce((m, x) => Math.max(m, x.delayMs!), 0);
+        const who = [...new Set(bad.map((x) => x.feed.supplier ?? x.feed.name))];
         const what = [
           late.length ? `${late.length} late${late.length ? ` (up to ${formatDuration(worst)})` : ""}` : "",
           missing.length ? `${missing.length} missing` : "",
         ]
           .filter(Boolean)
           .join(" and ");
-        const whose =
-          subj.kind !== "all"
-            ? ""
-            : who.length === 1
-              ? `, all from ${code(who[0]!)}`
-              : `, from ${who.map(code).join(", ")}`;
-        const lead = YES_NO.test(q.text) ? "No — of" : "Of";
+        const whose = one
+          ? ""
+          : who.length === 1
+            ? `, all from ${code(who[0]!)}`
+            : `, from ${who.map(code).join(", ")}`;
+        const lead = d.asked.yesNo ? "No — of" : "Of";
         b.headline(`${lead} ${due.length} deliveries ${where} ${when}, ${what}${whose}.`);
       }
-      if (subj.kind === "all" || ranked.length > 1) b.list("By supplier", listed(ranked, statLine));
+      if (!one || ranked.length > 1) b.list("By supplier", listed(ranked, statLine));
       b.list(
         "Late or missing (newest first)",
-        listed(bad, (d) => deliveryLine(d, ctx)),
+        listed(bad, (x) => deliveryLine(x, ctx)),
       );
-      if (subj.kind !== "all" && bad.length === 0)
+      if (one && bad.length === 0)
         b.list(
           "Deliveries (newest first)",
-          listed([...due].sort(newestFirst), (d) => deliveryLine(d, ctx), 7),
+          listed([...due].sort(newestFirst), (x) => deliveryLine(x, ctx), 7),
           7,
         );
       if (pending.length)
         b.section(
-          `Not due yet: ${joinedUpTo(pending, (d) => `${code(d.feed.name)} by ${expectedText(d, ctx.timezone)}`)}.`,
+          `Not due yet: ${joinedUpTo(pending, (x) => `${code(x.feed.name)} by ${expectedText(x, ctx.timezone)}`)}.`,
         );
     }
     b.section(
       `_On time = the day's first delivery lands by the expected time + ${GRACE_MS / MINUTE} min grace. Times in ${esc(ctx.timezone)}._${envNote}`,
     );
-    return b
-      .from(
-        `from ${all.length} expected deliveries of ${plural(feeds.length, "supplier dataset")} ${when} (dataset updates vs expected_arrival)`,
-      )
-      .build();
+    return b.from(
+      `from ${all.length} expected deliveries of ${plural(d.feeds, "supplier dataset")} ${when} (dataset updates vs expected_arrival)`,
+    );
   },
-};
-
-export default command;
+});

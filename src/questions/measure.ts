@@ -26,6 +26,12 @@ export interface MeasureWindow {
   label: string;
   /** True when the question named it; else it is the measure's default. */
   given: boolean;
+  /**
+   * Where the period asked ends when that is after now ("today" runs to midnight; "this
+   * week" and "this month" end now, as the families have always read them): for a measure
+   * that shows what is still to come (supplier deliveries not due yet).
+   */
+  end?: Date;
 }
 
 /** How a measure converted from a keyword family still answers the questions the parser cannot frame with confidence. */
@@ -92,7 +98,9 @@ export function windowOf(
     const from = new Date(frame.window.from);
     const to = new Date(Math.min(new Date(frame.window.to).getTime(), now.getTime()));
     const label = q?.window?.label ?? `${from.toISOString()} to ${to.toISOString()}`;
-    return { from, to, label, given: true };
+    // The question's own reading of its window knows "this week" ends now; the frame's runs to the calendar end.
+    const end = q?.window?.to ?? new Date(frame.window.to);
+    return { from, to, label, given: true, ...(end > to ? { end } : {}) };
   }
   if (defaultDays === null)
     return { from: new Date(0), to: now, label: "all of Houston's history", given: false };

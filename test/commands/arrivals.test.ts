@@ -1,15 +1,17 @@
-// The arrivals family against the demo fleet. Late deliveries and delays are computed here
-// from the generated supplier deliveries and declared expected times, never from the answer.
+// The arrivals measure against the demo fleet. Late deliveries and delays are computed here
+// from the generated supplier deliveries and declared expected times, never from the answer:
+// first on what compute() returns, then on the answers' wording.
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
 import { TZDate } from "@date-fns/tz";
+import arrivals from "../../commands/arrivals.ts";
 import type { DatasetEvent } from "../../src/ingest/events.ts";
 import { formatDuration } from "../../src/questions/format.ts";
 import { parseQuestion } from "../../src/questions/parse.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { bestCommand } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const MIN = 60_000;
@@ -81,6 +83,49 @@ describeEachStore("arrivals family", (kind) => {
       const delay = d.arrived!.getTime() - d.expected.getTime();
       assert.ok(Math.abs(delay - 3.5 * 3_600_000) < 10 * MIN);
     }
+  });
+
+  it("computes every delivery due in the last 7 days: when each was expected, when it landed, which were late", async () => {
+    const d = await arrivals.compute(
+      demoContext(store),
+      { measure: "arrivals", subject: { kind: "fleet" } },
+      { from: new Date(DEMO_NOW.getTime() - 7 * DAY), to: DEMO_NOW, label: "the last 7 days", given: false },
+      { rank: false, yesNo: true },
+    );
+    assert.equal(d.feeds, feeds.length);
+    const key = (feed: string, expected: Date) => `${feed}@${expected.toISOString()}`;
+    assert.deepEqual(
+      new Map(
+        d.deliveries
+          .filter((x) => x.outcome !== "pending")
+          .map((x) => [key(x.feed.name, x.expected), [x.arrived?.getTime(), x.outcome !== "on_time"]]),
+      ),
+      new Map(last7.map((x) => [key(x.feed, x.expected), [x.arrived?.getTime(), x.late]])),
+    );
+    const worst = d.suppliers[0]!;
+    assert.equal(worst.supplier, "shipfast_logistics");
+    assert.equal(worst.late, last7.filter((x) => x.late && x.supplier === "shipfast_logistics").length);
+    assert.equal(d.before, undefined, "deliveries were due: no look at the days before");
+  });
+
+  it("computes today's shipfast delivery as not due yet, and the 7 days before it", async () => {
+    const today = new Date("2026-11-22T00:00:00Z");
+    const d = await arrivals.compute(
+      demoContext(store),
+      { measure: "arrivals", subject: { kind: "supplier", name: "shipfast_logistics" } },
+      { from: today, to: DEMO_NOW, label: "today", given: true, end: new Date(today.getTime() + DAY) },
+      { rank: false, yesNo: true },
+    );
+    const mine = feeds.filter((f) => f.supplier === "shipfast_logistics");
+    assert.equal(d.deliveries.length, mine.length);
+    assert.ok(d.deliveries.every((x) => x.outcome === "pending" && x.expected > DEMO_NOW));
+    const before = expectedDeliveries(new Date(today.getTime() - 7 * DAY), today).filter(
+      (x) => x.supplier === "shipfast_logistics",
+    );
+    assert.deepEqual(
+      d.before!.map((x) => [x.feed.name, x.expected.getTime(), x.outcome !== "on_time"]).sort(),
+      before.map((x) => [x.feed, x.expected.getTime(), x.late]).sort(),
+    );
   });
 
   it("routes delivery and supplier phrasings here, over all loaded commands", () => {
