@@ -677,7 +677,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     /\b(?:left|remaining|still|rest|yet)\b/.test(cueText)
   )
     window = { ...window, from: ctx.now, label: `${window.label}, from now on` };
-  const picked = pickSubject(measure, mentions, groupMention, tokens);
+  const picked = pickSubject(measure, mentions, groupMention, tokens, cueText);
   let subject = picked.subject;
   let { others, ambiguous } = picked;
   let looseWord: string | undefined;
@@ -693,6 +693,46 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
       others = oneJob.things.slice(0, 3);
       subject = others.shift()!;
       ambiguous = true;
+    }
+  }
+  // "the payments job", "clicks job ok?": a job, though a table is called payments — the job
+  // whose own name has the words said (ask which when several have).
+  const m0j = mentions[0];
+  if (
+    m0j &&
+    !oneJob &&
+    subject.kind !== "job" &&
+    subject.kind !== "group" &&
+    /^(?:job|dag|task)$/.test(tokens[m0j.end] ?? "")
+  ) {
+    const said = tokens.slice(m0j.start, m0j.end).map(stem);
+    const jobs = ctx.names.names.filter((n) => {
+      if (n.kind !== "job") return false;
+      const own = words(n.name.slice(n.name.lastIndexOf(".") + 1)).map(stem);
+      return said.every((w) => own.includes(w));
+    });
+    if (jobs.length) {
+      others = jobs.slice(1, 3).map((n) => ({ kind: "job" as const, name: n.name }));
+      subject = { kind: "job", name: jobs[0]!.name };
+      ambiguous = jobs.length > 1;
+    }
+  }
+  // "did the acme settlements file arrive", "did the dhl file arrive": deliveries are a
+  // supplier's; the supplier whose name shares a word with what was said.
+  // A supplier's own feed ("acme_payments/settlements") stays the subject.
+  if (measure === "arrivals" && subject.kind !== "supplier" && !subject.name?.includes("/")) {
+    const said = new Set(
+      (mentions[0] ? tokens.slice(mentions[0].start, mentions[0].end) : tokens)
+        .filter((t) => !STOP.has(t))
+        .map(stem),
+    );
+    const suppliers = ctx.names.names.filter(
+      (n) => n.kind === "supplier" && words(n.name).some((w) => w.length > 2 && said.has(stem(w))),
+    );
+    if (suppliers.length === 1) {
+      others = subject.kind === "fleet" ? [] : [subject];
+      subject = { kind: "supplier", name: suppliers[0]!.name };
+      ambiguous = false;
     }
   }
   // "how late was shipfast", "is adnet late again": a supplier's name with lateness or
@@ -1108,6 +1148,7 @@ function pickSubject(
   mentions: Mention[],
   groupMention: NameCandidate | undefined,
   tokens: string[],
+  cueText: string,
 ): { subject: Subject; others: Subject[]; ambiguous: boolean; exact: boolean } {
   const kinds = KINDS_FOR[measure] ?? DEFAULT_KINDS;
   const rank = (c: NameCandidate) => {
@@ -1135,7 +1176,10 @@ function pickSubject(
   }
   // "… data" / "… table" right after the name point at a dataset; "… job" / "… dag" at a job.
   const next = tokens[primary.end] ?? "";
-  const saysData = /^(?:data|dataset|table|tables|extract|file|files|feed)$/.test(next);
+  // "why is dim_customers stale": staleness is the data's, whatever job has the same name.
+  const saysData =
+    /^(?:data|dataset|table|tables|extract|file|files|feed)$/.test(next) ||
+    /\b(?:stale|staleness|fresh|freshness|up to date|outdated|out of date)\b/.test(cueText);
   const saysJob = /^(?:job|dag|task|load|run|runs|sync|refresh)$/.test(next);
   // "the telemetry jobs": several jobs, a group's.
   const saysGroup = /^(?:jobs|pipelines|dags)$/.test(next);
