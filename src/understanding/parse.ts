@@ -289,7 +289,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "missed",
-    re: /\b(?:miss(?:ed|ing|es)?|skip(?:ped|s)?|never ran|gaps?|didnt happen|did not happen|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?|fire[ds]?|kick(?:ed)? off|happen(?:ed)?)\b)\b/,
+    re: /\b(?:miss(?:ed|ing|es)?|skip(?:ped|s)?|never ran|gaps?|didnt happen|did not happen|supposed to run|expected runs?|expected (?:vs|versus) actual|should have run|no[- ]show|(?:every|everything|all)\b.*\b(?:run|ran|refresh(?:ed)?|load(?:ed)?|update(?:d)?|fire[ds]?|kick(?:ed)? off)\b)\b/,
     weight: 4,
   },
   {
@@ -1359,7 +1359,10 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   // "which supplier gives us the most trouble": troublesome suppliers.
   if (has("troublesome") && has("arrivals") && /\btrouble/.test(t)) drop("arrivals");
   // "show me every X run": a list of runs, not "did every run happen".
-  if (has("missed") && /^(?:show|list|give)\b/.test(t) && !/\bmiss/.test(t)) drop("missed");
+  if (has("missed") && /^(?:show|list|give)\b/.test(t) && !/\bmiss/.test(t)) {
+    drop("missed");
+    bump("runs", 2);
+  }
 
   // "runs by status" counts runs, split by their status.
   if (has("runs") && /\bby status\b/.test(t)) drop("status");
