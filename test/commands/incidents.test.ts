@@ -2,6 +2,7 @@
 // told apart; resolved ones gone.
 import assert from "node:assert/strict";
 import { after, before, beforeEach, it } from "node:test";
+import incidents from "../../commands/incidents.ts";
 import { acknowledgeIncident, resolveIncident, silence } from "../../src/monitors/incidents.ts";
 import { runMonitors } from "../../src/monitors/runner.ts";
 import { answerBody } from "../helpers/demo.ts";
@@ -63,6 +64,17 @@ describeEachStore("incidents question family", (kind) => {
       at: plus(DUE, 20 * MIN),
       source: "slack",
     });
+    const d = await incidents.compute(
+      { store, now: plus(DUE, HOUR), timezone: "UTC" },
+      { measure: "incidents", subject: { kind: "fleet" } },
+      { from: new Date(0), to: plus(DUE, HOUR), label: "now", given: false },
+    );
+    const subjects = (xs: { subject: string }[]) => xs.map((i) => i.subject.replace("dbt/", "")).sort();
+    assert.deepEqual(subjects(d.open), ["alpha", "bravo"]);
+    assert.deepEqual(subjects(d.silenced), ["delta"]);
+    assert.equal(d.acknowledged, 1);
+    assert.equal(d.open.find((i) => i.state === "acknowledged")?.acknowledgedBy, "U0ANA");
+    assert.equal(d.truncated, false);
     for (const q of ["incidents", "which incidents are open?", "show open incidents"]) {
       const r = await askIt(q, plus(DUE, HOUR));
       assert.equal(r.family, "incidents", q);
