@@ -216,6 +216,10 @@ function familyFor(frame: Frame): string | undefined {
       return "projects";
     case "cost":
     case "resources":
+    case "upstream":
+    case "downstream":
+    case "owner":
+    case "bad_records":
       return undefined;
   }
 }

@@ -30,6 +30,10 @@ const MEASURE_WORDS: Record<Measure, string> = {
   tickets: "tickets released",
   cost: "cost",
   resources: "CPU and memory",
+  upstream: "what it reads from (upstream)",
+  downstream: "what reads it (downstream)",
+  owner: "owner",
+  bad_records: "bad records",
 };
 
 const STAT_WORDS: Record<NonNullable<Frame["stat"]>, string> = {

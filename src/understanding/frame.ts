@@ -47,6 +47,10 @@ export const MEASURES = [
   "tickets", // tickets released (per project)
   "cost", // cost of runs
   "resources", // CPU and memory of runs
+  "upstream", // what a job or dataset reads from, to depth N (lineage)
+  "downstream", // what reads a job's or dataset's output: its readers, what breaks if it is late
+  "owner", // who owns a job, dataset or group
+  "bad_records", // records rejected by runs or dataset updates
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 

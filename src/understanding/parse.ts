@@ -279,7 +279,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "root_cause",
-    re: /\b(?:why|root ?cause|rca|what caused|caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|or (?:something )?upstream|long run or|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
+    re: /\b(?:why|root ?cause|rca|what caused|caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|or (?:something )?upstream|upstream (?:or|vs)|long run or|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
     weight: 4,
   },
   {
@@ -368,6 +368,26 @@ const CUES: Cue[] = [
     weight: 5,
   },
   {
+    measure: "upstream",
+    re: /\b(?:upstream|(?:what|which \w+) (?:does|do) NAME (?:read|depend on|use|consume|need)|NAME (?:depends?|relies|rely) on|depends? on what|dependencies|deps of|inputs? (?:of|to|for)|sources? (?:of|for) NAME|where does NAME (?:get|read)|(?:feeds?|feeding) (?:into )?NAME|lineage|what comes before)\b/,
+    weight: 6,
+  },
+  {
+    measure: "downstream",
+    re: /\b(?:downstream|(?:what|who|which \w+) (?:depends?|relies|rely) on|(?:what|who|which \w+) (?:reads?|uses?|consumes?|needs?)(?! NAME (?:read|use|consume|need))|readers? of|consumers? of|dependents?|impact(?:ed)?|blast radius|(?:will|would|could|does) .*\bbreak if|break(?:s)? if|affected (?:if|by)|what (?:feeds|does NAME feed)|what comes after)\b/,
+    weight: 6,
+  },
+  {
+    measure: "owner",
+    re: /\b(?:who owns|whos? owns|owner(?:s)? of|NAME owner|whose (?:job|table|pipeline|dag|dataset|is)|who is responsible|who(?:s| is) responsible|which team (?:owns|runs|is responsible)|who (?:runs|maintains|looks after))\b/,
+    weight: 6,
+  },
+  {
+    measure: "bad_records",
+    re: /\b(?:bad (?:records?|rows?|data)|reject(?:ed|s|ions?)?|invalid (?:records?|rows?)|malformed|quarantin\w*|dead ?letter\w*|dlq|errored (?:records?|rows?)|records? (?:rejected|dropped|failed))\b/,
+    weight: 6,
+  },
+  {
     measure: "status",
     re: /\b(?:status|stauts|ok|okay|healthy|health|alright|all right|all good|working|green|good shape|going|doing|looking|state|running (?:now|right now|currently)|currently|right now|now|stuck|hung|down|still running|(?:is|are) .*\b(?:running|failing|broken|red)|up and running)\b/,
     weight: 2,
@@ -449,6 +469,11 @@ const KINDS_FOR: Partial<Record<Measure, SubjectKind[]>> = {
   tickets: ["project", "artifact"],
   tests: ["test", "dataset", "job", "group"],
   schema_changes: ["dataset", "job", "group"],
+  // What reads a table is asked of the table; what a job reads, of the job.
+  downstream: ["dataset", "job", "group"],
+  upstream: ["job", "dataset", "group"],
+  bad_records: ["job", "dataset", "group"],
+  owner: ["job", "dataset", "group"],
 };
 const DEFAULT_KINDS: SubjectKind[] = [
   "job",
@@ -886,6 +911,11 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
   duration: /^(?:last|long|took|take|run)$/,
   failure_rate: /^(?:tbh|runs?)$/,
   environments: /^(?:exist\w*|live|lives|deployed|deploy|there|running|run|runs|yet|present|have|code)$/,
+  upstream: /^(?:read\w*|from|inputs?|sources?|feeds?|come|comes|depend\w*|before|chain|deep|levels?|hops?)$/,
+  downstream:
+    /^(?:stale|late|wrong|down|broken|fail\w*|delayed|use[sd]?|reads?|after|chain|deep|levels?|hops?|else)$/,
+  owner: /^(?:team|contact|ping|responsible)$/,
+  bad_records: /^(?:many|count|rate|share|load\w*|ingest\w*)$/,
 };
 
 /** Words that carry no meaning of their own in these questions. */
@@ -1256,6 +1286,14 @@ function adjust(scores: Map<Measure, number>, t: string): void {
     drop("ended_late");
     drop("failures");
   }
+  // "late because of something upstream", "upstream issue or slow run?": the cause, not the lineage.
+  if (has("root_cause")) {
+    drop("upstream");
+    drop("downstream");
+  }
+  // "which jobs use the most cpu": a figure, not who reads what.
+  for (const m of ["cost", "resources", "rows", "duration"] as const)
+    if (has(m) && has("downstream") && !/\bdownstream\b/.test(t)) drop("downstream");
   // "did X run after everything in G" is ordering, not runs or missed.
   if (has("ordering")) {
     drop("missed");
@@ -1359,7 +1397,7 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   // "which supplier gives us the most trouble": troublesome suppliers.
   if (has("troublesome") && has("arrivals") && /\btrouble/.test(t)) drop("arrivals");
   // "show me every X run": a list of runs, not "did every run happen".
-  if (has("missed") && /^(?:show|list|give)\b/.test(t) && !/\bmiss/.test(t)) {
+  if (has("missed") && /^(?:show|list|give)\b/.test(t) && !/\b(?:miss|no[- ]?show|skip|never)/.test(t)) {
     drop("missed");
     bump("runs", 2);
   }
