@@ -1,13 +1,16 @@
-// The troublesome family against the demo fleet. Expected rankings, counts and flips are
-// computed here from the generated run events (what the demo planted), never from the answer.
+// The troublesome measure against the demo fleet. Expected rankings, counts and flips are
+// computed here from the generated run events (what the demo planted), never from the
+// answer: first on what compute() returns, then on the answers' wording.
 import assert from "node:assert/strict";
 import { after, before, it } from "node:test";
+import troublesome from "../../commands/troublesome.ts";
+import type { MeasureWindow } from "../../src/questions/measure.ts";
 import type { RunEvent } from "../../src/ingest/events.ts";
 import { parseQuestion } from "../../src/questions/parse.ts";
 import { loadCommands } from "../../src/questions/registry.ts";
 import { bestCommand } from "../../src/questions/router.ts";
 import type { Command } from "../../src/questions/types.ts";
-import { askDemo, DEMO_NOW, demoFleet, openDemoStore } from "../helpers/demo.ts";
+import { askDemo, DEMO_NOW, demoContext, demoFleet, openDemoStore } from "../helpers/demo.ts";
 import { describeEachStore, type TestStore } from "../helpers/store.ts";
 
 const DAY = 86_400_000;
@@ -61,6 +64,19 @@ const byFailures = (ts: Tally[]) =>
     .filter((t) => t.failures > 0)
     .sort((a, b) => b.failures - a.failures || b.failures / b.runs - a.failures / a.runs);
 
+/** The ranking as the measure promises it: most failures, then the highest share, then by name. */
+const ranking = (ts: Tally[]) =>
+  byFailures(ts).sort(
+    (a, b) =>
+      b.failures - a.failures || b.failures / b.runs - a.failures / a.runs || (a.job < b.job ? -1 : 1),
+  );
+const lastDays = (n: number): MeasureWindow => ({
+  from: new Date(DEMO_NOW.getTime() - n * DAY),
+  to: DEMO_NOW,
+  label: `the last ${n} days`,
+  given: false,
+});
+
 describeEachStore("troublesome family", (kind) => {
   let store: TestStore;
   let commands: Command[];
@@ -81,6 +97,64 @@ describeEachStore("troublesome family", (kind) => {
     const ranked = byFailures(last7);
     assert.equal(ranked[0]!.job, FLAPPER);
     assert.equal(ranked[1]!.job, RUNNER_UP);
+  });
+
+  it("computes the failing jobs of the last 7 days' whole UTC days, most failures first, with their flips", async () => {
+    const d = await troublesome.compute(
+      demoContext(store),
+      { measure: "troublesome", subject: { kind: "fleet" } },
+      lastDays(7),
+      { flapping: false, pipelines: false },
+    );
+    assert.equal(d.view, "jobs");
+    const [start, end] = utcDays(lastDays(7).from, DEMO_NOW);
+    assert.deepEqual([d.from.getTime(), d.to.getTime()], [start, end]);
+    assert.deepEqual(d.totals, {
+      runs: last7.reduce((n, t) => n + t.runs, 0),
+      failures: last7.reduce((n, t) => n + t.failures, 0),
+      jobs: last7.length,
+    });
+    const want = ranking(last7);
+    assert.deepEqual(
+      d.failing.map((j) => [j.name, j.failures, j.runs]),
+      want.map((t) => [t.job, t.failures, t.runs]),
+    );
+    assert.deepEqual(
+      d.failing.slice(0, 25).map((j) => j.flips),
+      want.slice(0, 25).map((t) => t.flips),
+    );
+  });
+
+  it("computes the failing pipelines when asked by pipeline, and only prod's jobs in prod", async () => {
+    const groups = await troublesome.compute(
+      demoContext(store),
+      { measure: "troublesome", subject: { kind: "fleet" } },
+      lastDays(7),
+      { flapping: false, pipelines: true },
+    );
+    assert.equal(groups.view, "groups");
+    const perGroup = new Map<string, number>();
+    for (const t of last7) {
+      const g = fleet.jobs.find((j) => j.job === t.job)?.group;
+      if (g && t.failures) perGroup.set(g, (perGroup.get(g) ?? 0) + t.failures);
+    }
+    assert.deepEqual(new Map(groups.groups.map((g) => [g.group, g.failures])), perGroup);
+    assert.equal(groups.groups[0]!.group, "marketing_attribution");
+    const prod = await troublesome.compute(
+      demoContext(store),
+      { measure: "troublesome", subject: { kind: "fleet" }, environment: "prod" },
+      lastDays(30),
+      { flapping: false, pipelines: false },
+    );
+    const t = tally(lastDays(30).from, DEMO_NOW, "prod");
+    assert.equal(
+      prod.totals.runs,
+      t.reduce((n, x) => n + x.runs, 0),
+    );
+    assert.deepEqual(
+      prod.failing.map((j) => [j.name, j.failures]),
+      ranking(t).map((x) => [x.job, x.failures]),
+    );
   });
 
   it("routes every troublesome phrasing here, over all loaded commands", () => {
