@@ -182,6 +182,7 @@ export default defineMeasure<DeploysData, DeploysAsk>({
   measure: "deploys",
   subjects: ["artifact", "project", "environment", "fleet"],
   defaultDays: 30,
+  byDefault: "the last 30 days (an artifact's latest deploy: its whole history)",
   // "Did X deploy" reads the whole history, and a count names its default period itself.
   openingWindow: "asked",
   keywords: {

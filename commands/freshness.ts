@@ -202,6 +202,7 @@ export default defineMeasure<FreshnessData, FreshnessLead>({
   subjects: ["dataset", "job", "group", "fleet"],
   // Judged as of now, or as of the end of the window asked ("was X fresh on the 18th").
   defaultDays: null,
+  byDefault: "now",
   openingWindow: "asked",
   keywords: {
     match(q) {

@@ -35,6 +35,7 @@ export default defineMeasure<IncidentsData>({
   subjects: ["fleet"],
   // Open now, whenever they opened.
   defaultDays: null,
+  byDefault: "those open now",
   openingWindow: "asked",
   keywords: {
     match: (q) => (LIST.test(q.text) ? 0.9 : 0),

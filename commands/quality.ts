@@ -154,6 +154,7 @@ export default defineMeasure<QualityData, QualityAsk>({
   measure: "tests",
   subjects: ["dataset", "job", "group", "environment", "fleet"],
   defaultDays: 7,
+  byDefault: "the last 7 days (a subject's latest results: the last 30 days)",
   // A subject's latest results look back 30 days, and counts name their period themselves.
   openingWindow: "asked",
   keywords: {

@@ -58,6 +58,11 @@ export interface MeasureSpec<D, A = void> {
   /** Days looked back when the question names no time; null: the whole history. */
   defaultDays: number | null;
   /**
+   * What the answer covers when the question names no time, in words, where defaultDays does
+   * not say it (freshness is judged as of now): the README's catalogue shows it.
+   */
+  byDefault?: string;
+  /**
    * "asked": the opening names the window only when the question gave one — for a measure
    * whose default is not a period to read back (freshness is judged as of now, a deploy is
    * the latest on record) or whose answer names its default period itself. Default "always".
