@@ -38,3 +38,4 @@ report("dev2.jsonl");
 report("dev3.jsonl");
 report("dev4.jsonl");
 report("dev5.jsonl");
+report("dev6.jsonl");

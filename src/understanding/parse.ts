@@ -274,12 +274,12 @@ const CUES: Cue[] = [
   },
   {
     measure: "start_lateness",
-    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|do|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule|delayed start\w*|start\w* with (?:a )?delay|(?:minutes|mins|hours) late did .*\bstart|(?:start\w*|kick(?:ed|s)? off|began|begin)\s+(?:behind schedule|behind|after (?:its|the|their) (?:usual|scheduled) time))\b/,
+    re: /\b(?:start(?:ed|s|ing)? (?:late|latest|on time|in time|late or|lateness|delays?)|late start(?:s|ing)?|kick(?:ed)? off late|start(?:ed)? (?:at what time|when)|how late (?:did|does|do|has|was|is) .*start|delay(?:ed)? start|start delays?|late to start|start (?:the )?latest|what time did .* start|start times?|(?:late|latest) starters?|kick(?:ed|s)? off (?:late|latest|the latest|on time|in time)|how late did .* (?:start|kick off)|started latest|how late (?:has|have) .*\bstart\w*|start(?:ed)? on schedule|kick(?:ed)? off on schedule|delayed start\w*|start\w* with (?:a )?delay|(?:minutes|mins|min|hours|hrs) late (?:did|does|do) .*\bstart|(?:start\w*|kick(?:ed|s)? off|began|begin)\s+(?:behind schedule|behind|after (?:its|the|their) (?:usual|scheduled) time))\b/,
     weight: 6,
   },
   {
     measure: "root_cause",
-    re: /\b(?:why|root ?cause|rca|what caused|caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:of|cause|failure|issue|problem)|or (?:something )?upstream|upstream (?:or|vs)|long run or|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
+    re: /\b(?:why|root ?cause|rca|what caused|caused|cause of|reason (?:for|why)|because|late because|blame|what happened (?:to|with)|what made|where did .*\b(?:break|fail|go wrong)|start(?:ed)? late or|late start or|or (?:a )?(?:slow|long) run|or (?:because )?(?:it )?(?:took|take|ran|run) (?:too )?long|upstream (?:cause|failure|issue|problem)|or (?:something )?upstream|upstream (?:or|vs)|long run or|failed first|what(?:s| is)? behind|where did .*\b(?:problem|issue) (?:start|begin|happen)|slowdown|making .*\bfail|(?:whats|what is|who is) causing)\b/,
     weight: 4,
   },
   {
@@ -294,7 +294,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "plan",
-    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will .*\brun|going to run|due (?:to run|today|tonight)|left(?: to run)?|remaining|still to (?:run|come)|next runs?|run next|runs? left|queued|later today|rest of (?:the )?day|on deck|when (?:does|do|will) .*\b(?:run|start|kick off)|what runs|when (?:is|s) the next|next NAME)\b/,
+    re: /\b(?:scheduled|schedule|planned|plan|coming up|upcoming|will .*\brun|going to run|due (?:to run|today|tonight)|left(?: to run)?|remaining|still to (?:run|come)|next runs?|run next|next (?:running|starting|kicking off|going)|when is NAME next|runs? left|queued|later today|rest of (?:the )?day|on deck|when (?:does|do|will) .*\b(?:run|start|kick off)|what runs|when (?:is|s) the next|next NAME)\b/,
     weight: 4,
   },
   {
@@ -369,22 +369,22 @@ const CUES: Cue[] = [
   },
   {
     measure: "upstream",
-    re: /\b(?:upstream|(?:what|which \w+) (?:does|do) NAME (?:read|depend on|use|consume|need)|NAME (?:depends?|relies|rely) on|depends? on what|dependencies|deps of|inputs? (?:of|to|for)|sources? (?:of|for) NAME|where does NAME (?:get|read)|(?:feeds?|feeding) (?:into )?NAME|lineage|what comes before)\b/,
+    re: /\b(?:upstream|(?:what|which \w+) (?:does|do) (?:the )?NAME (?:read|depend on|use|consume|need|pull from|load from)|NAME (?:depends?|relies|rely) on|depends? on what|dependencies|deps of|inputs? (?:of|to|for)|sources? (?:of|for) (?:the )?NAME|where does (?:the )?NAME (?:get|read|come from|pull)|NAME come from|(?:what|which \w+) (?:feeds?|feeding) (?:into )?(?:the )?NAME|(?:pulls?|reads?|loads?) from|lineage|what comes before)\b/,
     weight: 6,
   },
   {
     measure: "downstream",
-    re: /\b(?:downstream|(?:what|who|which \w+) (?:depends?|relies|rely) on|(?:what|who|which \w+) (?:reads?|uses?|consumes?|needs?)(?! NAME (?:read|use|consume|need))|readers? of|consumers? of|dependents?|impact(?:ed)?|blast radius|(?:will|would|could|does) .*\bbreak if|break(?:s)? if|affected (?:if|by)|what (?:feeds|does NAME feed)|what comes after)\b/,
+    re: /\b(?:downstream|(?:what|who|which \w+) (?:depends?|relies|rely) on|(?:what|who|which \w+) (?:reads?|uses?|consumes?|needs?)(?! NAME (?:read|use|consume|need))|readers? of|consumers? of|dependents?|impact(?:ed)?|blast radius|(?:will|would|could|does) .*\bbreak if|break(?:s)? if|affected (?:if|by)|what does (?:the )?NAME feed|what comes after)\b/,
     weight: 6,
   },
   {
     measure: "owner",
-    re: /\b(?:who owns|whos? owns|owner(?:s)? of|NAME owner|whose (?:job|table|pipeline|dag|dataset|is)|who is responsible|who(?:s| is) responsible|which team (?:owns|runs|is responsible)|who (?:runs|maintains|looks after))\b/,
+    re: /\b(?:who owns|whos? owns|owner(?:s)? of|NAME owner|whose (?:job|table|pipeline|dag|dataset|is)|who is responsible|who(?:s| is) responsible|which team (?:owns|runs|is responsible)|who (?:runs|maintains|looks after)|who (?:do|should|can|would) i (?:ping|talk to|ask|contact|reach out to|bug|speak to)|who to (?:ping|contact|ask|talk to)|owner for|on the hook for|point of contact|poc for)\b/,
     weight: 6,
   },
   {
     measure: "bad_records",
-    re: /\b(?:bad (?:records?|rows?|data)|reject(?:ed|s|ions?)?|invalid (?:records?|rows?)|malformed|quarantin\w*|dead ?letter\w*|dlq|errored (?:records?|rows?)|records? (?:rejected|dropped|failed))\b/,
+    re: /\b(?:bad (?:records?|rows?|data)|reject(?:ed|s|ions?)?|invalid (?:records?|rows?)|malformed|quarantin\w*|dead ?letter\w*|dlq|errored (?:records?|rows?)|records? (?:rejected|dropped|failed)|drop(?:ped)? (?:any |some )?(?:records?|rows?)|(?:any|how many) (?:records?|rows?) (?:dropped|rejected|discarded))\b/,
     weight: 6,
   },
   {
@@ -702,7 +702,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     /\b(?:left|remaining|still|rest|yet)\b/.test(cueText)
   )
     window = { ...window, from: ctx.now, label: `${window.label}, from now on` };
-  const picked = pickSubject(measure, mentions, groupMention, tokens, cueText);
+  const picked = pickSubject(measure, mentions, groupMention, tokens, cueText, input.toLowerCase());
   let subject = picked.subject;
   let { others, ambiguous } = picked;
   let looseWord: string | undefined;
@@ -1179,6 +1179,7 @@ function pickSubject(
   groupMention: NameCandidate | undefined,
   tokens: string[],
   cueText: string,
+  typed: string,
 ): { subject: Subject; others: Subject[]; ambiguous: boolean; exact: boolean } {
   const kinds = KINDS_FOR[measure] ?? DEFAULT_KINDS;
   const rank = (c: NameCandidate) => {
@@ -1215,8 +1216,15 @@ function pickSubject(
   const saysGroup = /^(?:jobs|pipelines|dags)$/.test(next);
   // "finance close" names the group, not (partly) each of its jobs.
   const wholeGroups = primary.candidates.filter((c) => c.kind === "group" && c.whole);
+  // A name typed as the store spells it ("risk.transaction_scores") beats names the same
+  // words only partly fit, of whatever kind (the job score_transactions).
+  const typedWhole = primary.candidates.some(
+    (c) => c.whole && /[._/]/.test(c.name) && typed.includes(c.name.toLowerCase()),
+  );
   const fitting = primary.candidates.filter(
-    (c) => !(c.kind === "job" && !c.whole && wholeGroups.some((g) => c.name.startsWith(`${g.name}.`))),
+    (c) =>
+      !(c.kind === "job" && !c.whole && wholeGroups.some((g) => c.name.startsWith(`${g.name}.`))) &&
+      !(typedWhole && !c.whole),
   );
   const cands = [...fitting].sort((a, b) => {
     const bias = (c: NameCandidate) =>
@@ -1294,6 +1302,13 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   // "which jobs use the most cpu": a figure, not who reads what.
   for (const m of ["cost", "resources", "rows", "duration"] as const)
     if (has(m) && has("downstream") && !/\bdownstream\b/.test(t)) drop("downstream");
+  // "who do i ping about X being stale": the owner, whatever the trouble is.
+  if (has("owner") && /\bwho\b/.test(t))
+    for (const m of ["freshness", "failures", "status", "summary", "runs"] as const) drop(m);
+  if (has("bad_records")) {
+    drop("rows");
+    drop("failures");
+  }
   // "did X run after everything in G" is ordering, not runs or missed.
   if (has("ordering")) {
     drop("missed");
@@ -1335,6 +1350,7 @@ function adjust(scores: Map<Measure, number>, t: string): void {
   if (has("incidents")) {
     drop("status");
     drop("failures");
+    drop("owner");
   }
   if (has("summary")) {
     drop("runs");
@@ -1422,6 +1438,8 @@ function adjust(scores: Map<Measure, number>, t: string): void {
  */
 function absentCue(measure: Measure, t: string): boolean {
   switch (measure) {
+    case "bad_records":
+      return /\b(?:no|none|zero|nothing|clean|without)\b/.test(t);
     case "missed":
       return (
         (/\b(?:every|all|everything|each)\b/.test(t) && !/\b(?:miss|missed|missing|skipped)\b/.test(t)) ||
@@ -1662,7 +1680,7 @@ export function parseFollowUp(input: string, previous: Frame, ctx: ParseContext)
     changed = true;
   }
   // "and the day before", "the week before": the previous window, moved back.
-  const before = /\b(?:the )?(day|week) before\b/.exec(text);
+  const before = /\b(?:the )?(day|night|week) before\b/.exec(text);
   if (before && previous.window) {
     const shift = (before[1] === "week" ? 7 : 1) * 86_400_000;
     frame.window = {
@@ -1712,6 +1730,15 @@ export function parseFollowUp(input: string, previous: Frame, ctx: ParseContext)
   const refers = opener || /\b(?:it|that|those|them|this|these)\b/.test(text);
   if (p.frame.stat && p.frame.stat !== previous.stat && (p.defaulted || refers || content.length <= 2)) {
     frame.stat = p.frame.stat;
+    changed = true;
+  }
+  // "how about memory": the other figure of the same resources answer.
+  if (
+    previous.measure === "resources" &&
+    p.frame.measure === "resources" &&
+    p.frame.figure !== previous.figure
+  ) {
+    frame.figure = p.frame.figure!;
     changed = true;
   }
   // "per job?", "break it down by env": the same answer, grouped.
