@@ -13,6 +13,7 @@
 // frame was not read with confidence the keywords build the frame from the question's names,
 // so every question the family answered is still answered, by the same compute and render.
 import { subDays } from "date-fns";
+import { dayStart, localYmd } from "../time/zone.ts";
 import { describeFrame } from "../understanding/describe.ts";
 import type { Frame, Measure, SubjectKind } from "../understanding/frame.ts";
 import { type Figures, type RunScope, scopeFigures, totalFigures } from "../db/queries/run-figures.ts";
@@ -247,4 +248,21 @@ export async function usualFigures(
   const to = window.given ? window.from : lastRunAt;
   const from = subDays(to, USUAL_DAYS);
   return { figures: await totalFigures(ctx.store, runScope(frame), from, to), from, to };
+}
+
+/**
+ * The digest period (src/digests) a window asks about: the digests compute whole local
+ * days, one or seven. One local day or less is that day; anything longer is the 7 days
+ * ending on the window's last day. Without a time asked, yesterday (the daily digest's day).
+ */
+export function digestPeriodOf(
+  window: MeasureWindow,
+  now: Date,
+  timezone: string,
+): { date: string; days: 1 | 7 } {
+  const ymd = (d: Date) => localYmd(d, timezone);
+  if (!window.given) return { date: ymd(new Date(dayStart(now, timezone).getTime() - 1)), days: 1 };
+  const last = new Date(Math.max(window.from.getTime(), window.to.getTime() - 1));
+  const days = window.to.getTime() - window.from.getTime() <= 25 * 3_600_000 ? 1 : 7;
+  return { date: ymd(last), days };
 }

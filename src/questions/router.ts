@@ -220,6 +220,8 @@ function familyFor(frame: Frame): string | undefined {
     case "downstream":
     case "owner":
     case "bad_records":
+    case "sla":
+    case "anomalies":
       return undefined;
   }
 }

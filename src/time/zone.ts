@@ -40,3 +40,8 @@ export function formatDateTime(d: Date, tz: string, now?: Date): string {
   }
   return format(local, "EEE d MMM HH:mm");
 }
+
+/** The local calendar date of an instant, "YYYY-MM-DD". */
+export function localYmd(d: Date, tz: string): string {
+  return format(new TZDate(d.getTime(), tz), "yyyy-MM-dd");
+}

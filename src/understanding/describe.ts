@@ -34,6 +34,8 @@ const MEASURE_WORDS: Record<Measure, string> = {
   downstream: "what reads it (downstream)",
   owner: "owner",
   bad_records: "bad records",
+  sla: "SLA attainment",
+  anomalies: "anomalies",
 };
 
 const STAT_WORDS: Record<NonNullable<Frame["stat"]>, string> = {

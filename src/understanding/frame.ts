@@ -51,6 +51,8 @@ export const MEASURES = [
   "downstream", // what reads a job's or dataset's output: its readers, what breaks if it is late
   "owner", // who owns a job, dataset or group
   "bad_records", // records rejected by runs or dataset updates
+  "sla", // SLA attainment over a period: runs on time, missed, data fresh, deliveries on time
+  "anomalies", // what behaved unlike itself: the anomaly digest's scores (duration, rows, cpu, memory, lateness)
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 

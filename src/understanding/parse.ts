@@ -388,6 +388,16 @@ const CUES: Cue[] = [
     weight: 6,
   },
   {
+    measure: "sla",
+    re: /\b(?:slas?|service levels?|sla attainment|attainment|(?:meet|met|hit|miss(?:ed)?|make|made) (?:our|the|its|their) (?:slas?|targets?|deadlines?|commitments?)|sla (?:breach\w*|miss\w*|report|numbers)|breach(?:es|ed)?|on[- ]time (?:rate|percent\w*|pct))\b/,
+    weight: 6,
+  },
+  {
+    measure: "anomalies",
+    re: /\b(?:anomal\w*|outliers?|abnormal\w*|(?:volume|row count|rows?) (?:drop|spike|dip)s?|(?:drop|spike|dip)s? in (?:volume|rows|row count)|unusual (?:behaviou?r|activity|patterns?)|odd (?:behaviou?r|patterns?)|anything (?:unusual|odd|weird|strange|off)|(?:weird|strange|odd) (?:runs?|numbers))\b/,
+    weight: 6,
+  },
+  {
     measure: "status",
     re: /\b(?:status|stauts|ok|okay|healthy|health|alright|all right|all good|working|green|good shape|going|doing|looking|state|running (?:now|right now|currently)|currently|right now|now|stuck|hung|down|still running|(?:is|are) .*\b(?:running|failing|broken|red)|up and running)\b/,
     weight: 2,
@@ -473,6 +483,8 @@ const KINDS_FOR: Partial<Record<Measure, SubjectKind[]>> = {
   downstream: ["dataset", "job", "group"],
   upstream: ["job", "dataset", "group"],
   bad_records: ["job", "dataset", "group"],
+  anomalies: ["job", "dataset", "group"],
+  sla: ["group", "job", "dataset"],
   owner: ["job", "dataset", "group"],
 };
 const DEFAULT_KINDS: SubjectKind[] = [
@@ -916,6 +928,8 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
     /^(?:stale|late|wrong|down|broken|fail\w*|delayed|use[sd]?|reads?|after|chain|deep|levels?|hops?|else)$/,
   owner: /^(?:team|contact|ping|responsible)$/,
   bad_records: /^(?:many|count|rate|share|load\w*|ingest\w*)$/,
+  sla: /^(?:data|our|we|hit|meet|met|target\w*|percent\w*|rate|time|on)$/,
+  anomalies: /^(?:duration|rows?|volume|cpu|memory|runtime|cost|any|detected|flagged|spotted)$/,
 };
 
 /** Words that carry no meaning of their own in these questions. */
@@ -1309,6 +1323,24 @@ function adjust(scores: Map<Measure, number>, t: string): void {
     drop("rows");
     drop("failures");
   }
+  // "did we meet our data SLAs", "sla breaches this week": the SLA figures as a whole.
+  if (has("sla"))
+    for (const m of [
+      "freshness",
+      "missed",
+      "arrivals",
+      "start_lateness",
+      "ended_late",
+      "summary",
+      "status",
+      "runs",
+      "incidents",
+    ] as const)
+      drop(m);
+  // "any duration anomalies", "volume drop on X": the anomaly scores.
+  if (has("anomalies"))
+    for (const m of ["duration", "rows", "resources", "summary", "status", "cost", "failures"] as const)
+      drop(m);
   // "did X run after everything in G" is ordering, not runs or missed.
   if (has("ordering")) {
     drop("missed");
