@@ -9,10 +9,10 @@ import { type FeedFilter, type SupplierFeed, supplierFeeds } from "../src/db/que
 import { DELIVERY_GRACE_MS, DELIVERY_REACH_MS, expectedTimes } from "../src/digests/deliveries.ts";
 import { AnswerBuilder, code, DEFAULT_LIST_LIMIT, esc, MAX_SECTION_CHARS } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
-import { defineMeasure, frameOfWords } from "../src/questions/measure.ts";
+import { defineMeasure, frameOfWords, windowOf } from "../src/questions/measure.ts";
 import { closest, findKnown, knownNames, UnknownNameError } from "../src/questions/resolve.ts";
 import { during, formatDay, formatTime } from "../src/time/index.ts";
-import type { AskContext, Question } from "../src/questions/types.ts";
+import type { Answer, AskContext, Question } from "../src/questions/types.ts";
 import type { Frame } from "../src/understanding/frame.ts";
 
 const MINUTE = 60_000;
@@ -216,6 +216,10 @@ async function subjectOfWords(ctx: AskContext, q: Question): Promise<Frame["subj
   return { kind: "fleet" };
 }
 
+function asked(q: Question): ArrivalsAsk {
+  return { rank: RANK.test(q.text), yesNo: YES_NO.test(q.text) };
+}
+
 export interface ArrivalsData {
   /** Supplier datasets with an expected arrival time, in scope. */
   feeds: number;
@@ -229,7 +233,7 @@ export interface ArrivalsData {
   asked: ArrivalsAsk;
 }
 
-export default defineMeasure<ArrivalsData, ArrivalsAsk>({
+const arrivals = defineMeasure<ArrivalsData, ArrivalsAsk>({
   id: "arrivals",
   title: "Supplier arrivals",
   summary:
@@ -253,9 +257,7 @@ export default defineMeasure<ArrivalsData, ArrivalsAsk>({
       return frameOfWords(q, "arrivals", await subjectOfWords(ctx, q));
     },
   },
-  details(q) {
-    return { rank: RANK.test(q.text), yesNo: YES_NO.test(q.text) };
-  },
+  details: asked,
   async compute(ctx, frame, window, asked) {
     const { kind, name } = frame.subject;
     const filter: FeedFilter =
@@ -385,3 +387,16 @@ export default defineMeasure<ArrivalsData, ArrivalsAsk>({
     );
   },
 });
+
+export default arrivals;
+
+/**
+ * The arrivals answer to a question, without the line saying what was understood: root
+ * cause hands "why was shipfast_logistics late?" to it and opens the answer itself.
+ */
+export async function deliveriesAnswer(ctx: AskContext, q: Question): Promise<Answer> {
+  const frame = frameOfWords(q, "arrivals", await subjectOfWords(ctx, q));
+  const window = windowOf(q, frame, ctx.now, arrivals.defaultDays);
+  const data = await arrivals.compute(ctx, frame, window, asked(q));
+  return arrivals.render(data, frame, ctx, window).build();
+}

@@ -18,7 +18,7 @@ import { LONG_FACTOR, ranLong, USUAL_DAYS } from "../src/questions/lateness.ts";
 import { findKnown, resolveName } from "../src/questions/resolve.ts";
 import { formatDateTime, formatDay, formatTime, localDay } from "../src/time/index.ts";
 import type { AskContext, Command, Question, TimeWindow } from "../src/questions/types.ts";
-import arrivals from "./arrivals.ts";
+import { deliveriesAnswer } from "./arrivals.ts";
 
 const MINUTE = 60_000;
 const DAY_MS = 86_400_000;
@@ -545,7 +545,7 @@ const command: Command = {
     if (job) return (await explainJob(ctx, q, job)).build();
     // "why was shipfast_logistics late?" is about a delivery, not a run.
     if ((await findKnown(ctx.store, "supplier", q.names)) ?? (await findKnown(ctx.store, "supplier", words)))
-      return arrivals.run(ctx, q);
+      return deliveriesAnswer(ctx, q);
     const group =
       (await findKnown(ctx.store, "group", q.names)) ?? (await findKnown(ctx.store, "group", words));
     if (group) return (await whereItStarted(ctx, q, group)).build();
