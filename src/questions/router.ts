@@ -222,6 +222,7 @@ function familyFor(frame: Frame): string | undefined {
     case "bad_records":
     case "sla":
     case "anomalies":
+    case "refresh_history":
       return undefined;
   }
 }

@@ -36,6 +36,7 @@ const MEASURE_WORDS: Record<Measure, string> = {
   bad_records: "bad records",
   sla: "SLA attainment",
   anomalies: "anomalies",
+  refresh_history: "refresh history",
 };
 
 const STAT_WORDS: Record<NonNullable<Frame["stat"]>, string> = {

@@ -53,6 +53,7 @@ export const MEASURES = [
   "bad_records", // records rejected by runs or dataset updates
   "sla", // SLA attainment over a period: runs on time, missed, data fresh, deliveries on time
   "anomalies", // what behaved unlike itself: the anomaly digest's scores (duration, rows, cpu, memory, lateness)
+  "refresh_history", // a dataset's latest updates: when, rows, the gap since the one before against its usual
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 

@@ -388,8 +388,13 @@ const CUES: Cue[] = [
     weight: 6,
   },
   {
+    measure: "refresh_history",
+    re: /\b(?:(?:refresh|update|load|delivery|landing) (?:history|log|timeline)|history of (?:the )?(?:updates|refreshes|loads)|(?:updates|refreshes|loads) history|(?:last|latest|recent|past) (?:\d+ |few |several )?(?:updates|refreshes|loads)(?: of| to| for)?|when (?:was|has|did) (?:the )?NAME (?:been )?(?:updated|refreshed|loaded) (?:recently|lately|this week|over time)|how often (?:is|was|does) (?:the )?NAME (?:get )?(?:updated|refreshed|loaded)|update cadence|refresh cadence)\b/,
+    weight: 7,
+  },
+  {
     measure: "sla",
-    re: /\b(?:slas?|service levels?|sla attainment|attainment|(?:meet|met|hit|miss(?:ed)?|make|made) (?:our|the|its|their) (?:slas?|targets?|deadlines?|commitments?)|sla (?:breach\w*|miss\w*|report|numbers)|breach(?:es|ed)?|on[- ]time (?:rate|percent\w*|pct))\b/,
+    re: /\b(?:slas?|service levels?|sla attainment|attainment|(?:meet|met|hit|miss(?:ed)?|make|made) (?:our|the|its|their) (?:slas?|targets?|deadlines?|commitments?)|sla (?:breach\w*|miss\w*|report|numbers)|breach(?:es|ed)?)\b/,
     weight: 6,
   },
   {
@@ -484,6 +489,7 @@ const KINDS_FOR: Partial<Record<Measure, SubjectKind[]>> = {
   upstream: ["job", "dataset", "group"],
   bad_records: ["job", "dataset", "group"],
   anomalies: ["job", "dataset", "group"],
+  refresh_history: ["dataset", "job"],
   sla: ["group", "job", "dataset"],
   owner: ["job", "dataset", "group"],
 };
@@ -929,6 +935,7 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
   owner: /^(?:team|contact|ping|responsible)$/,
   bad_records: /^(?:many|count|rate|share|load\w*|ingest\w*)$/,
   sla: /^(?:data|our|we|hit|meet|met|target\w*|percent\w*|rate|time|on)$/,
+  refresh_history: /^(?:show|list|history|times?|rows|gaps?|when|updates?|refresh\w*|data)$/,
   anomalies: /^(?:duration|rows?|volume|cpu|memory|runtime|cost|any|detected|flagged|spotted)$/,
 };
 
@@ -1323,6 +1330,10 @@ function adjust(scores: Map<Measure, number>, t: string): void {
     drop("rows");
     drop("failures");
   }
+  // "refresh history of X", "last 5 updates of X": the updates themselves, not the age.
+  if (has("refresh_history"))
+    for (const m of ["freshness", "last_run", "runs", "rows", "plan", "status", "schema_changes"] as const)
+      drop(m);
   // "did we meet our data SLAs", "sla breaches this week": the SLA figures as a whole.
   if (has("sla"))
     for (const m of [
@@ -1657,6 +1668,9 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
   if (frame.measure === "resources")
     frame.figure = /\b(?:mem\w*|ram|oom|heap|gb|mb)\b/.test(t) && !/\bcpu\b/.test(t) ? "memory" : "cpu";
   decorateRank(frame, t);
+  // "the last 5 updates of X": how many of the latest.
+  const latest = /\b(\d+)\s+(?:updates|refreshes|loads)\b/.exec(t);
+  if (frame.measure === "refresh_history" && latest) frame.rank = { order: "most", n: Number(latest[1]) };
   decorateGroupBy(frame, t);
   if (frame.measure === "ordering" && mentions.length >= 2) {
     // "after everything in G" is a group; "after X" a job before anything else of that name.

@@ -51,3 +51,70 @@ export async function datasetUpdateFigures(
     lastUpdateAt: lastMs === null ? null : new Date(lastMs),
   };
 }
+
+/** The stored datasets called `name`, one per namespace (a table several producers name). */
+export async function datasetsCalled(
+  store: Store,
+  name: string,
+): Promise<{ namespace: string; name: string }[]> {
+  return store.query<{ namespace: string; name: string }>(sql`
+    SELECT namespace, name FROM datasets WHERE name = ${name} ORDER BY namespace`);
+}
+
+export interface DatasetUpdate {
+  namespace: string;
+  at: Date;
+  rows: number | null;
+  schemaChanged: boolean;
+  /** Time since the update before it (of the same dataset and namespace); null for the first. */
+  gapMs: number | null;
+}
+
+interface UpdateRow {
+  namespace: string;
+  at_ms: unknown;
+  rows: unknown;
+  schema_changed: boolean;
+  gap_ms: unknown;
+}
+
+/**
+ * The latest `limit` updates of the datasets called `name` with update time in [from, to),
+ * newest first, each with the gap since the update before it (looked up one row further
+ * back, so the oldest one shown has its gap too), and the usual gap: the median gap of
+ * the 30 days before `to`.
+ */
+export async function datasetUpdateHistory(
+  store: Store,
+  name: string,
+  opts: { from: Date; to: Date; limit: number },
+): Promise<{ updates: DatasetUpdate[]; usualGapMs: number | null }> {
+  const rows = await store.query<UpdateRow>(sql`
+    SELECT x.namespace, x.at_ms, x.rows, x.schema_changed, x.gap_ms FROM (
+      SELECT d.namespace, (extract(epoch from u.updated_at) * 1000)::float8 AS at_ms, u.rows::float8 AS rows,
+        u.schema_changed,
+        (extract(epoch from u.updated_at - lag(u.updated_at) OVER (PARTITION BY u.dataset_id ORDER BY u.updated_at)) * 1000)::float8 AS gap_ms,
+        u.updated_at
+      FROM dataset_updates u JOIN datasets d ON d.id = u.dataset_id
+      WHERE d.name = ${name} AND u.updated_at < ${ts(opts.to)}
+    ) x
+    WHERE x.updated_at >= ${ts(opts.from)}
+    ORDER BY x.updated_at DESC
+    LIMIT ${opts.limit}`);
+  const [usual] = await store.query<{ gap: unknown }>(sql`
+    SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY g)::float8 AS gap FROM (
+      SELECT (extract(epoch from u.updated_at - lag(u.updated_at) OVER (PARTITION BY u.dataset_id ORDER BY u.updated_at)) * 1000) AS g
+      FROM dataset_updates u JOIN datasets d ON d.id = u.dataset_id
+      WHERE d.name = ${name} AND u.updated_at < ${ts(opts.to)} AND u.updated_at >= ${ts(new Date(opts.to.getTime() - 30 * 86_400_000))}
+    ) s WHERE g IS NOT NULL`);
+  return {
+    updates: rows.map((r) => ({
+      namespace: r.namespace,
+      at: new Date(Number(r.at_ms)),
+      rows: num(r.rows),
+      schemaChanged: r.schema_changed,
+      gapMs: num(r.gap_ms),
+    })),
+    usualGapMs: num(usual?.gap),
+  };
+}
