@@ -76,6 +76,8 @@ export const runs = pgTable(
       sql`(extract(epoch from (ended_at - started_at)) * 1000)::bigint`,
     ),
     rows: bigint("rows", { mode: "number" }),
+    // Records the run rejected or could not load (the producer's own count).
+    badRecords: bigint("bad_records", { mode: "number" }),
     cpuSeconds: doublePrecision("cpu_seconds"),
     memoryMb: doublePrecision("memory_mb"),
     cost: doublePrecision("cost"),
@@ -89,6 +91,9 @@ export const runs = pgTable(
   },
   (t) => [
     uniqueIndex("runs_job_external_uq").on(t.jobId, t.externalId),
+    // A dataset event names its producing run by run_id alone (no job): finding the
+    // writer's job for the lineage graph is a probe here rather than a scan of all runs.
+    index("runs_external_idx").on(t.externalId),
     index("runs_job_run_at_idx").on(t.jobId, t.runAt),
     // Fleet-wide windows ("yesterday's work"): rows arrive roughly in time order, so a
     // BRIN index is almost free in size and good enough for day-sized ranges.
@@ -120,6 +125,7 @@ export const runDaily = pgTable(
     durationMaxMs: doublePrecision("duration_max_ms"),
     durationTotalMs: doublePrecision("duration_total_ms"),
     rows: bigint("rows", { mode: "number" }),
+    badRecords: bigint("bad_records", { mode: "number" }),
     cpuSeconds: doublePrecision("cpu_seconds"),
     memoryMbMax: doublePrecision("memory_mb_max"),
     cost: doublePrecision("cost"),
@@ -214,6 +220,7 @@ export const datasetUpdates = pgTable(
     updatedAt: tz("updated_at").notNull(),
     rows: bigint("rows", { mode: "number" }),
     bytes: bigint("bytes", { mode: "number" }),
+    badRecords: bigint("bad_records", { mode: "number" }),
     schemaFingerprint: text("schema_fingerprint"),
     schemaFields: jsonb("schema_fields"),
     // True when the fingerprint differs from the previous update's: a schema change.
@@ -230,6 +237,10 @@ export const datasetUpdates = pgTable(
     index("dataset_updates_schema_changed_idx")
       .on(t.updatedAt)
       .where(sql`schema_changed`),
+    // The resources digest lists the datasets that rejected records in a period: few rows.
+    index("dataset_updates_bad_records_idx")
+      .on(t.updatedAt)
+      .where(sql`bad_records > 0`),
   ],
 );
 
@@ -295,6 +306,66 @@ export const deploys = pgTable(
     check("deploys_kind_ck", sql`kind IN ('pipeline','model','dashboard','code','schema')`),
     check("deploys_status_ck", sql`status IN ('success','failed','rolled_back')`),
   ],
+);
+
+// ---------------------------------------------------------------------------------------
+// Lineage: which job reads and which writes which dataset (src/db/queries/lineage.ts).
+
+export const LINEAGE_DIRECTIONS = ["read", "write"] as const;
+export type LineageDirection = (typeof LINEAGE_DIRECTIONS)[number];
+
+// One row per (job, direction, dataset), however often it is seen: re-seeing an edge only
+// widens [first_seen, last_seen] (event times, so a replayed or late event lands right).
+// A dataset is its lineage name (src/ingest/dataset-names.ts), not a datasets row: a table
+// that dbt names postgres://host:5432 + db.schema.table and a native event names
+// schema.table is one node, although the store keeps two datasets rows for it.
+export const lineageEdges = pgTable(
+  "lineage_edges",
+  {
+    jobId: integer("job_id")
+      .notNull()
+      .references(() => jobs.id),
+    direction: text("direction").$type<LineageDirection>().notNull(),
+    dataset: text("dataset").notNull(),
+    firstSeen: tz("first_seen").notNull(),
+    lastSeen: tz("last_seen").notNull(),
+  },
+  (t) => [
+    // From a job: what it reads / writes (upstream and downstream steps out of a job).
+    primaryKey({ columns: [t.jobId, t.direction, t.dataset] }),
+    // From a dataset: who writes / reads it (steps into a job).
+    index("lineage_edges_dataset_idx").on(t.dataset, t.direction, t.jobId),
+    check("lineage_edges_direction_ck", sql`direction IN ('read','write')`),
+  ],
+);
+
+// A dataset event's run_id whose run has not arrived yet: the write edge is made when a
+// run with that id is ingested (events of one run may arrive in any order). Claims whose
+// run never comes are pruned with the event ids (src/db/retention.ts).
+export const lineagePendingWrites = pgTable(
+  "lineage_pending_writes",
+  {
+    runExternalId: text("run_external_id").notNull(),
+    dataset: text("dataset").notNull(),
+    firstSeen: tz("first_seen").notNull(),
+    lastSeen: tz("last_seen").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runExternalId, t.dataset] }),
+    index("lineage_pending_writes_seen_idx").on(t.lastSeen),
+  ],
+);
+
+// houston.yml's `aliases:` of a dataset (synced at start, like its SLAs): lineage names
+// that stand for the declared dataset's lineage name. Applied when the graph is read, so
+// editing the file re-joins edges already stored.
+export const datasetAliases = pgTable(
+  "dataset_aliases",
+  {
+    alias: text("alias").primaryKey(),
+    dataset: text("dataset").notNull(),
+  },
+  (t) => [index("dataset_aliases_dataset_idx").on(t.dataset)],
 );
 
 // Event ids already applied: re-posting an event with the same id is a no-op.
