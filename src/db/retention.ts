@@ -72,6 +72,18 @@ export async function pruneHistory(
     () =>
       sql`DELETE FROM ingested_events WHERE id IN (SELECT id FROM ingested_events WHERE received_at < ${ts(idCutoff)} LIMIT ${BATCH})`,
   );
+  // A lineage edge nobody has reported for the whole retention describes a pipeline that is
+  // gone; a dataset event's claim on a run that never arrived stops waiting with the ids.
+  await loop(
+    "lineage_edges",
+    () => sql`DELETE FROM lineage_edges WHERE (job_id, direction, dataset) IN (
+      SELECT job_id, direction, dataset FROM lineage_edges WHERE last_seen < ${ts(cutoff)} LIMIT ${BATCH})`,
+  );
+  await loop(
+    "lineage_pending_writes",
+    () => sql`DELETE FROM lineage_pending_writes WHERE (run_external_id, dataset) IN (
+      SELECT run_external_id, dataset FROM lineage_pending_writes WHERE last_seen < ${ts(idCutoff)} LIMIT ${BATCH})`,
+  );
   // Delivery bookkeeping: kept a month for diagnosis, then dropped.
   const opsCutoff = new Date(now.getTime() - Math.min(retentionDays, OPS_DAYS) * 86_400_000);
   await loop(

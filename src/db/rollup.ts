@@ -121,6 +121,8 @@ async function recompute(store: Store, tx: Executor, which: SQL): Promise<{ mark
               -- sum(bigint) is numeric: saturate before the cast instead of overflowing.
               -- (CASE, not LEAST: LEAST ignores NULL and would turn "no figure" into the cap.)
               (CASE WHEN sum(r.rows) > 9223372036854775807 THEN 9223372036854775807 ELSE sum(r.rows) END)::bigint AS rows,
+              (CASE WHEN sum(r.bad_records) > 9223372036854775807 THEN 9223372036854775807
+                ELSE sum(r.bad_records) END)::bigint AS bad_records,
               sum(CASE WHEN r.cpu_seconds > ${MAX_SUMMED} THEN ${MAX_SUMMED} ELSE r.cpu_seconds END)::float8 AS cpu,
               max(r.memory_mb) AS mem,
               sum(CASE WHEN r.cost > ${MAX_SUMMED} THEN ${MAX_SUMMED} ELSE r.cost END)::float8 AS cost,
@@ -140,16 +142,16 @@ async function recompute(store: Store, tx: Executor, which: SQL): Promise<{ mark
         ),
         upserted AS (
           INSERT INTO run_daily AS d (job_id, day, runs, successes, failures, running, duration_p50_ms,
-            duration_p95_ms, duration_max_ms, duration_total_ms, rows, cpu_seconds, memory_mb_max, cost,
-            first_run_at, last_run_at)
-          SELECT job_id, day, runs, successes, failures, running, pct[1], pct[2], dmax, dtotal, rows, cpu,
-            mem, cost, first_run_at, last_run_at
+            duration_p95_ms, duration_max_ms, duration_total_ms, rows, bad_records, cpu_seconds, memory_mb_max,
+            cost, first_run_at, last_run_at)
+          SELECT job_id, day, runs, successes, failures, running, pct[1], pct[2], dmax, dtotal, rows, bad_records,
+            cpu, mem, cost, first_run_at, last_run_at
           FROM agg
           ON CONFLICT (job_id, day) DO UPDATE SET
             runs = excluded.runs, successes = excluded.successes, failures = excluded.failures,
             running = excluded.running, duration_p50_ms = excluded.duration_p50_ms,
             duration_p95_ms = excluded.duration_p95_ms, duration_max_ms = excluded.duration_max_ms,
-            duration_total_ms = excluded.duration_total_ms, rows = excluded.rows,
+            duration_total_ms = excluded.duration_total_ms, rows = excluded.rows, bad_records = excluded.bad_records,
             cpu_seconds = excluded.cpu_seconds, memory_mb_max = excluded.memory_mb_max,
             cost = excluded.cost, first_run_at = excluded.first_run_at, last_run_at = excluded.last_run_at
           RETURNING 1

@@ -16,6 +16,8 @@ import type {
   TestEvent,
 } from "./events.ts";
 import { DEFAULT_NAMESPACE } from "./events.ts";
+import { lineageName } from "./dataset-names.ts";
+import { EdgeCache, EdgeSet, type WriteClaim, writeClaims, writeEdges } from "./lineage.ts";
 
 interface JobAttrs {
   group?: string | undefined;
@@ -108,6 +110,7 @@ export class Ingestor {
     { id: number; supplier?: string | undefined; owner?: string | undefined }
   >();
   private testIds = new Map<string, number>();
+  private readonly edges = new EdgeCache();
 
   constructor(
     private readonly store: Store,
@@ -134,6 +137,7 @@ export class Ingestor {
     this.jobIds.clear();
     this.datasetIds.clear();
     this.testIds.clear();
+    this.edges.clear();
   }
 
   async applyOnly(events: HoustonEvent[]): Promise<ApplyOutcome> {
@@ -155,6 +159,7 @@ export class Ingestor {
       { id: number; supplier?: string | undefined; owner?: string | undefined }
     >();
     const pendingTests = new Map<string, number>();
+    let learnedEdges = new Map<string, { first: Date; last: Date }>();
     const outcome = await this.store.transaction(async (tx) => {
       const fresh = await this.dedupe(tx, events);
       const duplicates = events.length - fresh.length;
@@ -174,6 +179,7 @@ export class Ingestor {
       // Dataset updates name their producing run: only then are the new run ids needed.
       const wantIds = datasetsEv.some((d) => d.runId !== undefined);
       const { runIds, marked } = await this.writeRuns(tx, runs, jobIds, wantIds);
+      learnedEdges = await this.writeLineage(tx, runs, jobsEv, datasetsEv, jobIds);
       await this.writeDatasets(tx, datasetsEv, jobIds, runIds, pendingDatasets);
       await this.writeTests(tx, testsEv, jobIds, pendingDatasets, pendingTests);
       await this.writeDeploys(tx, deploysEv);
@@ -182,6 +188,7 @@ export class Ingestor {
     for (const [k, v] of pendingJobs) this.jobIds.set(k, v);
     for (const [k, v] of pendingDatasets) this.datasetIds.set(k, v);
     for (const [k, v] of pendingTests) this.testIds.set(k, v);
+    this.edges.merge(learnedEdges);
     return outcome;
   }
 
@@ -328,6 +335,7 @@ export class Ingestor {
       started_at: r.startedAt,
       ended_at: r.endedAt,
       rows: r.rows,
+      bad_records: r.badRecords,
       cpu_seconds: r.cpuSeconds,
       memory_mb: r.memoryMb,
       cost: r.cost,
@@ -353,7 +361,7 @@ export class Ingestor {
         sql`WITH input AS (
             SELECT * FROM jsonb_to_recordset(${chunk.param}) AS x(
               job_id int, external_id text, status text, scheduled_for timestamptz, started_at timestamptz,
-              ended_at timestamptz, rows bigint, cpu_seconds float8, memory_mb float8, cost float8,
+              ended_at timestamptz, rows bigint, bad_records bigint, cpu_seconds float8, memory_mb float8, cost float8,
               exit_code int, error text, parent_run_id text, environment text, status_at timestamptz)
           ),
           prev AS (
@@ -362,9 +370,9 @@ export class Ingestor {
           ),
           up AS (
             INSERT INTO runs AS r (job_id, external_id, status, scheduled_for, started_at, ended_at, rows,
-              cpu_seconds, memory_mb, cost, exit_code, error, parent_run_id, environment, status_at)
+              bad_records, cpu_seconds, memory_mb, cost, exit_code, error, parent_run_id, environment, status_at)
             SELECT job_id, external_id, status, scheduled_for, started_at, ended_at, rows,
-              cpu_seconds, memory_mb, cost, exit_code, error, parent_run_id, environment, status_at
+              bad_records, cpu_seconds, memory_mb, cost, exit_code, error, parent_run_id, environment, status_at
             FROM input
             ON CONFLICT (job_id, external_id) DO UPDATE SET
               status = CASE WHEN ${newer} THEN excluded.status ELSE r.status END,
@@ -380,6 +388,7 @@ export class Ingestor {
               started_at = least(r.started_at, excluded.started_at),
               scheduled_for = coalesce(excluded.scheduled_for, r.scheduled_for),
               rows = coalesce(excluded.rows, r.rows),
+              bad_records = coalesce(excluded.bad_records, r.bad_records),
               cpu_seconds = coalesce(excluded.cpu_seconds, r.cpu_seconds),
               memory_mb = coalesce(excluded.memory_mb, r.memory_mb),
               cost = coalesce(excluded.cost, r.cost),
@@ -409,6 +418,23 @@ export class Ingestor {
             UPDATE expected_runs e SET run_id = c.id
             FROM cand c
             WHERE e.job_id = c.job_id AND e.slot_at = c.slot_at AND e.run_id IS NULL
+          ),
+          -- Dataset events that named one of these runs before it arrived (src/ingest/lineage.ts)
+          -- become write edges of its job; a run id two jobs of this chunk share names no writer.
+          pending AS (
+            DELETE FROM lineage_pending_writes p
+            USING (SELECT external_id, min(job_id) AS job_id FROM up
+                   GROUP BY external_id HAVING count(DISTINCT job_id) = 1) u
+            WHERE p.run_external_id = u.external_id
+            RETURNING u.job_id, p.dataset, p.first_seen, p.last_seen
+          ),
+          pending_edges AS (
+            INSERT INTO lineage_edges AS le (job_id, direction, dataset, first_seen, last_seen)
+            SELECT job_id, 'write', dataset, min(first_seen), max(last_seen) FROM pending
+            GROUP BY job_id, dataset ORDER BY job_id, dataset
+            ON CONFLICT (job_id, direction, dataset) DO UPDATE SET
+              first_seen = least(le.first_seen, excluded.first_seen),
+              last_seen = greatest(le.last_seen, excluded.last_seen)
           )
           SELECT ${
             wantIds
@@ -422,6 +448,39 @@ export class Ingestor {
       marked += res?.marked ?? 0;
     }
     return { runIds, marked };
+  }
+
+  /**
+   * The lineage edges of the request: reads and writes its run and job events declare,
+   * writes of dataset events with a known producer, and writes of dataset events that name
+   * their run by run_id (after the runs are written, so this request's runs count; claims
+   * that waited for one of these runs were taken by writeRuns).
+   */
+  private async writeLineage(
+    tx: Executor,
+    runs: RunEvent[],
+    jobsEv: JobEvent[],
+    datasetsEv: DatasetEvent[],
+    jobIds: Map<string, number>,
+  ): Promise<Map<string, { first: Date; last: Date }>> {
+    const edges = new EdgeSet();
+    const claims: WriteClaim[] = [];
+    const declared = (e: RunEvent | JobEvent, at: Date | undefined) => {
+      if (!at || (!e.inputs && !e.outputs)) return;
+      const jobId = jobIds.get(key(e.namespace, e.job))!;
+      for (const d of e.inputs ?? []) edges.add(jobId, "read", lineageName(d), at);
+      for (const d of e.outputs ?? []) edges.add(jobId, "write", lineageName(d), at);
+    };
+    for (const r of runs) declared(r, r.eventTime);
+    for (const j of jobsEv) declared(j, j.at);
+    for (const d of datasetsEv) {
+      const dataset = lineageName({ namespace: d.namespace, name: d.dataset });
+      if (d.producer) {
+        edges.add(jobIds.get(key(d.producer.namespace, d.producer.job))!, "write", dataset, d.updatedAt);
+      } else if (d.runId !== undefined) claims.push({ runExternalId: d.runId, dataset, at: d.updatedAt });
+    }
+    await writeClaims(this.store, tx, claims);
+    return writeEdges(this.store, tx, edges, this.edges);
   }
 
   private async resolveDatasets(
@@ -523,6 +582,7 @@ export class Ingestor {
         updated_at: e.updatedAt,
         rows: e.rows,
         bytes: e.bytes,
+        bad_records: e.badRecords,
         schema_fingerprint: fp,
         schema_fields: e.schema ?? null,
         schema_changed: changed,
@@ -532,12 +592,12 @@ export class Ingestor {
     });
     for (const chunk of jsonChunks(input)) {
       await tx.execute(
-        sql`INSERT INTO dataset_updates (dataset_id, updated_at, rows, bytes, schema_fingerprint, schema_fields,
-            schema_changed, run_external_id, run_id)
-          SELECT dataset_id, updated_at, rows, bytes, schema_fingerprint, schema_fields, schema_changed,
+        sql`INSERT INTO dataset_updates (dataset_id, updated_at, rows, bytes, bad_records, schema_fingerprint,
+            schema_fields, schema_changed, run_external_id, run_id)
+          SELECT dataset_id, updated_at, rows, bytes, bad_records, schema_fingerprint, schema_fields, schema_changed,
             run_external_id, run_id
           FROM jsonb_to_recordset(${chunk.param}) AS x(dataset_id int, updated_at timestamptz, rows bigint,
-            bytes bigint, schema_fingerprint text, schema_fields jsonb, schema_changed boolean,
+            bytes bigint, bad_records bigint, schema_fingerprint text, schema_fields jsonb, schema_changed boolean,
             run_external_id text, run_id bigint)`,
       );
     }

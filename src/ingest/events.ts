@@ -5,6 +5,12 @@ import type { DeployKind, DeployStatus, RunStatus, TestStatus } from "../db/sche
 
 export const DEFAULT_NAMESPACE = "default";
 
+/** A dataset as a producer names it (its lineage name: src/ingest/dataset-names.ts). */
+export interface DatasetName {
+  namespace: string;
+  name: string;
+}
+
 export interface RunEvent {
   type: "run";
   /** Optional idempotency key: an event whose id was already applied is a no-op. */
@@ -22,12 +28,17 @@ export interface RunEvent {
   tool?: string;
   owner?: string;
   rows?: number;
+  /** Records the run rejected (the producer's own count). */
+  badRecords?: number;
   cpuSeconds?: number;
   memoryMb?: number;
   cost?: number;
   exitCode?: number;
   error?: string;
   parentRunId?: string;
+  /** Datasets the run read and wrote: lineage edges of its job, seen at eventTime. */
+  inputs?: DatasetName[];
+  outputs?: DatasetName[];
   /** When this status was observed; the newer of two terminal statuses wins. */
   eventTime: Date;
 }
@@ -45,6 +56,8 @@ export interface DatasetEvent {
   updatedAt: Date;
   rows?: number;
   bytes?: number;
+  /** Records the update rejected (the producer's own count). */
+  badRecords?: number;
   supplier?: string;
   owner?: string;
   schema?: SchemaField[];
@@ -91,6 +104,11 @@ export interface JobEvent {
   group?: string;
   tool?: string;
   owner?: string;
+  /** The datasets the job declares it reads and writes: lineage edges, seen at `at`. */
+  inputs?: DatasetName[];
+  outputs?: DatasetName[];
+  /** The event's time (when the declaration was seen). */
+  at?: Date;
 }
 
 export type HoustonEvent = RunEvent | DatasetEvent | TestEvent | DeployEvent | JobEvent;

@@ -6,6 +6,8 @@
 export const LIMITS = {
   /** Rows a run wrote or a dataset holds. */
   rows: 1e15,
+  /** Records a run or a dataset update rejected: as many as it could have had rows. */
+  badRecords: 1e15,
   /** Bytes a dataset holds (9 PB: the largest whole number JSON carries exactly). */
   bytes: Number.MAX_SAFE_INTEGER,
   /** CPU seconds one run used (about 31 CPU-years). */
@@ -33,4 +35,13 @@ export const SIZES = {
   /** Tickets on one deploy, and characters in each. */
   tickets: 100,
   ticket: 255,
+  /**
+   * Datasets in a run's (or an OpenLineage job's) `inputs` or `outputs`: each is a lineage
+   * edge written with the event, and no real job reads or writes more tables than this in
+   * one run (dbt's largest models read tens).
+   */
+  lineageDatasets: 1_000,
+  /** Characters in a dataset's namespace and in its name (the `namespace` and `dataset` fields too). */
+  namespace: 255,
+  datasetName: 500,
 } as const;

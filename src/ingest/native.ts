@@ -3,7 +3,9 @@
 // index (and line, for NDJSON), the field and the reason; nothing is written if any fails.
 import { randomUUID } from "node:crypto";
 import { DEPLOY_KINDS, DEPLOY_STATUSES, RUN_STATUSES, TEST_STATUSES } from "../db/schema.ts";
+import { parseDatasetRef } from "./dataset-names.ts";
 import {
+  type DatasetName,
   DEFAULT_NAMESPACE,
   type FieldError,
   type HoustonEvent,
@@ -182,6 +184,50 @@ class Reader {
     return lower;
   }
 
+  /**
+   * A list of dataset references (`namespace/name` or a plain name): at most
+   * SIZES.lineageDatasets, each a non-empty string whose namespace and name fit the sizes
+   * the `namespace` and `dataset` fields allow.
+   */
+  datasets(field: string): DatasetName[] | undefined {
+    if (!this.present(field)) return undefined;
+    const v = this.obj[field];
+    if (!Array.isArray(v)) {
+      this.fail(field, `expected a list of dataset names ("namespace/name" or a name), got ${describe(v)}`);
+      return undefined;
+    }
+    if (v.length > SIZES.lineageDatasets) {
+      this.fail(field, `has ${v.length} datasets; at most ${SIZES.lineageDatasets} are accepted`);
+      return undefined;
+    }
+    const out: DatasetName[] = [];
+    v.forEach((entry: unknown, i) => {
+      const f = `${field}[${i}]`;
+      if (typeof entry !== "string") {
+        this.fail(f, `expected a dataset name (a string), got ${describe(entry)}`);
+        return;
+      }
+      if (entry.trim() === "") {
+        this.fail(f, "must not be empty");
+        return;
+      }
+      if (!this.storable(f, entry)) return;
+      const ref = parseDatasetRef(entry);
+      if (ref.namespace.length > SIZES.namespace) {
+        this.fail(
+          f,
+          `its namespace is ${ref.namespace.length} characters long; at most ${SIZES.namespace} are accepted`,
+        );
+      } else if (ref.name.length > SIZES.datasetName) {
+        this.fail(
+          f,
+          `its name is ${ref.name.length} characters long; at most ${SIZES.datasetName} are accepted`,
+        );
+      } else out.push(ref);
+    });
+    return out;
+  }
+
   get(field: string): unknown {
     return this.obj[field];
   }
@@ -200,6 +246,7 @@ const RUN_FIELDS = new Set([
   "group",
   "environment",
   "rows",
+  "bad_records",
   "cpu_seconds",
   "memory_mb",
   "cost",
@@ -208,6 +255,8 @@ const RUN_FIELDS = new Set([
   "owner",
   "exit_code",
   "parent_run_id",
+  "inputs",
+  "outputs",
 ]);
 const DATASET_FIELDS = new Set([
   "type",
@@ -217,6 +266,7 @@ const DATASET_FIELDS = new Set([
   "updated_at",
   "rows",
   "bytes",
+  "bad_records",
   "supplier",
   "owner",
   "schema",
@@ -295,6 +345,8 @@ export function validateNativeEvent(raw: unknown, index: number, line?: number):
 function readRun(r: Reader, id: string | undefined): RunEvent | undefined {
   const job = r.str("job", true, 500);
   const status = r.oneOf("status", RUN_STATUSES, true);
+  const inputs = r.datasets("inputs");
+  const outputs = r.datasets("outputs");
   const startedAt = r.time("started_at");
   const endedAt = r.time("ended_at");
   const scheduledFor = r.time("scheduled_for");
@@ -329,6 +381,7 @@ function readRun(r: Reader, id: string | undefined): RunEvent | undefined {
   assign(ev, "tool", r.str("tool", false, 100));
   assign(ev, "owner", r.str("owner", false, 255));
   assign(ev, "rows", r.num("rows", { integer: true, min: 0, max: LIMITS.rows }));
+  assign(ev, "badRecords", r.num("bad_records", { integer: true, min: 0, max: LIMITS.badRecords }));
   assign(ev, "cpuSeconds", r.num("cpu_seconds", { min: 0, max: LIMITS.cpuSeconds }));
   assign(ev, "memoryMb", r.num("memory_mb", { min: 0, max: LIMITS.memoryMb }));
   assign(ev, "cost", r.num("cost", { min: 0, max: LIMITS.cost }));
@@ -339,22 +392,25 @@ function readRun(r: Reader, id: string | undefined): RunEvent | undefined {
   );
   assign(ev, "error", r.str("error", false, MAX_ERROR_TEXT));
   assign(ev, "parentRunId", r.str("parent_run_id", false, 255));
+  if (inputs?.length) ev.inputs = inputs;
+  if (outputs?.length) ev.outputs = outputs;
   return r.errors.length ? undefined : (ev as RunEvent);
 }
 
 function readDataset(r: Reader, id: string | undefined): HoustonEvent | undefined {
-  const dataset = r.str("dataset", true, 500);
+  const dataset = r.str("dataset", true, SIZES.datasetName);
   const updatedAt = r.time("updated_at", true);
   const schema = readSchema(r);
   const ev: Record<string, unknown> = {
     type: "dataset",
-    namespace: r.str("namespace", false, 255) ?? DEFAULT_NAMESPACE,
+    namespace: r.str("namespace", false, SIZES.namespace) ?? DEFAULT_NAMESPACE,
     dataset,
     updatedAt,
   };
   if (id !== undefined) ev["id"] = id;
   assign(ev, "rows", r.num("rows", { integer: true, min: 0, max: LIMITS.rows }));
   assign(ev, "bytes", r.num("bytes", { integer: true, min: 0, max: LIMITS.bytes }));
+  assign(ev, "badRecords", r.num("bad_records", { integer: true, min: 0, max: LIMITS.badRecords }));
   assign(ev, "supplier", r.str("supplier", false, 255));
   assign(ev, "owner", r.str("owner", false, 255));
   assign(ev, "schema", schema);

@@ -6,12 +6,17 @@
 //                  per data-quality assertion found on any input or output (any eventType:
 //                  assertions are results, and Marquez's demo sends them on START).
 //   DatasetEvent → one DatasetEvent (schema, rows/bytes when facets carry them).
-//   JobEvent     → one JobEvent (its inputs/outputs are declarations, not writes: ignored).
+//   JobEvent     → one JobEvent.
+// Lineage edges (src/db/queries/lineage.ts): a RunEvent's inputs on START, RUNNING and
+// COMPLETE are reads of its job, its outputs on COMPLETE writes (a START only announces
+// them; FAIL and ABORT prove neither); a JobEvent's inputs and outputs are the job's
+// declared reads and writes. OpenLineage has no standard facet counting rejected records,
+// so no event yields bad_records.
 //
 // Decisions a later reader must know:
 // - Required (→ FieldError): eventTime (all kinds, as the spec and Marquez require),
 //   run.runId, job.namespace, job.name, dataset.namespace/name, and namespace/name of
-//   every inputs[]/outputs[] entry. Any non-empty string is accepted as runId (Marquez
+//   every inputs[]/outputs[] entry (at most SIZES.lineageDatasets entries each). Any non-empty string is accepted as runId (Marquez
 //   insists on a UUID; we do not). Lower-case eventType is accepted.
 // - Facets are best-effort metadata: a malformed facet is skipped with a warning, never
 //   refuses the event. Strings PostgreSQL text cannot hold (NUL, lone UTF-16 surrogates)
@@ -32,6 +37,7 @@ import { createHash } from "node:crypto";
 import type { RunStatus } from "../db/schema.ts";
 import type {
   DatasetEvent,
+  DatasetName,
   FieldError,
   HoustonEvent,
   JobEvent,
@@ -283,6 +289,10 @@ function mapRunEvent(raw: Obj, c: Ctx): HoustonEvent[] | undefined {
   const environment = readEnvironment(runFacets, jobFacets, c);
   if (environment) ev.environment = environment;
 
+  if (typeName !== "FAIL" && typeName !== "ABORT" && typeName !== "OTHER" && inputs.length)
+    ev.inputs = inputs.map(nameOf);
+  if (typeName === "COMPLETE" && outputs.length) ev.outputs = outputs.map(nameOf);
+
   const events: HoustonEvent[] = [ev];
   const producer = { namespace: jobRef.namespace, job: jobRef.name };
 
@@ -381,6 +391,10 @@ function readDatasetList(raw: Obj, key: "inputs" | "outputs", c: Ctx): DatasetRe
     c.fail(key, `expected an array of datasets, got ${describe(v)}`);
     return undefined;
   }
+  if (v.length > SIZES.lineageDatasets) {
+    c.fail(key, `has ${v.length} datasets; at most ${SIZES.lineageDatasets} are accepted`);
+    return undefined;
+  }
   const out: DatasetRef[] = [];
   let ok = true;
   for (let i = 0; i < v.length; i++) {
@@ -392,6 +406,8 @@ function readDatasetList(raw: Obj, key: "inputs" | "outputs", c: Ctx): DatasetRe
   }
   return ok ? out : undefined;
 }
+
+const nameOf = (ds: DatasetRef): DatasetName => ({ namespace: ds.namespace, name: ds.name });
 
 function readDatasetRef(v: unknown, path: string, c: Ctx): DatasetRef | undefined {
   const obj = c.requiredObject(v, path, "a dataset with namespace and name");
@@ -559,17 +575,19 @@ function mapDatasetEvent(raw: Obj, c: Ctx): HoustonEvent[] | undefined {
 function mapJobEvent(raw: Obj, c: Ctx): HoustonEvent[] | undefined {
   const time = c.eventTime(raw);
   const jobRef = readJobRef(raw, c);
-  // Validated like a run's, though a JobEvent's datasets are declarations we do not record.
-  readDatasetList(raw, "inputs", c);
-  readDatasetList(raw, "outputs", c);
-  if (c.errors.length || !time || !jobRef) return undefined;
+  const inputs = readDatasetList(raw, "inputs", c);
+  const outputs = readDatasetList(raw, "outputs", c);
+  if (c.errors.length || !time || !jobRef || !inputs || !outputs) return undefined;
   const jobFacets = facetsOf(jobRef.obj);
   const ev: JobEvent = {
     type: "job",
     id: makeId(`ol:job:${jobRef.namespace}:${jobRef.name}:${time.text}`),
     namespace: jobRef.namespace,
     job: jobRef.name,
+    at: time.date,
   };
+  if (inputs.length) ev.inputs = inputs.map(nameOf);
+  if (outputs.length) ev.outputs = outputs.map(nameOf);
   const tool = readTool(jobFacets, undefined, c);
   if (tool) ev.tool = tool;
   const owner = readOwner(jobFacets, "job.facets.ownership", c);

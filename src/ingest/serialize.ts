@@ -1,5 +1,6 @@
 // The inverse of native.ts: a normalized event as the native events API's JSON, for
 // clients that send through a remote Houston (`houston run`, `houston ingest` with HOUSTON_URL).
+import { formatDatasetRef } from "./dataset-names.ts";
 import type { HoustonEvent } from "./events.ts";
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : undefined);
@@ -25,12 +26,15 @@ export function toNativeEvent(e: HoustonEvent): Record<string, unknown> {
       put("tool", e.tool);
       put("owner", e.owner);
       put("rows", e.rows);
+      put("bad_records", e.badRecords);
       put("cpu_seconds", e.cpuSeconds);
       put("memory_mb", e.memoryMb);
       put("cost", e.cost);
       put("exit_code", e.exitCode);
       put("error", e.error);
       put("parent_run_id", e.parentRunId);
+      put("inputs", e.inputs?.map(formatDatasetRef));
+      put("outputs", e.outputs?.map(formatDatasetRef));
       break;
     case "dataset":
       put("namespace", e.namespace);
@@ -38,6 +42,7 @@ export function toNativeEvent(e: HoustonEvent): Record<string, unknown> {
       put("updated_at", iso(e.updatedAt));
       put("rows", e.rows);
       put("bytes", e.bytes);
+      put("bad_records", e.badRecords);
       put("supplier", e.supplier);
       put("owner", e.owner);
       put("schema", e.schema);

@@ -30,6 +30,8 @@ function history(): HoustonEvent[] {
       startedAt: old,
       endedAt: later(old, 60_000),
       eventTime: later(old, 60_000),
+      // Lineage last seen before the cutoff goes; the recent run's edge stays.
+      inputs: [{ namespace: "default", name: "raw.orders" }],
     },
     {
       type: "run",
@@ -58,7 +60,11 @@ function history(): HoustonEvent[] {
       startedAt: recent,
       endedAt: later(recent, 60_000),
       eventTime: later(recent, 60_000),
+      outputs: [{ namespace: "default", name: "orders" }],
     },
+    // Claims on runs that never arrived: pruned with the event ids (35 days).
+    { type: "dataset", namespace: "default", dataset: "a", updatedAt: daysAgo(36), runId: "never", rows: 3 },
+    { type: "dataset", namespace: "default", dataset: "b", updatedAt: daysAgo(34), runId: "never", rows: 4 },
     { type: "dataset", namespace: "default", dataset: "orders", updatedAt: old, rows: 1 },
     { type: "dataset", namespace: "default", dataset: "orders", updatedAt: recent, rows: 2 },
     { type: "test", test: "not_null_id", dataset: "orders", status: "pass", at: old },
@@ -125,6 +131,8 @@ describeEachStore("pruneHistory", (kind) => {
       test_results: 1,
       deploys: 1,
       ingested_events: 1,
+      lineage_edges: 1,
+      lineage_pending_writes: 1,
       outbox: 0,
       webhook_deliveries: 0,
       cron_claims: 0,
@@ -133,17 +141,21 @@ describeEachStore("pruneHistory", (kind) => {
       sql`SELECT
             (SELECT array_agg(external_id ORDER BY run_at) FROM runs) AS runs,
             (SELECT array_agg(day::text ORDER BY day) FROM run_daily) AS run_daily,
-            (SELECT array_agg(rows::text) FROM dataset_updates) AS dataset_updates,
+            (SELECT array_agg(rows::text ORDER BY rows) FROM dataset_updates) AS dataset_updates,
             (SELECT array_agg(status) FROM test_results) AS test_results,
             (SELECT array_agg(status) FROM deploys) AS deploys,
             (SELECT array_agg(to_char(slot_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') ORDER BY slot_at)
               FROM expected_runs) AS expected_runs,
-            (SELECT array_agg(id ORDER BY id) FROM ingested_events) AS ingested_events`,
+            (SELECT array_agg(id ORDER BY id) FROM ingested_events) AS ingested_events,
+            (SELECT array_agg(direction || ' ' || dataset) FROM lineage_edges) AS lineage_edges,
+            (SELECT array_agg(dataset) FROM lineage_pending_writes) AS lineage_pending_writes`,
     );
     assert.deepEqual(left, {
       runs: ["at-cutoff", "recent"],
       run_daily: ["2025-04-27", "2026-05-22"],
-      dataset_updates: ["2"],
+      lineage_edges: ["write orders"],
+      lineage_pending_writes: ["b"],
+      dataset_updates: ["2", "3", "4"],
       test_results: ["fail"],
       deploys: ["failed"],
       expected_runs: ["2026-03-04"],

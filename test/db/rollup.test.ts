@@ -42,6 +42,7 @@ interface Daily {
   max: number | null;
   total: number | null;
   rows: number | null;
+  bad: number | null;
   cpu: number | null;
   mem: number | null;
   cost: number | null;
@@ -56,7 +57,7 @@ async function daily(store: TestStore): Promise<Daily[]> {
   return store.query<Daily>(
     sql`SELECT j.name AS job, d.day::text AS day, d.runs, d.successes, d.failures, d.running,
           d.duration_p50_ms AS p50, d.duration_p95_ms AS p95, d.duration_max_ms AS max,
-          d.duration_total_ms AS total, d.rows::int AS rows, d.cpu_seconds AS cpu, d.memory_mb_max AS mem,
+          d.duration_total_ms AS total, d.rows::int AS rows, d.bad_records::float8 AS bad, d.cpu_seconds AS cpu, d.memory_mb_max AS mem,
           d.cost, to_char(d.first_run_at AT TIME ZONE 'UTC', ${sql.raw(iso)}) AS first,
           to_char(d.last_run_at AT TIME ZONE 'UTC', ${sql.raw(iso)}) AS last
         FROM run_daily d JOIN jobs j ON j.id = d.job_id ORDER BY j.name, d.day`,
@@ -73,6 +74,7 @@ async function recomputed(store: TestStore): Promise<Daily[]> {
           percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) AS p50,
           percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) AS p95,
           max(r.duration_ms)::float8 AS max, sum(r.duration_ms)::float8 AS total, sum(r.rows)::int AS rows,
+          sum(r.bad_records)::float8 AS bad,
           sum(r.cpu_seconds) AS cpu, max(r.memory_mb) AS mem, sum(r.cost) AS cost,
           to_char(min(r.run_at) AT TIME ZONE 'UTC', ${sql.raw(iso)}) AS first,
           to_char(max(r.run_at) AT TIME ZONE 'UTC', ${sql.raw(iso)}) AS last
@@ -102,12 +104,14 @@ describeEachStore("run_daily rollup", (kind) => {
     await ingestor.apply([
       run("orders", "r1", "success", "2026-05-04T00:10:00", "2026-05-04T00:11:00", {
         rows: 100,
+        badRecords: 3,
         cpuSeconds: 1.5,
         memoryMb: 512,
         cost: 0.25,
       }),
       run("orders", "r2", "success", "2026-05-04T03:00:00", "2026-05-04T03:02:00", {
         rows: 200,
+        badRecords: 0,
         cpuSeconds: 2.5,
         memoryMb: 1024,
         cost: 0.5,
@@ -117,7 +121,10 @@ describeEachStore("run_daily rollup", (kind) => {
         memoryMb: 256,
         cost: 0.125,
       }),
-      run("orders", "r4", "success", "2026-05-04T12:00:00", "2026-05-04T12:04:00", { rows: 300 }),
+      run("orders", "r4", "success", "2026-05-04T12:00:00", "2026-05-04T12:04:00", {
+        rows: 300,
+        badRecords: 4,
+      }),
     ]);
     // A second request adds to the same day; the rollup is recomputed, not incremented.
     await ingestor.apply([
@@ -141,6 +148,7 @@ describeEachStore("run_daily rollup", (kind) => {
         max: 1000,
         total: 1000,
         rows: null,
+        bad: null,
         cpu: null,
         mem: null,
         cost: null,
@@ -159,6 +167,7 @@ describeEachStore("run_daily rollup", (kind) => {
         max: 600_000,
         total: 1_200_000,
         rows: 1000,
+        bad: 7,
         cpu: 4.5,
         mem: 1024,
         cost: 0.875,
@@ -177,6 +186,7 @@ describeEachStore("run_daily rollup", (kind) => {
         max: 30_000,
         total: 30_000,
         rows: null,
+        bad: null,
         cpu: null,
         mem: null,
         cost: null,
@@ -274,10 +284,12 @@ describeEachStore("run_daily rollup", (kind) => {
       run("huge", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:01:00", {
         cost: 1.5e308,
         cpuSeconds: 1.5e308,
+        badRecords: 9e18,
       }),
       run("huge", "2", "success", "2026-05-01T02:00:00", "2026-05-01T02:01:00", {
         cost: 1.5e308,
         cpuSeconds: 1.5e308,
+        badRecords: 9e18,
       }),
       run("other", "1", "success", "2026-05-01T01:00:00", "2026-05-01T01:02:00", { cost: 2.5 }),
     ]);
@@ -292,6 +304,10 @@ describeEachStore("run_daily rollup", (kind) => {
     );
     assert.equal(rows[1]!.cost, 2.5);
     assert.ok(Number.isFinite(rows[0]!.cost) && rows[0]!.cost! > 1e14, "an out-of-range sum saturates");
+    const [bad] = await store.query<{ bad: string }>(
+      sql`SELECT d.bad_records::text AS bad FROM run_daily d JOIN jobs j ON j.id = d.job_id WHERE j.name = 'huge'`,
+    );
+    assert.equal(bad!.bad, "9223372036854775807", "bad records beyond bigint saturate too");
     assert.equal(await dirtyCount(store), 0);
   });
 

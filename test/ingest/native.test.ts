@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { LIMITS, SIZES } from "../../src/ingest/limits.ts";
 import { parseBody, validateNativeEvent } from "../../src/ingest/native.ts";
+import { toNativeEvent } from "../../src/ingest/serialize.ts";
 
 const run = (extra: Record<string, unknown>) => ({
   type: "run",
@@ -151,5 +152,45 @@ describe("native event lists and free-form strings", () => {
   it("accepts well-formed astral characters (a surrogate pair) anywhere", () => {
     const r = validateNativeEvent({ ...deploy, version: "v1 \ud83d\ude80", tickets: ["🚀-1"] }, 0);
     assert.equal(r.ok, true, JSON.stringify(r));
+  });
+});
+
+describe("native inputs, outputs and bad_records", () => {
+  it("accepts up to the documented number of datasets and the largest bad_records", () => {
+    const names = Array.from({ length: SIZES.lineageDatasets }, (_, i) => `raw.t${i}`);
+    const r = validateNativeEvent(run({ inputs: names, outputs: names, bad_records: LIMITS.badRecords }), 0);
+    assert.ok(r.ok, JSON.stringify(r.ok ? "" : r.errors));
+    assert.equal(r.event.type === "run" && r.event.inputs?.length, SIZES.lineageDatasets);
+    assert.equal(r.event.type === "run" && r.event.badRecords, LIMITS.badRecords);
+  });
+
+  it("refuses one dataset over the number, naming the list", () => {
+    const names = Array.from({ length: SIZES.lineageDatasets + 1 }, (_, i) => `raw.t${i}`);
+    assert.deepEqual(refusal(run({ outputs: names })), {
+      field: "outputs",
+      reason: `has ${SIZES.lineageDatasets + 1} datasets; at most ${SIZES.lineageDatasets} are accepted`,
+    });
+  });
+
+  it("writes a run's inputs, outputs and bad_records in the native form that reads back to the same event", () => {
+    const r = validateNativeEvent(
+      run({
+        run_id: "r-1",
+        inputs: ["raw.orders", "s3://landing/acme/x.csv", "default/a/b"],
+        outputs: ["warehouse/analytics.fct_orders"],
+        bad_records: 12,
+      }),
+      0,
+    );
+    assert.ok(r.ok);
+    const again = validateNativeEvent(toNativeEvent(r.event), 0);
+    assert.ok(again.ok);
+    assert.deepEqual(again.event, r.event);
+    const d = validateNativeEvent(
+      { type: "dataset", dataset: "orders", updated_at: "2026-12-01T02:00:00Z", bad_records: 3 },
+      0,
+    );
+    assert.ok(d.ok);
+    assert.deepEqual(toNativeEvent(d.event)["bad_records"], 3);
   });
 });

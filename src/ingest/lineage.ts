@@ -1,0 +1,237 @@
+// Lineage edges written by ingest, inside the request's transaction (src/ingest/apply.ts):
+// job → dataset, read or write, keyed by the dataset's lineage name (dataset-names.ts).
+// An edge seen again only widens [first_seen, last_seen]; the times are the events' own,
+// so replays and late events land where they belong and the order of arrival is free.
+//
+// Kept to the day (SEEN_PRECISION_MS): an edge is rewritten only when an event falls more
+// than a day outside its known range. Every run of a job re-declares the same edges, and
+// rewriting them each time made ingest with inputs/outputs half as fast (each run wrote
+// four rows more, and their locks queued concurrent requests for the same job); now an
+// edge is written at most about once a day, whatever the job's schedule, and a process
+// remembers the ranges it has written or read (EdgeCache), so a run inside them costs no
+// statement at all. A day is what the graph's questions need (who still reads Y), and what
+// retention prunes by.
+import { sql } from "drizzle-orm";
+import type { Executor, Store } from "../db/client.ts";
+import type { LineageDirection } from "../db/schema.ts";
+import { jsonChunks } from "../db/sql.ts";
+
+/** How far outside an edge's known [first, last] seen an event must fall to rewrite it. */
+export const SEEN_PRECISION_MS = 86_400_000;
+
+interface Seen {
+  first: Date;
+  last: Date;
+}
+
+const widen = (s: Seen | undefined, at: Date): Seen =>
+  s ? { first: at < s.first ? at : s.first, last: at > s.last ? at : s.last } : { first: at, last: at };
+
+const inside = (known: Seen, s: Seen): boolean =>
+  s.first.getTime() >= known.first.getTime() - SEEN_PRECISION_MS &&
+  s.last.getTime() <= known.last.getTime() + SEEN_PRECISION_MS;
+
+interface Edge extends Seen {
+  jobId: number;
+  direction: LineageDirection;
+  dataset: string;
+}
+
+const edgeKey = (jobId: number, direction: string, dataset: string) =>
+  `${jobId}\u001f${direction}\u001f${dataset}`;
+
+/** A request's edges, one per (job, direction, dataset), each with the times it was seen. */
+export class EdgeSet {
+  private readonly edges = new Map<string, Edge>();
+
+  add(jobId: number, direction: LineageDirection, dataset: string, at: Date): void {
+    const k = edgeKey(jobId, direction, dataset);
+    const cur = this.edges.get(k);
+    this.edges.set(k, { jobId, direction, dataset, ...widen(cur, at) });
+  }
+
+  get size(): number {
+    return this.edges.size;
+  }
+
+  entries(): [string, Edge][] {
+    return [...this.edges];
+  }
+}
+
+/**
+ * The seen-ranges of edges this process wrote or read, so runs inside them skip the store.
+ * A range here may be narrower than the stored one (another replica widened it), never
+ * wider: the worst a stale entry costs is one write the store did not need. Edges deleted
+ * under a running process are the exception: retention only drops edges not seen for its
+ * whole period, which any new event falls far outside of (so it writes them again); edges
+ * deleted by hand stay unknown until the process restarts (or Ingestor.resetCaches()).
+ */
+export class EdgeCache {
+  private readonly seen = new Map<string, Seen>();
+  /** Beyond this many edges the cache starts over (a few MB; real fleets have fewer). */
+  constructor(private readonly max = 200_000) {}
+
+  get(k: string): Seen | undefined {
+    return this.seen.get(k);
+  }
+
+  /** Adds what a committed transaction wrote or read. */
+  merge(entries: Map<string, Seen>): void {
+    if (this.seen.size + entries.size > this.max) this.seen.clear();
+    for (const [k, v] of entries) this.seen.set(k, v);
+  }
+
+  clear(): void {
+    this.seen.clear();
+  }
+}
+
+interface StoredRow {
+  job_id: number;
+  direction: string;
+  dataset: string;
+  first_ms: number | string;
+  last_ms: number | string;
+}
+
+/**
+ * Writes the edges whose range the store does not already hold (to the day): new ones are
+ * inserted, known ones widened. Returns the ranges to remember once the transaction commits.
+ */
+export async function writeEdges(
+  store: Store,
+  tx: Executor,
+  edges: EdgeSet,
+  cache: EdgeCache,
+): Promise<Map<string, Seen>> {
+  const learned = new Map<string, Seen>();
+  const writes: Edge[] = [];
+  const write = (k: string, e: Edge, have: Seen | undefined) => {
+    learned.set(k, have ? widen(widen(have, e.first), e.last) : { first: e.first, last: e.last });
+    writes.push(e);
+  };
+  const unknown: [string, Edge][] = [];
+  for (const [k, e] of edges.entries()) {
+    const known = cache.get(k);
+    if (!known) unknown.push([k, e]);
+    else if (!inside(known, e)) write(k, e, known);
+  }
+  // Ranges the store holds for edges this process has not seen: most exist already.
+  const stored = new Map<string, Seen>();
+  for (const chunk of jsonChunks(
+    unknown.map(([, e]) => ({ job_id: e.jobId, direction: e.direction, dataset: e.dataset })),
+  )) {
+    const rows = await store.query<StoredRow>(
+      sql`SELECT e.job_id, e.direction, e.dataset, (extract(epoch from e.first_seen) * 1000)::float8 AS first_ms,
+            (extract(epoch from e.last_seen) * 1000)::float8 AS last_ms
+          FROM jsonb_to_recordset(${chunk.param}) AS x(job_id int, direction text, dataset text)
+          JOIN lineage_edges e ON e.job_id = x.job_id AND e.direction = x.direction AND e.dataset = x.dataset`,
+      tx,
+    );
+    for (const r of rows)
+      stored.set(edgeKey(Number(r.job_id), r.direction, r.dataset), {
+        first: new Date(Number(r.first_ms)),
+        last: new Date(Number(r.last_ms)),
+      });
+  }
+  for (const [k, e] of unknown) {
+    const have = stored.get(k);
+    if (have && inside(have, e)) learned.set(k, have);
+    else write(k, e, have);
+  }
+  if (writes.length === 0) return learned;
+  // Sorted, so concurrent writers lock shared rows in one order (no deadlocks).
+  writes.sort(
+    (a, b) =>
+      a.jobId - b.jobId ||
+      (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0) ||
+      (a.dataset < b.dataset ? -1 : a.dataset > b.dataset ? 1 : 0),
+  );
+  const rows = writes.map((e) => ({
+    job_id: e.jobId,
+    direction: e.direction,
+    dataset: e.dataset,
+    first_seen: e.first,
+    last_seen: e.last,
+  }));
+  for (const chunk of jsonChunks(rows)) {
+    await store.query(
+      sql`INSERT INTO lineage_edges AS e (job_id, direction, dataset, first_seen, last_seen)
+          SELECT job_id, direction, dataset, first_seen, last_seen
+          FROM jsonb_to_recordset(${chunk.param})
+            AS x(job_id int, direction text, dataset text, first_seen timestamptz, last_seen timestamptz)
+          ON CONFLICT (job_id, direction, dataset) DO UPDATE SET
+            first_seen = least(e.first_seen, excluded.first_seen),
+            last_seen = greatest(e.last_seen, excluded.last_seen)
+          WHERE excluded.first_seen < e.first_seen OR excluded.last_seen > e.last_seen`,
+      tx,
+    );
+  }
+  return learned;
+}
+
+/** A dataset event that names its producing run only by run_id. */
+export interface WriteClaim {
+  runExternalId: string;
+  dataset: string;
+  at: Date;
+}
+
+function claimRows(claims: WriteClaim[]) {
+  const by = new Map<string, { external_id: string; dataset: string } & Seen>();
+  for (const c of claims) {
+    const k = `${c.runExternalId}\u001f${c.dataset}`;
+    by.set(k, { external_id: c.runExternalId, dataset: c.dataset, ...widen(by.get(k), c.at) });
+  }
+  return [...by.values()]
+    .sort((a, b) => (a.external_id < b.external_id ? -1 : a.external_id > b.external_id ? 1 : 0))
+    .map((c) => ({ external_id: c.external_id, dataset: c.dataset, first_seen: c.first, last_seen: c.last }));
+}
+
+/**
+ * Write edges for dataset events that name their run by run_id alone. The run's job is
+ * looked up among stored runs (this request's included: they were written first); a run
+ * id no run has yet is kept as a pending claim for the run to pick up when it arrives
+ * (the runs statement of src/ingest/apply.ts takes the claims on its runs); a run id that
+ * runs of several jobs share names no writer (any choice could be wrong), so it makes no edge.
+ */
+export async function writeClaims(store: Store, tx: Executor, claims: WriteClaim[]): Promise<void> {
+  if (claims.length === 0) return;
+  for (const chunk of jsonChunks(claimRows(claims))) {
+    await store.query(
+      sql`WITH c AS (
+            SELECT * FROM jsonb_to_recordset(${chunk.param})
+              AS c(external_id text, dataset text, first_seen timestamptz, last_seen timestamptz)
+          ),
+          w AS (
+            SELECT k.external_id, min(r.job_id) AS job_id, count(DISTINCT r.job_id) AS jobs
+            FROM (SELECT DISTINCT external_id FROM c) k JOIN runs r ON r.external_id = k.external_id
+            GROUP BY k.external_id
+          ),
+          edges AS (
+            INSERT INTO lineage_edges AS e (job_id, direction, dataset, first_seen, last_seen)
+            SELECT w.job_id, 'write', c.dataset, min(c.first_seen), max(c.last_seen)
+            FROM c JOIN w ON w.external_id = c.external_id AND w.jobs = 1
+            GROUP BY w.job_id, c.dataset
+            ORDER BY w.job_id, c.dataset
+            ON CONFLICT (job_id, direction, dataset) DO UPDATE SET
+              first_seen = least(e.first_seen, excluded.first_seen),
+              last_seen = greatest(e.last_seen, excluded.last_seen)
+            WHERE excluded.first_seen < e.first_seen OR excluded.last_seen > e.last_seen
+            RETURNING 1
+          ),
+          pending AS (
+            INSERT INTO lineage_pending_writes AS p (run_external_id, dataset, first_seen, last_seen)
+            SELECT c.external_id, c.dataset, c.first_seen, c.last_seen
+            FROM c WHERE NOT EXISTS (SELECT 1 FROM w WHERE w.external_id = c.external_id)
+            ON CONFLICT (run_external_id, dataset) DO UPDATE SET
+              first_seen = least(p.first_seen, excluded.first_seen),
+              last_seen = greatest(p.last_seen, excluded.last_seen)
+            RETURNING 1
+          )
+          SELECT (SELECT count(*) FROM edges)::int AS edges, (SELECT count(*) FROM pending)::int AS pending`,
+      tx,
+    );
+  }
+}
