@@ -9,6 +9,10 @@ import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument, type YAM
 import { isValidTimeZone } from "./config.ts";
 import { SEVERITIES, type Severity } from "./db/schema.ts";
 import { validateSchedule } from "./db/slots.ts";
+import { lineageName, parseDatasetRef } from "./ingest/dataset-names.ts";
+import { DEFAULT_NAMESPACE } from "./ingest/events.ts";
+import { SIZES } from "./ingest/limits.ts";
+import { unstorable } from "./ingest/text.ts";
 import { namePattern, namePatternProblem } from "./name-pattern.ts";
 import {
   type ConfigSubscription,
@@ -77,6 +81,12 @@ export interface DatasetSpec extends DatasetMonitorFields {
   expectedArrival?: string;
   timezone: string;
   supplier?: string;
+  /**
+   * Other names of this dataset in the lineage graph (`namespace/name` or a plain name),
+   * stored as lineage names (src/ingest/dataset-names.ts): edges under any of them are the
+   * dataset's own.
+   */
+  aliases?: string[];
 }
 
 /** A `datasets:` entry with `match:` instead of `name:`. */
@@ -183,8 +193,11 @@ const DATASET_KEYS = [
   "channel",
   "routing_key",
   "severity",
+  "aliases",
 ];
-const DATASET_NAME_ONLY = ["max_age", "arrival", "timezone", "supplier"];
+const DATASET_NAME_ONLY = ["max_age", "arrival", "timezone", "supplier", "aliases"];
+/** Aliases of one dataset: far more than any table has names. */
+export const MAX_ALIASES = 100;
 const DEFAULT_KEYS = [
   "alert_channel",
   "routing_key",
@@ -302,6 +315,7 @@ export function parseHoustonFile(text: string, file: string, defaultTimezone: st
       at(datasetsNode, "datasets", "expected a list of datasets (each item starts with `- name:`)");
     else {
       const seen = new Set<string>();
+      const named: { spec: DatasetSpec; node: Node; index: number }[] = [];
       datasetsNode.items.forEach((item, i) => {
         const spec = readDataset(item as Node, `datasets[${i}]`, defaultTimezone, at);
         if (!spec) return;
@@ -313,7 +327,9 @@ export function parseHoustonFile(text: string, file: string, defaultTimezone: st
         if (seen.has(id)) at(item as Node, `datasets[${i}].name`, `dataset "${spec.name}" is declared twice`);
         seen.add(id);
         out.datasets.push(spec);
+        named.push({ spec, node: item as Node, index: i });
       });
+      aliasProblems(named, at);
     }
   }
   if (problems.length) throw new HoustonFileError(problems);
@@ -541,9 +557,110 @@ function readDataset(
   }
   const supplier = str("supplier");
   if (supplier.value) spec.supplier = supplier.value;
+  const aliasesNode = map.get("aliases", true) as Node | undefined;
+  const aliases = isNull(aliasesNode) ? undefined : readAliases(aliasesNode!, `${path}.aliases`, at);
+  if (aliases?.length) spec.aliases = aliases.map(([a]) => a);
   const full = { ...spec, ...fields };
-  if (declaresNothing(map)) at(node, path, "declares nothing: give max_age, arrival, supplier or owner");
+  if (aliases?.length)
+    aliasNodes.set(
+      full,
+      aliases.map(([, n, where]) => [n, where]),
+    );
+  if (declaresNothing(map))
+    at(node, path, "declares nothing: give max_age, arrival, supplier, owner or aliases");
   return full;
+}
+
+/** Where each alias of a dataset entry was written (its node and field path), for later problems. */
+const aliasNodes = new WeakMap<DatasetSpec, [Node, string][]>();
+
+/** `aliases:` — a list of dataset names (`namespace/name` or a plain name), or one name. */
+function readAliases(node: Node, path: string, at: At): [string, Node, string][] | undefined {
+  const items = isSeq(node) ? (node.items as Node[]) : isScalar(node) ? [node] : undefined;
+  if (!items) {
+    at(
+      node,
+      path,
+      'expected a list of dataset names, like `[warehouse/analytics.fct_orders, "postgres://db:5432/shop.analytics.orders"]`',
+    );
+    return undefined;
+  }
+  if (items.length > MAX_ALIASES) {
+    at(node, path, `has ${items.length} aliases; at most ${MAX_ALIASES} are accepted`);
+    return undefined;
+  }
+  const out: [string, Node, string][] = [];
+  items.forEach((item, i) => {
+    const where = isSeq(node) ? `${path}[${i}]` : path;
+    if (!isScalar(item) || item.value === null || typeof item.value === "object") {
+      at(item, where, "expected a dataset name (`namespace/name` or a name)");
+      return;
+    }
+    const text = String(item.value).trim();
+    const ref = parseDatasetRef(text);
+    const problem = unstorable(text);
+    if (text === "") at(item, where, "must not be empty");
+    else if (problem) at(item, where, problem);
+    else if (ref.namespace.length > SIZES.namespace)
+      at(
+        item,
+        where,
+        `its namespace is ${ref.namespace.length} characters long; at most ${SIZES.namespace} are accepted`,
+      );
+    else if (ref.name.length > SIZES.datasetName)
+      at(
+        item,
+        where,
+        `its name is ${ref.name.length} characters long; at most ${SIZES.datasetName} are accepted`,
+      );
+    else out.push([text, item, where]);
+  });
+  return out;
+}
+
+/**
+ * Aliases that cannot work: a dataset's own name, another declared dataset's name, or a
+ * name already standing for another dataset (a name means one dataset in the graph).
+ * `entries` are the `name:` entries with their node and index in the file.
+ */
+function aliasProblems(entries: { spec: DatasetSpec; node: Node; index: number }[], at: At): void {
+  const owner = new Map<string, DatasetSpec>();
+  for (const e of entries) owner.set(datasetLineageName(e.spec), e.spec);
+  const taken = new Map<string, DatasetSpec>();
+  for (const { spec, node, index } of entries) {
+    const aliases = spec.aliases ?? [];
+    const nodes = aliasNodes.get(spec) ?? [];
+    aliases.forEach((a, j) => {
+      const name = lineageName(parseDatasetRef(a));
+      const [aliasNode, where] = nodes[j] ?? [node, `datasets[${index}].aliases`];
+      const at1 = (msg: string) => at(aliasNode, where, msg);
+      const own = owner.get(name);
+      const before = taken.get(name);
+      if (own === spec) at1(`"${a}" is this dataset's own name (${name}), not another one`);
+      else if (own)
+        at1(
+          `"${a}" is the name of dataset "${own.name}" declared in this file; a name stands for one dataset only`,
+        );
+      else if (before && before !== spec)
+        at1(`"${a}" is already an alias of dataset "${before.name}"; a name stands for one dataset only`);
+      else taken.set(name, spec);
+    });
+  }
+}
+
+/** The lineage name a `datasets:` entry stands for (its namespace, else the default one). */
+export function datasetLineageName(spec: Pick<DatasetSpec, "name" | "namespace">): string {
+  return lineageName({ namespace: spec.namespace ?? DEFAULT_NAMESPACE, name: spec.name });
+}
+
+/** houston.yml's aliases as (alias, dataset) lineage names, what dataset_aliases holds. */
+export function datasetAliases(specs: DatasetSpec[]): { alias: string; dataset: string }[] {
+  return specs.flatMap((s) =>
+    (s.aliases ?? []).map((a) => ({
+      alias: lineageName(parseDatasetRef(a)),
+      dataset: datasetLineageName(s),
+    })),
+  );
 }
 
 /** Only identity fields (a field with a bad value is reported as bad, not as missing). */

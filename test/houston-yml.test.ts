@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, it } from "node:test";
 import {
+  datasetAliases,
   digestAnomalySettings,
   HoustonFileError,
   inMaintenance,
@@ -455,8 +456,64 @@ describe("houston.yml monitors", () => {
 
   it("refuses dataset entries and match rules that declare nothing", () => {
     assert.deepEqual(problemsOf("datasets:\n  - name: a\n    namespace: w\n  - match: b*\n"), [
-      "conf/houston.yml:2:5: datasets[0]: declares nothing: give max_age, arrival, supplier or owner",
+      "conf/houston.yml:2:5: datasets[0]: declares nothing: give max_age, arrival, supplier, owner or aliases",
       "conf/houston.yml:4:5: datasets[1]: declares nothing: give arrival_grace, owner, channel, routing_key or severity",
+    ]);
+  });
+
+  it("reads a dataset's lineage aliases, as a list or one name, and gives them as lineage names", () => {
+    const file = parseHoustonFile(
+      [
+        "datasets:",
+        "  - name: analytics.fct_orders",
+        "    aliases: [warehouse/analytics.fct_orders, postgres://db:5432/shop.analytics.orders]",
+        "  - name: settlements",
+        "    namespace: s3://landing",
+        "    aliases: acme/settlements.csv",
+      ].join("\n"),
+      FILE,
+      "UTC",
+    );
+    assert.deepEqual(
+      file.datasets.map((d) => d.aliases),
+      [
+        ["warehouse/analytics.fct_orders", "postgres://db:5432/shop.analytics.orders"],
+        ["acme/settlements.csv"],
+      ],
+    );
+    assert.deepEqual(datasetAliases(file.datasets), [
+      { alias: "warehouse/analytics.fct_orders", dataset: "analytics.fct_orders" },
+      { alias: "analytics.orders", dataset: "analytics.fct_orders" },
+      { alias: "acme/settlements.csv", dataset: "s3://landing/settlements" },
+    ]);
+  });
+
+  it("refuses aliases that are not names, too long, on a match rule, or standing for two datasets", () => {
+    const text = [
+      "datasets:",
+      "  - name: a.one",
+      "    aliases: { name: x }",
+      "  - name: a.two",
+      `    aliases: [[x], "", ${"n".repeat(501)}, a.one, A.Two, shared.name]`,
+      "  - name: a.three",
+      "    aliases: [shared.name]",
+      "  - match: a.*",
+      "    owner: '@data'",
+      "    aliases: [b]",
+    ].join("\n");
+    assert.deepEqual(problemsOf(text), [
+      'conf/houston.yml:3:14: datasets[0].aliases: expected a list of dataset names, like `[warehouse/analytics.fct_orders, "postgres://db:5432/shop.analytics.orders"]`',
+      "conf/houston.yml:5:15: datasets[1].aliases[0]: expected a dataset name (`namespace/name` or a name)",
+      "conf/houston.yml:5:20: datasets[1].aliases[1]: must not be empty",
+      "conf/houston.yml:5:24: datasets[1].aliases[2]: its name is 501 characters long; at most 500 are accepted",
+      "conf/houston.yml:10:14: datasets[3].aliases: a `match:` entry cannot set aliases (it belongs to one dataset: use `name:`)",
+      'conf/houston.yml:5:527: datasets[1].aliases[3]: "a.one" is the name of dataset "a.one" declared in this file; a name stands for one dataset only',
+      `conf/houston.yml:5:534: datasets[1].aliases[4]: "A.Two" is this dataset's own name (a.two), not another one`,
+      'conf/houston.yml:7:15: datasets[2].aliases[0]: "shared.name" is already an alias of dataset "a.two"; a name stands for one dataset only',
+    ]);
+    const many = `datasets:\n  - name: x\n    aliases: [${Array.from({ length: 101 }, (_, i) => `a${i}`).join(", ")}]\n`;
+    assert.deepEqual(problemsOf(many), [
+      "conf/houston.yml:3:14: datasets[0].aliases: has 101 aliases; at most 100 are accepted",
     ]);
   });
 

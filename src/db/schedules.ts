@@ -1,6 +1,6 @@
 // Keeps job_schedules in step with houston.yml (source "config") and expands slots.
 import { sql } from "drizzle-orm";
-import type { DatasetSpec, JobSpec } from "../houston-yml.ts";
+import { datasetAliases, type DatasetSpec, type JobSpec } from "../houston-yml.ts";
 import { DEFAULT_NAMESPACE } from "../ingest/events.ts";
 import type { Store } from "./client.ts";
 import { clearFutureSlots, expandSlots, loadSchedules } from "./slots.ts";
@@ -210,8 +210,29 @@ export async function upsertDatasetSlas(
   });
 }
 
-/** Applies houston.yml's datasets: SLAs, supplier and owner. */
+/**
+ * Replaces the lineage aliases with `rows` (houston.yml is their only source): an alias
+ * removed from the file stops joining its edges at once.
+ */
+export async function replaceDatasetAliases(
+  store: Store,
+  rows: { alias: string; dataset: string }[],
+): Promise<void> {
+  await store.transaction(async (tx) => {
+    await store.query(sql`DELETE FROM dataset_aliases`, tx);
+    if (rows.length)
+      await store.query(
+        sql`INSERT INTO dataset_aliases (alias, dataset)
+            SELECT alias, dataset FROM jsonb_to_recordset(${json(rows)}) AS x(alias text, dataset text)
+            ON CONFLICT (alias) DO NOTHING`,
+        tx,
+      );
+  });
+}
+
+/** Applies houston.yml's datasets: SLAs, supplier, owner and lineage aliases. */
 export async function syncConfigDatasets(store: Store, specs: DatasetSpec[]): Promise<void> {
+  await replaceDatasetAliases(store, datasetAliases(specs));
   const existing = await store.query<{ namespace: string; name: string }>(
     sql`SELECT namespace, name FROM datasets
         WHERE name IN (SELECT value FROM jsonb_array_elements_text(${json(specs.map((s) => s.name))}))`,
