@@ -1,7 +1,9 @@
 // The resource-usage digest: what the fleet burned (cpu-seconds, peak memory, cost) per job,
 // group, owner and environment; the top consumers; day-over-day and week-over-week change;
-// cost spikes; and the jobs whose cost grew fastest over 30 days. Everything comes from the
-// run_daily rollup (UTC days), never from raw runs.
+// cost spikes; the jobs whose cost grew fastest over 30 days; and bad records (what runs
+// and dataset updates reported rejecting), where there were any. Run figures come from the
+// run_daily rollup (UTC days), never from raw runs; datasets' bad records from the few
+// updates that reported some (dataset_updates_bad_records_idx), over the same UTC days.
 //
 // - Day-over-day: the period against the one before (for a weekly digest: week-over-week).
 // - Week-over-week (daily digests): the day against the same weekday a week before.
@@ -16,6 +18,7 @@ import type { ChartSpec } from "../src/digests/chart.ts";
 import { defineReport } from "../src/digests/report.ts";
 import {
   compact,
+  datasetScope,
   emptyDigest,
   finish,
   int,
@@ -36,6 +39,8 @@ import {
 } from "../src/digests/period.ts";
 import { sparkline } from "../src/digests/sparkline.ts";
 import type { Digest, DigestRequest } from "../src/digests/types.ts";
+import { ts } from "../src/db/sql.ts";
+import { formatDatasetRef } from "../src/ingest/dataset-names.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 
 const GROWTH_DAYS = 30;
@@ -55,6 +60,8 @@ export interface Usage {
   cpu: number;
   /** Peak memory (MB) of any run. */
   memMb: number;
+  /** Records the runs reported rejecting (bad_records). */
+  badRecords: number;
 }
 
 export interface JobUsage extends Usage {
@@ -76,6 +83,24 @@ export interface GroupUsage extends Usage {
   weekAgo?: Usage;
 }
 
+/** A job whose runs reported bad records in the period. */
+export interface JobBadRecords {
+  name: string;
+  owner: string | null;
+  badRecords: number;
+  /** The period before. */
+  previous: number;
+}
+
+/** A dataset whose updates reported bad records in the period. */
+export interface DatasetBadRecords {
+  namespace: string;
+  name: string;
+  badRecords: number;
+  /** Updates in the period that reported some. */
+  updates: number;
+}
+
 export interface Growth {
   name: string;
   owner: string | null;
@@ -95,9 +120,12 @@ export interface ResourceData {
   growth: Growth[];
   /** Fleet cost per day, last 14 days, oldest first. */
   totalSpark: number[];
+  /** Jobs and datasets with bad records in the period, most first. */
+  badJobs: JobBadRecords[];
+  badDatasets: DatasetBadRecords[];
 }
 
-const zero = (): Usage => ({ cost: 0, cpu: 0, memMb: 0 });
+const zero = (): Usage => ({ cost: 0, cpu: 0, memMb: 0, badRecords: 0 });
 
 interface Windows {
   /** Day ranges (inclusive, YYYY-MM-DD) as SQL bounds. */
@@ -123,6 +151,7 @@ const usageCols = (w: Windows) => {
         sql`coalesce(sum(d.cost) FILTER (WHERE d.day BETWEEN ${r[0]}::date AND ${r[1]}::date), 0)::float8 AS ${sql.raw(`cost_${tag}`)}`,
         sql`coalesce(sum(d.cpu_seconds) FILTER (WHERE d.day BETWEEN ${r[0]}::date AND ${r[1]}::date), 0)::float8 AS ${sql.raw(`cpu_${tag}`)}`,
         sql`coalesce(max(d.memory_mb_max) FILTER (WHERE d.day BETWEEN ${r[0]}::date AND ${r[1]}::date), 0)::float8 AS ${sql.raw(`mem_${tag}`)}`,
+        sql`coalesce(sum(d.bad_records) FILTER (WHERE d.day BETWEEN ${r[0]}::date AND ${r[1]}::date), 0)::float8 AS ${sql.raw(`bad_${tag}`)}`,
       ],
       sql`, `,
     );
@@ -133,6 +162,7 @@ const usageOf = (r: Record<string, unknown>, tag: string): Usage => ({
   cost: num0(r[`cost_${tag}`]),
   cpu: num0(r[`cpu_${tag}`]),
   memMb: num0(r[`mem_${tag}`]),
+  badRecords: num0(r[`bad_${tag}`]),
 });
 
 /** Totals per group, owner, environment and for the whole scope: one GROUPING SETS pass over run_daily. */
@@ -173,7 +203,7 @@ async function jobs(
   req: DigestRequest,
   periods: DigestPeriods,
   w: Windows,
-): Promise<{ jobs: JobUsage[]; growth: Growth[] }> {
+): Promise<{ jobs: JobUsage[]; growth: Growth[]; badJobs: JobBadRecords[] }> {
   const settings = settingsFor(req.anomalies, undefined);
   const last = periods.period.lastDay;
   const from = [
@@ -184,13 +214,15 @@ async function jobs(
   ].sort()[0]!;
   const rows = await req.store.query<Record<string, unknown>>(
     sql`SELECT j.name, j.owner, j.group_name, j.environment,
-          json_agg(json_build_array(d.day - ${from}::date, d.cost, d.cpu_seconds, d.memory_mb_max) ORDER BY d.day) AS days
+          json_agg(json_build_array(d.day - ${from}::date, d.cost, d.cpu_seconds, d.memory_mb_max, d.bad_records)
+            ORDER BY d.day) AS days
         FROM run_daily d JOIN jobs j ON j.id = d.job_id
         WHERE d.day >= ${from}::date AND d.day <= ${last}::date AND ${jobScope(req)}
         GROUP BY j.id, j.name, j.owner, j.group_name, j.environment`,
   );
   const out: JobUsage[] = [];
   const growth: Growth[] = [];
+  const badJobs: JobBadRecords[] = [];
   const growthFrom = addDaysYmd(last, -(GROWTH_DAYS - 1));
   const dayAt = dayOffsets(from);
   // Day lists computed once for all jobs.
@@ -212,11 +244,13 @@ async function jobs(
     const cost = new Map<string, number>();
     const cpu = new Map<string, number>();
     const mem = new Map<string, number>();
-    for (const [offset, c, u, m] of days) {
+    const bad = new Map<string, number>();
+    for (const [offset, c, u, m, b] of days) {
       const d = dayAt(num0(offset));
       if (num(c) !== null) cost.set(d, num(c)!);
       if (num(u) !== null) cpu.set(d, num(u)!);
       if (num(m) !== null) mem.set(d, num(m)!);
+      if (num(b) !== null) bad.set(d, num(b)!);
     }
     const sum = (range: string[]): Usage => {
       const u = zero();
@@ -224,6 +258,7 @@ async function jobs(
         u.cost += cost.get(d) ?? 0;
         u.cpu += cpu.get(d) ?? 0;
         u.memMb = Math.max(u.memMb, mem.get(d) ?? 0);
+        u.badRecords += bad.get(d) ?? 0;
       }
       return u;
     };
@@ -246,6 +281,8 @@ async function jobs(
         job.spike = { ...verdict, day: d };
     }
     if (job.cost > 0 || job.cpu > 0) out.push(job);
+    if (job.badRecords > 0)
+      badJobs.push({ name, owner, badRecords: job.badRecords, previous: job.previous.badRecords });
     const early: number[] = [];
     const recent: number[] = [];
     for (const [d, c] of cost) {
@@ -261,7 +298,31 @@ async function jobs(
   }
   out.sort((a, b) => b.cost - a.cost || b.cpu - a.cpu || (a.name < b.name ? -1 : 1));
   growth.sort((a, b) => b.ratio - a.ratio || (a.name < b.name ? -1 : 1));
-  return { jobs: out, growth };
+  badJobs.sort((a, b) => b.badRecords - a.badRecords || (a.name < b.name ? -1 : 1));
+  return { jobs: out, growth, badJobs };
+}
+
+/**
+ * Datasets whose updates in the period's UTC days reported bad records (the days the run
+ * figures cover), in the request's scope (the writer's job stands in for the dataset's).
+ */
+async function datasetBadRecords(req: DigestRequest, w: Windows): Promise<DatasetBadRecords[]> {
+  const from = new Date(`${w.cur[0]}T00:00:00Z`);
+  const to = new Date(`${addDaysYmd(w.cur[1], 1)}T00:00:00Z`);
+  const rows = await req.store.query<Record<string, unknown>>(
+    sql`SELECT ds.namespace, ds.name, sum(u.bad_records)::float8 AS bad, count(*)::int AS updates
+        FROM dataset_updates u JOIN datasets ds ON ds.id = u.dataset_id
+        WHERE u.bad_records > 0 AND u.updated_at >= ${ts(from)} AND u.updated_at < ${ts(to)}
+          AND ${datasetScope(req, to)}
+        GROUP BY ds.id, ds.namespace, ds.name
+        ORDER BY bad DESC, ds.name, ds.namespace`,
+  );
+  return rows.map((r) => ({
+    namespace: String(r["namespace"]),
+    name: String(r["name"]),
+    badRecords: num0(r["bad"]),
+    updates: num0(r["updates"]),
+  }));
 }
 
 /** Fleet cost per UTC day for the sparkline. */
@@ -280,15 +341,25 @@ async function dailyTotals(req: DigestRequest, last: string): Promise<number[]> 
 export async function computeResources(req: DigestRequest): Promise<ResourceData> {
   const periods = digestPeriods(req);
   const w = windows(periods);
-  const [t, j, spark] = await Promise.all([
+  const [t, j, spark, badDatasets] = await Promise.all([
     totals(req, periods, w),
     jobs(req, periods, w),
     dailyTotals(req, periods.period.lastDay),
+    datasetBadRecords(req, w),
   ]);
   // A spike must matter to the bill: at least this share of the scope's daily cost.
   const floor = (SPIKE_MIN_SHARE * t.total.cost) / periods.period.days;
   for (const job of j.jobs) if (job.spike && job.spike.value - job.spike.median! < floor) delete job.spike;
-  return { req, periods, ...t, jobs: j.jobs, growth: j.growth, totalSpark: spark };
+  return {
+    req,
+    periods,
+    ...t,
+    jobs: j.jobs,
+    growth: j.growth,
+    totalSpark: spark,
+    badJobs: j.badJobs,
+    badDatasets,
+  };
 }
 
 function changes(u: Usage & { previous: Usage; weekAgo?: Usage }, weekly: boolean): string {
@@ -300,7 +371,8 @@ function changes(u: Usage & { previous: Usage; weekAgo?: Usage }, weekly: boolea
 export function renderResources(d: ResourceData, title: string): Digest {
   const { req, periods } = d;
   const weekly = periods.period.days > 1;
-  if (d.jobs.length === 0)
+  const badDatasets = d.badDatasets.reduce((a, x) => a + x.badRecords, 0);
+  if (d.jobs.length === 0 && d.badJobs.length === 0 && d.badDatasets.length === 0)
     return emptyDigest(
       "resources",
       title,
@@ -308,21 +380,37 @@ export function renderResources(d: ResourceData, title: string): Digest {
     );
   const b = new AnswerBuilder();
   const spikes = d.jobs.filter((j) => j.spike).sort((a, b2) => b2.spike!.severity - a.spike!.severity);
-  const top = d.jobs[0]!;
-  const share = d.total.cost > 0 ? ` (${Math.round((100 * top.cost) / d.total.cost)}%)` : "";
-  b.headline(
-    `${money(d.total.cost)} and ${compact(d.total.cpu)} cpu-seconds across ${int(d.jobs.length)} jobs (${changes(d.total, weekly)}); ` +
-      `top consumer ${code(top.name)} ${money(top.cost)}${share}` +
-      `${spikes.length ? `; ${spikes.length} cost ${spikes.length === 1 ? "spike" : "spikes"}` : ""}.`,
-  );
+  const top = d.jobs[0];
+  const bad = [
+    d.total.badRecords > 0 ? `${int(d.total.badRecords)} bad records in runs` : "",
+    badDatasets > 0 ? `${int(badDatasets)} in dataset updates` : "",
+  ]
+    .filter(Boolean)
+    .join(", ");
+  if (top) {
+    const share = d.total.cost > 0 ? ` (${Math.round((100 * top.cost) / d.total.cost)}%)` : "";
+    b.headline(
+      `${money(d.total.cost)} and ${compact(d.total.cpu)} cpu-seconds across ${int(d.jobs.length)} jobs (${changes(d.total, weekly)}); ` +
+        `top consumer ${code(top.name)} ${money(top.cost)}${share}` +
+        `${spikes.length ? `; ${spikes.length} cost ${spikes.length === 1 ? "spike" : "spikes"}` : ""}${bad ? `; ${bad}` : ""}.`,
+    );
+  } else b.headline(`No run recorded cpu, memory or cost; ${bad}.`);
+  const perPeriod = weekly ? "w/w" : "d/d";
   b.fields([
     ["Cost", `${money(d.total.cost)} ${sparkline(d.totalSpark)}\n_${changes(d.total, weekly)}_`],
-    [
-      "CPU",
-      `${compact(d.total.cpu)} cpu-s\n_${pctChange(d.total.cpu, d.total.previous.cpu)} ${weekly ? "w/w" : "d/d"}_`,
-    ],
+    ["CPU", `${compact(d.total.cpu)} cpu-s\n_${pctChange(d.total.cpu, d.total.previous.cpu)} ${perPeriod}_`],
     ["Peak memory (one run)", memory(d.total.memMb)],
     ["Jobs with usage", int(d.jobs.length)],
+    // Shown only where non-zero: most fleets report none, and a 0 would read as "measured".
+    ...(d.total.badRecords > 0
+      ? [
+          [
+            "Bad records (runs)",
+            `${int(d.total.badRecords)}\n_${pctChange(d.total.badRecords, d.total.previous.badRecords)} ${perPeriod}_`,
+          ] as [string, string],
+        ]
+      : []),
+    ...(badDatasets > 0 ? [["Bad records (dataset updates)", int(badDatasets)] as [string, string]] : []),
   ]);
   b.list(
     "Cost spikes",
@@ -336,9 +424,25 @@ export function renderResources(d: ResourceData, title: string): Digest {
     "Top consumers",
     d.jobs.map(
       (j) =>
-        `${code(j.name)} ${money(j.cost)} (${changes(j, weekly)}) · ${compact(j.cpu)} cpu-s · peak ${memory(j.memMb)} ${sparkline(j.spark)}${j.spike ? " :warning: spike" : ""}${j.owner ? ` — ${esc(j.owner)}` : ""}`,
+        `${code(j.name)} ${money(j.cost)} (${changes(j, weekly)}) · ${compact(j.cpu)} cpu-s · peak ${memory(j.memMb)}${j.badRecords > 0 ? ` · ${int(j.badRecords)} bad records` : ""} ${sparkline(j.spark)}${j.spike ? " :warning: spike" : ""}${j.owner ? ` — ${esc(j.owner)}` : ""}`,
     ),
     TOP,
+  );
+  b.list(
+    "Bad records",
+    d.badJobs.map(
+      (j) =>
+        `${code(j.name)} ${int(j.badRecords)} (${pctChange(j.badRecords, j.previous)} ${perPeriod})${j.owner ? ` — ${esc(j.owner)}` : ""}`,
+    ),
+    LIST,
+  );
+  b.list(
+    "Bad records by dataset",
+    d.badDatasets.map(
+      (x) =>
+        `${code(formatDatasetRef(x))} ${int(x.badRecords)} in ${int(x.updates)} ${x.updates === 1 ? "update" : "updates"}`,
+    ),
+    LIST,
   );
   const groupLine = (g: GroupUsage) =>
     `${code(g.key)} ${money(g.cost)} (${changes(g, weekly)}) · ${compact(g.cpu)} cpu-s`;

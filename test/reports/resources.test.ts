@@ -190,3 +190,106 @@ describeEachStore("resource digest: 30-day cost growth", (kind) => {
     );
   });
 });
+
+describeEachStore("resource digest: bad records", (kind) => {
+  let store: TestStore;
+  // 2026-11-21 (the digest's day) and the day before: jobs with costs and rejected records,
+  // a job that rejected records but reported no cost, and datasets whose updates rejected some.
+  const runs: [string, string, number | undefined, number][] = [
+    // job, day, bad_records, cost
+    ["acme.load_settlements", "2026-11-21", 120, 1],
+    ["acme.load_settlements", "2026-11-21", 30, 1],
+    ["acme.load_settlements", "2026-11-20", 50, 1],
+    ["orders.clean", "2026-11-21", undefined, 2],
+    ["orders.parse", "2026-11-21", 7, 0],
+  ];
+  before(async () => {
+    store = await openTestStore(kind);
+    const events: HoustonEvent[] = runs.map(([job, day, bad, cost], i) => ({
+      type: "run",
+      namespace: "default",
+      job,
+      runId: `r${i}`,
+      status: "success",
+      startedAt: new Date(`${day}T0${i}:00:00Z`),
+      endedAt: new Date(`${day}T0${i}:30:00Z`),
+      eventTime: new Date(`${day}T0${i}:30:00Z`),
+      owner: "@payments",
+      ...(cost ? { cost } : {}),
+      ...(bad !== undefined ? { badRecords: bad } : {}),
+    }));
+    events.push(
+      {
+        type: "dataset",
+        namespace: "s3://landing",
+        dataset: "acme/settlements.csv",
+        updatedAt: new Date("2026-11-21T01:00:00Z"),
+        badRecords: 40,
+      },
+      {
+        type: "dataset",
+        namespace: "s3://landing",
+        dataset: "acme/settlements.csv",
+        updatedAt: new Date("2026-11-21T13:00:00Z"),
+        badRecords: 2,
+      },
+      {
+        type: "dataset",
+        namespace: "default",
+        dataset: "orders",
+        updatedAt: new Date("2026-11-21T02:00:00Z"),
+        badRecords: 0,
+      },
+      // The day before: not in the digest's day.
+      {
+        type: "dataset",
+        namespace: "default",
+        dataset: "orders",
+        updatedAt: new Date("2026-11-20T02:00:00Z"),
+        badRecords: 9,
+      },
+    );
+    await new Ingestor(store).apply(events);
+  });
+  after(() => store.dispose());
+
+  const req = (): DigestRequest => ({ store, date: DAY, days: 1, timezone: "UTC", chart: false });
+
+  it("sums the runs' bad records of the day per job and for the whole, and the day before for comparison", async () => {
+    const d = await computeResources(req());
+    assert.equal(d.total.badRecords, 120 + 30 + 7);
+    assert.equal(d.total.previous.badRecords, 50);
+    assert.deepEqual(
+      d.badJobs.map((j) => [j.name, j.badRecords, j.previous]),
+      [
+        ["acme.load_settlements", 150, 50],
+        ["orders.parse", 7, 0],
+      ],
+    );
+    assert.deepEqual(
+      d.badDatasets.map((x) => [x.namespace, x.name, x.badRecords, x.updates]),
+      [["s3://landing", "acme/settlements.csv", 42, 2]],
+    );
+  });
+
+  it("shows bad records as figures and lists, with the job that reported no cost among them", async () => {
+    const out = digestToTerminal(await resources.build(req()));
+    assert.match(out, /; 157 bad records in runs, 42 in dataset updates\./);
+    assert.match(out, /Bad records \(runs\): 157/);
+    assert.match(out, /Bad records \(dataset updates\): 42/);
+    assert.match(
+      out,
+      /Bad records\n• `acme\.load_settlements` 150 \(\+200% d\/d\) — @payments\n• `orders\.parse` 7/,
+    );
+    assert.match(out, /Bad records by dataset\n• `s3:\/\/landing\/acme\/settlements\.csv` 42 in 2 updates/);
+    assert.match(
+      out,
+      /Top consumers\n• `acme\.load_settlements` \$2\.00 .* · 150 bad records .*\n• `orders\.clean` \$2\.00 [^\n]*peak 0 MB +▄/,
+    );
+  });
+
+  it("shows no bad-records figure where there were none", async () => {
+    const out = digestToTerminal(await resources.build({ ...req(), date: "2026-11-19" }));
+    assert.doesNotMatch(out, /bad records/i);
+  });
+});
