@@ -223,6 +223,7 @@ function familyFor(frame: Frame): string | undefined {
     case "sla":
     case "anomalies":
     case "refresh_history":
+    case "deploy_impact":
       return undefined;
   }
 }

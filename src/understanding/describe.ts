@@ -37,6 +37,7 @@ const MEASURE_WORDS: Record<Measure, string> = {
   sla: "SLA attainment",
   anomalies: "anomalies",
   refresh_history: "refresh history",
+  deploy_impact: "failures before and after deploys",
 };
 
 const STAT_WORDS: Record<NonNullable<Frame["stat"]>, string> = {

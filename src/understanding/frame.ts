@@ -54,6 +54,7 @@ export const MEASURES = [
   "sla", // SLA attainment over a period: runs on time, missed, data fresh, deliveries on time
   "anomalies", // what behaved unlike itself: the anomaly digest's scores (duration, rows, cpu, memory, lateness)
   "refresh_history", // a dataset's latest updates: when, rows, the gap since the one before against its usual
+  "deploy_impact", // did failures start after a deploy: failures before and after each recent deploy
 ] as const;
 export type Measure = (typeof MEASURES)[number];
 

@@ -388,6 +388,11 @@ const CUES: Cue[] = [
     weight: 6,
   },
   {
+    measure: "deploy_impact",
+    re: /\b(?:(?:fail\w*|errors?|broke|break\w*|problems?|issues?) (?:start\w*|began|begin|since|after|right after) (?:the |a |our |its |their |that )?(?:last |latest |recent |new )?(?:deploy\w*|release\w*|rollout\w*|ship\w*)|since (?:the |a |our |its |their |that )?(?:last |latest |recent |new )?(?:deploy|release|rollout)\w*|(?:deploy|release|rollout)\w* (?:broke|break|caused|cause|made)|(?:broke|break|caused) by (?:the |a |our )?(?:last |latest )?(?:deploy|release|rollout)\w*|after (?:the |a |our |its )?(?:last |latest |recent )?(?:deploy|release|rollout)\w*|(?:since|after) (?:the )?NAME (?:deploy|release|rollout)\w*)\b/,
+    weight: 8,
+  },
+  {
     measure: "refresh_history",
     re: /\b(?:(?:refresh|update|load|delivery|landing) (?:history|log|timeline)|history of (?:the )?(?:updates|refreshes|loads)|(?:updates|refreshes|loads) history|(?:last|latest|recent|past) (?:\d+ |few |several )?(?:updates|refreshes|loads)(?: of| to| for)?|when (?:was|has|did) (?:the )?NAME (?:been )?(?:updated|refreshed|loaded) (?:recently|lately|this week|over time)|how often (?:is|was|does) (?:the )?NAME (?:get )?(?:updated|refreshed|loaded)|update cadence|refresh cadence)\b/,
     weight: 7,
@@ -490,6 +495,7 @@ const KINDS_FOR: Partial<Record<Measure, SubjectKind[]>> = {
   bad_records: ["job", "dataset", "group"],
   anomalies: ["job", "dataset", "group"],
   refresh_history: ["dataset", "job"],
+  deploy_impact: ["group", "job", "artifact"],
   sla: ["group", "job", "dataset"],
   owner: ["job", "dataset", "group"],
 };
@@ -935,6 +941,7 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
   owner: /^(?:team|contact|ping|responsible)$/,
   bad_records: /^(?:many|count|rate|share|load\w*|ingest\w*)$/,
   sla: /^(?:data|our|we|hit|meet|met|target\w*|percent\w*|rate|time|on)$/,
+  deploy_impact: /^(?:last|latest|recent|deploy\w*|release\w*|rollout\w*|new|version|since|after)$/,
   refresh_history: /^(?:show|list|history|times?|rows|gaps?|when|updates?|refresh\w*|data)$/,
   anomalies: /^(?:duration|rows?|volume|cpu|memory|runtime|cost|any|detected|flagged|spotted)$/,
 };
@@ -1330,6 +1337,18 @@ function adjust(scores: Map<Measure, number>, t: string): void {
     drop("rows");
     drop("failures");
   }
+  // "did failures start after the deploy": the deploy's effect, not a list of either.
+  if (has("deploy_impact"))
+    for (const m of [
+      "deploys",
+      "failures",
+      "failure_rate",
+      "runs",
+      "status",
+      "troublesome",
+      "root_cause",
+    ] as const)
+      drop(m);
   // "refresh history of X", "last 5 updates of X": the updates themselves, not the age.
   if (has("refresh_history"))
     for (const m of ["freshness", "last_run", "runs", "rows", "plan", "status", "schema_changes"] as const)
