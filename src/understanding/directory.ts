@@ -1,7 +1,7 @@
 // The name index of a store, kept current: rebuilt from the database when it is older than
 // REFRESH_MS, so a job ingested through any replica is understood by every other within
 // seconds. Building it reads the small catalogue tables (jobs, datasets, deploys, tests),
-// never the run history; concurrent questions share one rebuild.
+// never the run history (the lineage graph's dataset names included); concurrent questions share one rebuild.
 import { sql } from "drizzle-orm";
 import type { Store } from "../db/client.ts";
 import type { SubjectKind } from "./frame.ts";
@@ -17,7 +17,20 @@ const LISTS: [SubjectKind, ReturnType<typeof sql>][] = [
     "environment",
     sql`SELECT DISTINCT environment AS name FROM jobs WHERE environment IS NOT NULL ORDER BY 1`,
   ],
-  ["dataset", sql`SELECT DISTINCT name FROM datasets ORDER BY 1`],
+  // Datasets stored, and those only the lineage graph names (read by some job, never
+  // updated). A stored dataset's lineage name (src/ingest/dataset-names.ts: schema.table,
+  // the plain name, or namespace/name) is the same dataset, not a second one to ask about.
+  [
+    "dataset",
+    sql`WITH known AS (
+          SELECT lower(name) AS k FROM datasets
+          UNION SELECT namespace || '/' || name FROM datasets
+          UNION SELECT lower(array_to_string((string_to_array(name, '.'))[greatest(cardinality(string_to_array(name, '.')) - 1, 1):], '.')) FROM datasets)
+        SELECT name FROM datasets
+        UNION SELECT e.dataset FROM (SELECT DISTINCT dataset FROM lineage_edges) e
+          WHERE e.dataset NOT IN (SELECT k FROM known)
+        ORDER BY 1`,
+  ],
   ["supplier", sql`SELECT DISTINCT supplier AS name FROM datasets WHERE supplier IS NOT NULL ORDER BY 1`],
   ["artifact", sql`SELECT DISTINCT artifact AS name FROM deploys ORDER BY 1`],
   ["project", sql`SELECT DISTINCT project AS name FROM deploys WHERE project IS NOT NULL ORDER BY 1`],
