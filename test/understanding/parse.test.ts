@@ -103,20 +103,25 @@ describe("understanding questions", () => {
     );
   });
 
-  it("changes the right slot of every follow-up of the development corpus", () => {
-    const { lines } = loadCorpus("dev.jsonl");
-    const f = scoreFollowUps(lines);
-    assert.ok(f.n >= 50);
-    assert.deepEqual(f.wrong, []);
-  });
+  for (const file of ["dev.jsonl", "dev5.jsonl", "dev6.jsonl"])
+    it(`changes the right slot of every follow-up of ${file}`, () => {
+      const { lines } = loadCorpus(file);
+      const f = scoreFollowUps(lines);
+      assert.ok(f.n >= 30);
+      assert.deepEqual(f.wrong, []);
+    });
 
-  // Floors that keep what the development sets reached (2026-12-06: 92.5 / 90.9 / 89.8 /
-  // 87.4 %, confidently wrong 2.5–3.1 %) from sliding back unnoticed.
+  // Floors that keep what the development sets reached (2026-12-06, third session: 93.3 /
+  // 92.8 / 90.6 / 89.9 / 87.3 / 86.9 %, confidently wrong 1.3–2.5 %) from sliding back
+  // unnoticed. dev5 and dev6 were written fresh this session; their first scores, before
+  // any tuning on them, were 82.1 % (5.2 % confidently wrong) and 81.5 % (4.7 %).
   for (const [file, floor] of [
-    ["dev.jsonl", 0.9],
-    ["dev2.jsonl", 0.88],
-    ["dev3.jsonl", 0.87],
-    ["dev4.jsonl", 0.85],
+    ["dev.jsonl", 0.91],
+    ["dev2.jsonl", 0.9],
+    ["dev3.jsonl", 0.88],
+    ["dev4.jsonl", 0.87],
+    ["dev5.jsonl", 0.85],
+    ["dev6.jsonl", 0.84],
   ] as const)
     it(`understands at least ${floor * 100} % of ${file}, confidently wrong on at most 4 %`, () => {
       const { lines } = loadCorpus(file);
