@@ -1184,11 +1184,12 @@ function oneJobOf(
     const jobs = names.names
       .filter((n) => n.kind === "job" && has(n.name.slice(n.name.lastIndexOf(".") + 1), w))
       .map((n) => n.name);
-    if (jobs.length) return { things: asJobs(jobs), word: w };
-    // "the reporting job": a job of the group that word names.
+    // "the reporting job": a job of the group that word names — also when one job's own
+    // name has the word ("the sync job": chargeback_sync, or any job of crm_sync).
     const groups = names.names.filter((n) => n.kind === "group" && has(n.name, w));
     const ofGroups = groups.flatMap((g) => jobsOfGroup(g.name));
-    if (ofGroups.length) return { things: asJobs(ofGroups), word: w };
+    const all = [...new Set([...jobs, ...ofGroups])];
+    if (all.length) return { things: asJobs(all), word: w };
   }
   return undefined;
 }
