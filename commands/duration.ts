@@ -1,7 +1,8 @@
 // Duration: how long a job's runs take — the last run, usually (median), p95, the longest,
 // the total, and the last run against its usual — or, for a group, an owner, an
 // environment or the fleet, the jobs (or groups, environments, days) ranked by it.
-import type { Figures } from "../src/db/queries/run-figures.ts";
+import { type Figures, recentRunValues } from "../src/db/queries/run-figures.ts";
+import { sparkline } from "../src/digests/sparkline.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
 import { formatDuration } from "../src/questions/format.ts";
 import {
@@ -12,6 +13,7 @@ import {
   USUAL_DAYS,
   usualFigures,
   versusUsual,
+  runScope,
 } from "../src/questions/measure.ts";
 import { formatDateTime } from "../src/time/index.ts";
 import type { Frame } from "../src/understanding/frame.ts";
@@ -29,6 +31,13 @@ export interface DurationData {
   /** Rankings (subjects other than one job): each job, group, environment or day with its figure. */
   rows: { key: string; valueMs: number; runs: number }[];
   by: ReturnType<typeof figureKey>;
+  /** One job: the durations of its latest runs in the window (at most 14), oldest first. */
+  recentMs?: number[];
+}
+
+/** "Last 14 runs: ▂▃▂▂█ (3m – 2h 18m)": the latest runs as a sparkline with its range. */
+function trend(ms: number[]): string {
+  return `Last ${ms.length} runs: \`${sparkline(ms)}\` (${formatDuration(Math.min(...ms))} – ${formatDuration(Math.max(...ms))})`;
 }
 
 function valueOf(f: Figures, stat: Stat | undefined): number | null {
@@ -91,6 +100,15 @@ export default defineMeasure<DurationData>({
       }));
       return data;
     }
+    // A picture of the latest runs beside the figure.
+    if (whole)
+      data.recentMs = await recentRunValues(
+        ctx.store,
+        { ...runScope(frame), job: frame.subject.name! },
+        window.from,
+        window.to,
+        "duration_ms",
+      );
     if (frame.stat === "vs_usual" && whole?.durationLastMs != null && whole.lastRunAt) {
       const { figures: before, from, to } = await usualFigures(ctx, frame, window, whole.lastRunAt);
       if (before?.durationMedianMs != null) {
@@ -146,6 +164,7 @@ export default defineMeasure<DurationData>({
         b.headline(
           `${lead}${code(name!)}'s last run (${last}) took ${formatDuration(w.durationLastMs!)}, ${word}: ${ratio.toFixed(1)}× its usual ${formatDuration(d.usual.medianMs)}.`,
         );
+        if (d.recentMs && d.recentMs.length > 1) b.section(trend(d.recentMs));
         b.from(`usual = the median of ${d.usual.runs} runs in the ${USUAL_DAYS} days before`);
         return b;
       }
@@ -169,6 +188,7 @@ export default defineMeasure<DurationData>({
           `${code(name!)} usually takes ${formatDuration(w.durationMedianMs!)}; its last run took ${formatDuration(w.durationLastMs!)}.`,
         );
     }
+    if (d.recentMs && d.recentMs.length > 1) b.section(trend(d.recentMs));
     b.fields([
       ["Last run", `${formatDuration(w.durationLastMs!)} (${last})`],
       ["Usual (median)", formatDuration(w.durationMedianMs!)],

@@ -4,6 +4,7 @@
 // table kept in two warehouses (prod and staging) is two series.
 import { type DatasetUpdate, datasetUpdateHistory } from "../src/db/queries/dataset-figures.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
+import { sparkline } from "../src/digests/sparkline.ts";
 import { formatDuration } from "../src/questions/format.ts";
 import { defineMeasure } from "../src/questions/measure.ts";
 import { formatDateTime } from "../src/time/index.ts";
@@ -60,6 +61,14 @@ export default defineMeasure<RefreshHistoryData>({
           `${d.usualGapMs !== null ? `, usually ${formatDuration(d.usualGapMs)} apart` : ""}` +
           `${late ? ` — ${late} came late (gap over ${LATE_FACTOR}× usual)` : ""}.`,
       );
+    // Pictures of the series, oldest first: rows per update and the gaps between updates.
+    const oldest = [...d.updates].reverse();
+    const pics: string[] = [];
+    if (oldest.filter((u) => u.rows !== null).length > 1)
+      pics.push(`rows \`${sparkline(oldest.map((u) => u.rows))}\``);
+    if (oldest.filter((u) => u.gapMs !== null).length > 1)
+      pics.push(`gaps \`${sparkline(oldest.map((u) => u.gapMs))}\``);
+    if (pics.length) b.section(`Oldest to newest: ${pics.join(" · ")}`);
     b.list(
       "Newest first",
       d.updates.map((u) => {

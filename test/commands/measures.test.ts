@@ -86,6 +86,12 @@ describeEachStore("measures of the catalogue on the demo fleet", (kind) => {
     close(d.whole!.durationMaxMs, Math.max(...times));
     const latest = mine.reduce((a, b) => (runAt(a) > runAt(b) ? a : b));
     close(d.whole!.durationLastMs, ms(latest)!);
+    // The sparkline's series: the latest 14 timed runs, oldest first.
+    const recent = [...mine].sort((a, b) => runAt(a) - runAt(b)).slice(-14);
+    assert.deepEqual(
+      d.recentMs,
+      recent.map((r) => ms(r)!),
+    );
   });
 
   it("duration against usual: train_churn_model's long run yesterday, against the 30 days before", async () => {

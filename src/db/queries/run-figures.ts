@@ -449,3 +449,28 @@ export async function scopeFigures(
   ]);
   return { whole, rows };
 }
+
+/** A figure of each run that can be drawn as a series ("last 14 runs"). */
+export type RunSeriesColumn = "duration_ms" | "cost" | "cpu_seconds" | "memory_mb" | "rows";
+
+/**
+ * One figure of the latest `limit` runs of one job with run time in [from, to) that have it,
+ * oldest first: a backward range scan of runs_job_run_at_idx, stopping after `limit` rows.
+ */
+export async function recentRunValues(
+  store: Store,
+  scope: RunScope & { job: string },
+  from: Date,
+  to: Date,
+  column: RunSeriesColumn,
+  limit = 14,
+): Promise<number[]> {
+  const rows = await store.query<{ v: unknown }>(sql`
+    SELECT v FROM (
+      SELECT ${sql.raw(`r.${column}`)}::float8 AS v, r.run_at
+      FROM runs r JOIN jobs j ON j.id = r.job_id
+      WHERE ${where(scope, from, to)} AND ${sql.raw(`r.${column}`)} IS NOT NULL
+      ORDER BY r.run_at DESC LIMIT ${limit}
+    ) s ORDER BY run_at`);
+  return rows.map((r) => Number(r.v));
+}
