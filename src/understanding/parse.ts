@@ -324,7 +324,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "deploys",
-    re: /\b(?:deploys?|deployed|rollouts?|rolled (?:back|out)|rollback|versions?|what version|v\d+(?:\.\d+)*)\b/,
+    re: /\b(?:deploys?|deployed|rollouts?|rolled (?:back|out)|rollback|versions?|what version|v\d+(?:\.\d+)*|(?:did|do) we (?:ship|release|push out)|we shipped|(?:ship|shipped|released) (?:to|into) (?:prod|production|staging|dev|qa))\b/,
     weight: 4,
   },
   {
@@ -435,7 +435,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "failures",
-    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken(?! down)|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|f[ae]ll over|falling over|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?))\b/,
+    re: /\b(?:fail(?:ed|s|ing|ure|ures)?|errors?|errored|broke|broken(?! down)|break(?:s|ing)?(?! (?:it |them |this |that )?down)|crash(?:ed|es)?|red|went wrong|blew up|died|exceptions?|f[ae]ll over|falling over|(?:every|everything|all)\b.*\b(?:succe\w*|pass(?:ed)?|work(?:ed)?))\b/,
     weight: 3,
   },
   {
@@ -853,7 +853,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
     subject = { kind: "fleet" };
   }
 
-  const frame: Frame = { measure, subject };
+  let frame: Frame = { measure, subject };
   if (window) frame.window = { from: window.from.toISOString(), to: window.to.toISOString() };
   if (envSlot) frame.environment = envSlot;
   decorate(frame, cueText, mentions, asks);
@@ -883,18 +883,16 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   )
     confidence = Math.min(confidence, 0.4);
   let alternatives: Frame[] = others.map((s) => ({ ...frame, subject: s }));
-  // "X last run time": when it last ran, or how long its last run took? People mean both;
-  // ask rather than guess.
+  // "X last run time": when it last ran — and the last-run answer says how long it took
+  // too, so whichever was meant is answered (every corpus writer read it as "when").
   if (
-    (measure === "last_run" || measure === "duration") &&
+    measure === "duration" &&
     /\blast run ?time\b/.test(cueText) &&
-    !/\b(?:how long|when|took|take)\b/.test(cueText)
+    !/\b(?:how long|took|take)\b/.test(cueText)
   ) {
     const { stat: _stat, ...rest } = frame;
-    const when: Frame = { ...rest, measure: "last_run" };
-    const howLong: Frame = { ...rest, measure: "duration", stat: "last" };
-    alternatives = [measure === "last_run" ? howLong : when];
-    ambiguous = true;
+    frame = { ...rest, measure: "last_run" };
+    alternatives = alternatives.map((a) => ({ ...a, measure: "last_run" }));
   }
   if (ambiguous) confidence = Math.min(confidence, 0.5);
   const out: Parsed = { frame, confidence, unused, alternatives, defaulted, subjectExact: picked.exact };
