@@ -10,6 +10,7 @@
 // - Upstream of X: runs of the other jobs of X's group, in X's environment, that started on
 //   the same day as X's run (the day in X's schedule time zone) and before X's run ended.
 //   Houston stores no read lineage; the group's order stands in for it.
+import { upstream } from "../src/db/queries/lineage.ts";
 import { type SQL, sql } from "drizzle-orm";
 import { json, ts } from "../src/db/sql.ts";
 import { AnswerBuilder, code, esc } from "../src/questions/answer.ts";
@@ -252,15 +253,29 @@ async function explainJob(ctx: AskContext, q: Question, jobName: string): Promis
     return b.from(`from the run history and schedule of ${jobName} ${when}`);
   }
 
-  // The job's group in its environment, over the same days, for upstream context.
-  const groupJobs = job.group_name
+  // Upstream: the jobs whose outputs it reads, and theirs (the lineage graph, up to 5
+  // steps) when Houston has been told; else the job's group in its environment.
+  const lineage = await upstream(ctx.store, { job: jobName });
+  const lineageJobs = [...new Set(lineage.nodes.filter((n) => n.kind === "job").map((n) => n.name))];
+  const byLineage = lineageJobs.length > 0;
+  const groupJobs = byLineage
     ? (
         await ctx.store.query<{ id: number }>(
-          sql`SELECT id FROM jobs WHERE group_name = ${job.group_name}
+          sql`SELECT id FROM jobs WHERE name IN (SELECT jsonb_array_elements_text(${json(lineageJobs)}))
                 AND environment IS NOT DISTINCT FROM ${job.environment} AND id <> ${job.id}`,
         )
       ).map((r) => Number(r.id))
-    : [];
+    : job.group_name
+      ? (
+          await ctx.store.query<{ id: number }>(
+            sql`SELECT id FROM jobs WHERE group_name = ${job.group_name}
+                AND environment IS NOT DISTINCT FROM ${job.environment} AND id <> ${job.id}`,
+          )
+        ).map((r) => Number(r.id))
+      : [];
+  const upstreamMeans = byLineage
+    ? `the jobs whose outputs ${code(jobName)} reads, and theirs (lineage, ${lineageJobs.length} job${lineageJobs.length === 1 ? "" : "s"})`
+    : `the other jobs of ${code(job.group_name ?? "")}${job.environment ? ` (${esc(job.environment)})` : ""}`;
   const jobTz = job.tz ?? "UTC";
   const groupFrom = localDay(
     new Date(Math.min(...runs.map((r) => new Date(r.run_at).getTime()))),
@@ -306,9 +321,11 @@ async function explainJob(ctx: AskContext, q: Question, jobName: string): Promis
           `_Its latest run (${formatDateTime(mine[0]!.start ?? new Date(mine[0]!.run.run_at), tz, ctx.now)}) had nothing failing or late upstream._`,
         );
       b.section(
-        `_Upstream = the other jobs of ${code(job.group_name ?? "")}${job.environment ? ` (${esc(job.environment)})` : ""} that started that day before ${code(jobName)} finished._${owner}`,
+        `_Upstream = ${upstreamMeans} that started that day before ${code(jobName)} finished._${owner}`,
       );
-      return b.from(`from ${mine.length + group.length} runs of ${job.group_name} ${when}`);
+      return b.from(
+        `from ${mine.length + group.length} runs of ${byLineage ? `${code(jobName)} and its upstream` : job.group_name} ${when}`,
+      );
     }
     const self = mine.find(problem);
     b.headline(
@@ -317,9 +334,9 @@ async function explainJob(ctx: AskContext, q: Question, jobName: string): Promis
         : `Nothing failed or ran late upstream of ${code(jobName)} ${when}, and ${code(jobName)} itself was fine.`,
     );
     b.section(
-      job.group_name
-        ? `_Upstream = the other jobs of ${code(job.group_name)} that started on the same day before it finished._`
-        : `_${code(jobName)} belongs to no group, so Houston can't tell what is upstream of it._`,
+      byLineage || job.group_name
+        ? `_Upstream = ${upstreamMeans} that started on the same day before it finished._`
+        : `_${code(jobName)} has no known inputs and belongs to no group, so Houston can't tell what is upstream of it._`,
     );
     return b.from(`from ${mine.length + group.length} runs ${when}`);
   }
@@ -397,10 +414,12 @@ async function explainJob(ctx: AskContext, q: Question, jobName: string): Promis
     b.section(
       waited && t.start.getTime() - waited.end!.getTime() < 5 * MINUTE
         ? `It started right after ${code(waited.run.name)} finished (${formatTime(waited.end!, tz)}), which was on time — so the wait was in between.`
-        : `Nothing upstream in ${code(job.group_name ?? "its group")} failed or ran late${waited ? `, and the last upstream run (${code(waited.run.name)}) ended at ${formatTime(waited.end!, tz)}` : ""}: it was not waiting on data, so the delay was in scheduling (orchestrator, queue or workers).`,
+        : `Nothing upstream ${byLineage ? "(by lineage)" : `in ${code(job.group_name ?? "its group")}`} failed or ran late${waited ? `, and the last upstream run (${code(waited.run.name)}) ended at ${formatTime(waited.end!, tz)}` : ""}: it was not waiting on data, so the delay was in scheduling (orchestrator, queue or workers).`,
     );
   } else if (up.length) {
-    b.section(`Nothing upstream in ${code(job.group_name ?? "")} failed or ran late that day.`);
+    b.section(
+      `Nothing upstream ${byLineage ? "(by lineage)" : `in ${code(job.group_name ?? "")}`} failed or ran late that day.`,
+    );
   }
   b.section(
     `_Late start = after the slot + grace; ran long = over ${LONG_FACTOR}× the median daily p50 of the ${TYPICAL_DAYS} days before.${owner}_`,
