@@ -1,7 +1,10 @@
 // The per-job daily rollup (run_daily). Writers append (job, day) marks to rollup_dirty in
 // their own transaction; flushing recomputes those days from committed runs. Recomputing
-// (rather than incrementing) keeps p50/p95 exact and makes a flush idempotent.
+// (rather than incrementing) keeps p50/p95 exact and makes a flush idempotent. A flush also
+// folds the lineage sightings ingest queued the same way (lineage_seen → lineage_edges,
+// src/ingest/lineage.ts): the same deferred work after ingest, on the same schedule.
 import { type SQL, sql } from "drizzle-orm";
+import { foldSightings } from "../ingest/lineage.ts";
 import type { Executor, Store } from "./client.ts";
 
 // Any fixed 64-bit number: the flushers of every replica on one database take this lock.
@@ -27,6 +30,15 @@ export async function flushRollups(
 const MARKS_PER_PASS = 100_000;
 
 async function flushPass(
+  store: Store,
+  limit: number,
+  onSkipped: OnSkippedKey,
+): Promise<{ marks: number; keys: number; sightings: number }> {
+  const rollup = await rollupPass(store, limit, onSkipped);
+  return { ...rollup, sightings: await foldSightings(store, limit) };
+}
+
+async function rollupPass(
   store: Store,
   limit: number,
   onSkipped: OnSkippedKey,
@@ -165,13 +177,16 @@ async function recompute(store: Store, tx: Executor, which: SQL): Promise<{ mark
 // A float8 sum of up to ~10^290 terms of this size stays finite.
 const MAX_SUMMED = sql.raw("1e15::float8");
 
-/** Flushes until no mark is left (a backstop for marks a crashed writer's process left behind). */
+/**
+ * Flushes until no mark or sighting is left (a backstop for what a crashed writer's process
+ * left behind). Returns the (job, day) keys recomputed.
+ */
 export async function flushAllRollups(store: Store, onSkipped: OnSkippedKey = () => {}): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await flushRollups(store, MARKS_PER_PASS, onSkipped);
-    total += n;
-    if (n === 0) return total;
+    const r = await flushPass(store, MARKS_PER_PASS, onSkipped);
+    total += r.keys;
+    if (r.keys === 0 && r.sightings === 0) return total;
   }
 }
 
@@ -256,7 +271,10 @@ export class RollupFlusher {
    * "until empty" would run back to back and undo the pacing.
    */
   private async pass(): Promise<void> {
-    while ((await flushPass(this.store, MARKS_PER_PASS, this.onSkipped)).marks === MARKS_PER_PASS);
+    for (;;) {
+      const r = await flushPass(this.store, MARKS_PER_PASS, this.onSkipped);
+      if (r.marks < MARKS_PER_PASS && r.sightings < MARKS_PER_PASS) return;
+    }
   }
 
   private finished(run: Promise<void>): void {

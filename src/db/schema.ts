@@ -339,6 +339,18 @@ export const lineageEdges = pgTable(
   ],
 );
 
+// Sightings of edges queued by ingest (an append-only queue, like rollup_dirty): a request
+// only inserts here, so concurrent requests naming one job's edges never wait on each
+// other's row locks; the rollup flusher folds them into lineage_edges (src/ingest/lineage.ts).
+export const lineageSeen = pgTable("lineage_seen", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  jobId: integer("job_id").notNull(),
+  direction: text("direction").$type<LineageDirection>().notNull(),
+  dataset: text("dataset").notNull(),
+  firstSeen: tz("first_seen").notNull(),
+  lastSeen: tz("last_seen").notNull(),
+});
+
 // A dataset event's run_id whose run has not arrived yet: the write edge is made when a
 // run with that id is ingested (events of one run may arrive in any order). Claims whose
 // run never comes are pruned with the event ids (src/db/retention.ts).

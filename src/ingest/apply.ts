@@ -17,7 +17,7 @@ import type {
 } from "./events.ts";
 import { DEFAULT_NAMESPACE } from "./events.ts";
 import { lineageName } from "./dataset-names.ts";
-import { EdgeCache, EdgeSet, type WriteClaim, writeClaims, writeEdges } from "./lineage.ts";
+import { EdgeCache, EdgeSet, queueEdges, type WriteClaim, writeClaims } from "./lineage.ts";
 
 interface JobAttrs {
   group?: string | undefined;
@@ -97,6 +97,8 @@ function needsWrite(stored: JobAttrs, incoming: JobAttrs): boolean {
 export interface ApplyOutcome extends IngestResult {
   /** (job, day) rollup marks written: days whose daily rollup row must be recomputed. */
   marked: number;
+  /** Lineage sightings queued: edges the flush folds into lineage_edges. */
+  sighted: number;
 }
 
 /**
@@ -125,7 +127,8 @@ export class Ingestor {
    */
   async apply(events: HoustonEvent[], opts: { rollup?: "wait" | "background" } = {}): Promise<IngestResult> {
     const outcome = await this.applyOnly(events);
-    if (outcome.marked > 0) {
+    // The rollup flusher also folds the lineage sightings (src/db/rollup.ts).
+    if (outcome.marked > 0 || outcome.sighted > 0) {
       if (opts.rollup === "background") this.rollups.nudge();
       else await this.rollups.flush();
     }
@@ -152,7 +155,7 @@ export class Ingestor {
   }
 
   private async applyOnce(events: HoustonEvent[]): Promise<ApplyOutcome> {
-    if (events.length === 0) return { accepted: 0, duplicates: 0, marked: 0 };
+    if (events.length === 0) return { accepted: 0, duplicates: 0, marked: 0, sighted: 0 };
     const pendingJobs = new Map<string, { id: number; attrs: JobAttrs }>();
     const pendingDatasets = new Map<
       string,
@@ -183,7 +186,7 @@ export class Ingestor {
       await this.writeDatasets(tx, datasetsEv, jobIds, runIds, pendingDatasets);
       await this.writeTests(tx, testsEv, jobIds, pendingDatasets, pendingTests);
       await this.writeDeploys(tx, deploysEv);
-      return { accepted: fresh.length, duplicates, marked };
+      return { accepted: fresh.length, duplicates, marked, sighted: learnedEdges.size };
     });
     for (const [k, v] of pendingJobs) this.jobIds.set(k, v);
     for (const [k, v] of pendingDatasets) this.datasetIds.set(k, v);
@@ -480,7 +483,7 @@ export class Ingestor {
       } else if (d.runId !== undefined) claims.push({ runExternalId: d.runId, dataset, at: d.updatedAt });
     }
     await writeClaims(this.store, tx, claims);
-    return writeEdges(this.store, tx, edges, this.edges);
+    return queueEdges(this.store, tx, edges, this.edges);
   }
 
   private async resolveDatasets(

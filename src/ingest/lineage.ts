@@ -3,13 +3,18 @@
 // An edge seen again only widens [first_seen, last_seen]; the times are the events' own,
 // so replays and late events land where they belong and the order of arrival is free.
 //
-// Kept to the day (SEEN_PRECISION_MS): an edge is rewritten only when an event falls more
-// than a day outside its known range. Every run of a job re-declares the same edges, and
-// rewriting them each time made ingest with inputs/outputs half as fast (each run wrote
-// four rows more, and their locks queued concurrent requests for the same job); now an
-// edge is written at most about once a day, whatever the job's schedule, and a process
-// remembers the ranges it has written or read (EdgeCache), so a run inside them costs no
-// statement at all. A day is what the graph's questions need (who still reads Y), and what
+// Queued, then folded: a request only appends sightings to lineage_seen (no unique key, so
+// concurrent requests naming the same job's edges never wait on each other's row locks),
+// and the rollup flusher folds them into lineage_edges (foldSightings) a moment later, as
+// it recomputes the daily rollup. Rewriting a job's edges inside each request made ingest
+// with inputs/outputs half as fast (four rows more per run, their locks queueing the
+// requests of concurrent clients); the graph now trails ingest as the rollup does.
+//
+// Kept to the day (SEEN_PRECISION_MS): a process queues a sighting only when an event falls
+// more than a day outside the range it knows for the edge (EdgeCache: what it queued or
+// folded), so a job's runs add about one sighting per edge a day whatever its schedule. A
+// process that has not seen the edge yet queues it, and the fold widens the stored range
+// exactly. A day is what the graph's questions need (who still reads Y), and what
 // retention prunes by.
 import { sql } from "drizzle-orm";
 import type { Executor, Store } from "../db/client.ts";
@@ -60,12 +65,12 @@ export class EdgeSet {
 }
 
 /**
- * The seen-ranges of edges this process wrote or read, so runs inside them skip the store.
- * A range here may be narrower than the stored one (another replica widened it), never
- * wider: the worst a stale entry costs is one write the store did not need. Edges deleted
- * under a running process are the exception: retention only drops edges not seen for its
- * whole period, which any new event falls far outside of (so it writes them again); edges
- * deleted by hand stay unknown until the process restarts (or Ingestor.resetCaches()).
+ * The seen-ranges of edges this process queued, so runs inside them queue nothing. A range
+ * here may be narrower than the stored one (another replica widened it), never wider: the
+ * worst a stale entry costs is a sighting the store did not need. Edges deleted under a
+ * running process are the exception: retention only drops edges not seen for its whole
+ * period, which any new event falls far outside of (so it queues them again); edges deleted
+ * by hand stay unknown until the process restarts (or Ingestor.resetCaches()).
  */
 export class EdgeCache {
   private readonly seen = new Map<string, Seen>();
@@ -76,7 +81,7 @@ export class EdgeCache {
     return this.seen.get(k);
   }
 
-  /** Adds what a committed transaction wrote or read. */
+  /** Adds what a committed transaction queued. */
   merge(entries: Map<string, Seen>): void {
     if (this.seen.size + entries.size > this.max) this.seen.clear();
     for (const [k, v] of entries) this.seen.set(k, v);
@@ -87,88 +92,75 @@ export class EdgeCache {
   }
 }
 
-interface StoredRow {
-  job_id: number;
-  direction: string;
-  dataset: string;
-  first_ms: number | string;
-  last_ms: number | string;
-}
-
 /**
- * Writes the edges whose range the store does not already hold (to the day): new ones are
- * inserted, known ones widened. Returns the ranges to remember once the transaction commits.
+ * Queues sightings of the edges whose range this process does not know to hold them (to the
+ * day). Returns the ranges to remember once the transaction commits (their count is how many
+ * sightings were queued).
  */
-export async function writeEdges(
+export async function queueEdges(
   store: Store,
   tx: Executor,
   edges: EdgeSet,
   cache: EdgeCache,
 ): Promise<Map<string, Seen>> {
-  const learned = new Map<string, Seen>();
-  const writes: Edge[] = [];
-  const write = (k: string, e: Edge, have: Seen | undefined) => {
-    learned.set(k, have ? widen(widen(have, e.first), e.last) : { first: e.first, last: e.last });
-    writes.push(e);
-  };
-  const unknown: [string, Edge][] = [];
+  const queued = new Map<string, Seen>();
+  const rows: { job_id: number; direction: string; dataset: string; first_seen: Date; last_seen: Date }[] =
+    [];
   for (const [k, e] of edges.entries()) {
     const known = cache.get(k);
-    if (!known) unknown.push([k, e]);
-    else if (!inside(known, e)) write(k, e, known);
+    if (known && inside(known, e)) continue;
+    queued.set(k, known ? widen(widen(known, e.first), e.last) : { first: e.first, last: e.last });
+    rows.push({
+      job_id: e.jobId,
+      direction: e.direction,
+      dataset: e.dataset,
+      first_seen: e.first,
+      last_seen: e.last,
+    });
   }
-  // Ranges the store holds for edges this process has not seen: most exist already.
-  const stored = new Map<string, Seen>();
-  for (const chunk of jsonChunks(
-    unknown.map(([, e]) => ({ job_id: e.jobId, direction: e.direction, dataset: e.dataset })),
-  )) {
-    const rows = await store.query<StoredRow>(
-      sql`SELECT e.job_id, e.direction, e.dataset, (extract(epoch from e.first_seen) * 1000)::float8 AS first_ms,
-            (extract(epoch from e.last_seen) * 1000)::float8 AS last_ms
-          FROM jsonb_to_recordset(${chunk.param}) AS x(job_id int, direction text, dataset text)
-          JOIN lineage_edges e ON e.job_id = x.job_id AND e.direction = x.direction AND e.dataset = x.dataset`,
-      tx,
-    );
-    for (const r of rows)
-      stored.set(edgeKey(Number(r.job_id), r.direction, r.dataset), {
-        first: new Date(Number(r.first_ms)),
-        last: new Date(Number(r.last_ms)),
-      });
-  }
-  for (const [k, e] of unknown) {
-    const have = stored.get(k);
-    if (have && inside(have, e)) learned.set(k, have);
-    else write(k, e, have);
-  }
-  if (writes.length === 0) return learned;
-  // Sorted, so concurrent writers lock shared rows in one order (no deadlocks).
-  writes.sort(
-    (a, b) =>
-      a.jobId - b.jobId ||
-      (a.direction < b.direction ? -1 : a.direction > b.direction ? 1 : 0) ||
-      (a.dataset < b.dataset ? -1 : a.dataset > b.dataset ? 1 : 0),
-  );
-  const rows = writes.map((e) => ({
-    job_id: e.jobId,
-    direction: e.direction,
-    dataset: e.dataset,
-    first_seen: e.first,
-    last_seen: e.last,
-  }));
   for (const chunk of jsonChunks(rows)) {
     await store.query(
-      sql`INSERT INTO lineage_edges AS e (job_id, direction, dataset, first_seen, last_seen)
+      sql`INSERT INTO lineage_seen (job_id, direction, dataset, first_seen, last_seen)
           SELECT job_id, direction, dataset, first_seen, last_seen
           FROM jsonb_to_recordset(${chunk.param})
-            AS x(job_id int, direction text, dataset text, first_seen timestamptz, last_seen timestamptz)
+            AS x(job_id int, direction text, dataset text, first_seen timestamptz, last_seen timestamptz)`,
+      tx,
+    );
+  }
+  return queued;
+}
+
+/**
+ * Folds up to `limit` of the oldest sightings into lineage_edges (one statement, so one
+ * transaction): new edges inserted, known ones' range widened (rows already covering it are
+ * left alone). Rows are written in key order, so two folders never deadlock. Returns how
+ * many sightings it took. Sightings of a job deleted meanwhile are dropped.
+ */
+export async function foldSightings(store: Store, limit: number): Promise<number> {
+  const [r] = await store.query<{ taken: number }>(
+    sql`WITH taken AS (
+          DELETE FROM lineage_seen
+          WHERE id IN (SELECT id FROM lineage_seen ORDER BY id LIMIT ${limit})
+          RETURNING job_id, direction, dataset, first_seen, last_seen
+        ),
+        k AS (
+          SELECT t.job_id, t.direction, t.dataset, min(t.first_seen) AS first_seen, max(t.last_seen) AS last_seen
+          FROM taken t WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id)
+          GROUP BY t.job_id, t.direction, t.dataset
+        ),
+        up AS (
+          INSERT INTO lineage_edges AS e (job_id, direction, dataset, first_seen, last_seen)
+          SELECT job_id, direction, dataset, first_seen, last_seen FROM k
+          ORDER BY job_id, direction, dataset
           ON CONFLICT (job_id, direction, dataset) DO UPDATE SET
             first_seen = least(e.first_seen, excluded.first_seen),
             last_seen = greatest(e.last_seen, excluded.last_seen)
-          WHERE excluded.first_seen < e.first_seen OR excluded.last_seen > e.last_seen`,
-      tx,
-    );
-  }
-  return learned;
+          WHERE excluded.first_seen < e.first_seen OR excluded.last_seen > e.last_seen
+          RETURNING 1
+        )
+        SELECT (SELECT count(*) FROM taken)::int AS taken, (SELECT count(*) FROM up)::int AS written`,
+  );
+  return Number(r?.taken ?? 0);
 }
 
 /** A dataset event that names its producing run only by run_id. */

@@ -13,6 +13,7 @@ interface Counts {
   jobs: number;
   dataset_updates: number;
   edges: number;
+  sightings: number;
   pending: number;
   event_ids: number;
 }
@@ -22,13 +23,22 @@ async function counts(t: TestApp): Promise<Counts> {
     sql`SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM jobs)::int AS jobs,
         (SELECT count(*) FROM dataset_updates)::int AS dataset_updates,
         (SELECT count(*) FROM lineage_edges)::int AS edges,
+        (SELECT count(*) FROM lineage_seen)::int AS sightings,
         (SELECT count(*) FROM lineage_pending_writes)::int AS pending,
         (SELECT count(*) FROM ingested_events)::int AS event_ids`,
   );
   return row!;
 }
 
-const NOTHING: Counts = { runs: 0, jobs: 0, dataset_updates: 0, edges: 0, pending: 0, event_ids: 0 };
+const NOTHING: Counts = {
+  runs: 0,
+  jobs: 0,
+  dataset_updates: 0,
+  edges: 0,
+  sightings: 0,
+  pending: 0,
+  event_ids: 0,
+};
 
 interface Refusal {
   status: number;
@@ -75,6 +85,8 @@ describeEachStore("inputs, outputs and bad_records over HTTP", (kind) => {
       { ...dataset, id: "clean", updated_at: "2026-11-21T06:05:00Z", bad_records: 0 },
     ]);
     assert.equal(res.status, 200, JSON.stringify(res.body));
+    // HTTP ingest leaves the rollup and the lineage fold to the background flusher.
+    await t.app.ingestor.rollups.flush();
     const runs = await t.store.query<{ external_id: string; bad: number | null }>(
       sql`SELECT external_id, bad_records::int AS bad FROM runs ORDER BY external_id`,
     );

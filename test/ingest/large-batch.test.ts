@@ -130,7 +130,7 @@ describeEachStore("large ingest batches", (kind) => {
     const w = watched(store);
     // applyOnly: the write alone (apply() then recomputes the daily rollup, in its own transaction).
     const result = await new Ingestor(w.store).applyOnly(batch);
-    assert.deepEqual(result, { accepted: batch.length, duplicates: 0, marked: 40 });
+    assert.deepEqual(result, { accepted: batch.length, duplicates: 0, marked: 40, sighted: 0 });
     assert.equal(w.seen.transactions, 1);
     const longest = Math.max(...w.seen.statements.map((s) => s.longest));
     assert.ok(
