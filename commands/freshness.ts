@@ -9,6 +9,7 @@
 // job J is what J writes plus what the other jobs of J's group, in J's environment, wrote
 // when they ran earlier on the day of J's latest run (the day in J's schedule time zone).
 // "Writes" means: J is the job of the run behind the dataset's latest update.
+import { impact } from "../src/db/queries/lineage.ts";
 import {
   type DatasetUpdates,
   datasetUpdates,
@@ -69,6 +70,8 @@ export type FreshnessData =
       copies: DatasetVerdict[];
       /** Every copy of that name, in any environment (where it exists when none is in the one asked). */
       everywhere: { namespace: string; writerEnv: string | null }[];
+      /** When the copy people mean is stale: what reads it downstream (the lineage graph). */
+      impact?: { known: boolean; jobs: string[]; datasets: number };
     }
   | {
       kind: "set";
@@ -229,14 +232,26 @@ export default defineMeasure<FreshnessData, FreshnessLead>({
     if (kind === "dataset") {
       const rows = await datasetUpdates(ctx.store, { name: name! }, asOf);
       const copies = rows.filter(inEnv).sort((a, b) => copyRank(b) - copyRank(a));
-      return {
+      const judged = copies.map((d) => judge(d, asOf));
+      const data: FreshnessData = {
         kind: "dataset",
         lead,
         name: name!,
         asOf,
-        copies: copies.map((d) => judge(d, asOf)),
+        copies: judged,
         everywhere: rows.map((r) => ({ namespace: r.namespace, writerEnv: r.writerEnv })),
       };
+      // A stale table's answer says what it holds up: its readers downstream.
+      const top = judged[0];
+      if (top?.stale) {
+        const i = await impact(ctx.store, { namespace: top.namespace, name: top.name });
+        data.impact = {
+          known: i.startEdges.read + i.startEdges.write > 0,
+          jobs: i.jobs.map((n) => n.name),
+          datasets: i.datasets.length,
+        };
+      }
+      return data;
     }
     if (kind === "job") {
       const job = await lineageJob(ctx.store, name!, env);
@@ -331,6 +346,17 @@ export default defineMeasure<FreshnessData, FreshnessLead>({
       if (v.owner) fields.push(["Owner", esc(v.owner)]);
       if (many) fields.push(["Where", code(v.namespace)]);
       if (fields.length) b.fields(fields);
+      if (d.impact)
+        b.section(
+          d.impact.jobs.length
+            ? `Downstream: ${d.impact.jobs.length} job${d.impact.jobs.length === 1 ? "" : "s"} read${d.impact.jobs.length === 1 ? "s" : ""} it or what is built from it (${d.impact.jobs
+                .slice(0, 5)
+                .map(code)
+                .join(
+                  ", ",
+                )}${d.impact.jobs.length > 5 ? ", …" : ""})${d.impact.datasets ? `, ${d.impact.datasets} dataset${d.impact.datasets === 1 ? "" : "s"} built from it` : ""}.`
+            : "Downstream: no known readers (no run has reported reading it).",
+        );
       const others = d.copies.slice(1).map((c) => itemLine(c, tz, d.asOf, true));
       if (others.length) b.list("Other copies", others);
       const n = v.updates;

@@ -176,6 +176,8 @@ interface JobSpec {
   hourly?: number;
   /** Upstream task in the same group: this job's slot is placed after its typical end. */
   after?: string;
+  /** Other tasks of the group whose output it reads too (lineage only: its start does not wait for them). */
+  reads?: string[];
   tz?: string;
   /** Typical duration in minutes. */
   min: number;
@@ -452,6 +454,8 @@ const GROUPS: GroupSpec[] = [
         task: "campaign_performance",
         tool: "dbt",
         after: "sessionize",
+        // Campaign performance is built from the attributed touchpoints as well.
+        reads: ["attribution_model"],
         min: 6,
         rows: 2_800,
         cores: 2,
@@ -1601,6 +1605,23 @@ export function generateDemoFleet(opts: { until: Date; days?: number; todayHours
   /** End of each job's run per UTC day, for placing downstream starts. */
   const ends = new Map<string, number>();
 
+  // What each job reads: its upstream's table and any other of its group's it names.
+  const readsOf = new Map<Job, { namespace: string; name: string }[]>();
+  const inputsOf = (job: Job) => {
+    let got = readsOf.get(job);
+    if (!got) {
+      const from = [
+        ...(job.upstream ? [job.upstream] : []),
+        ...(job.spec.reads ?? []).flatMap((t) =>
+          jobs.filter((j) => j.group.name === job.group.name && j.env === job.env && j.spec.task === t),
+        ),
+      ];
+      got = from.map((j) => ({ namespace: j.dsNamespace, name: j.spec.out }));
+      readsOf.set(job, got);
+    }
+    return got;
+  };
+
   // --- Runs and output datasets -------------------------------------------------------
   for (const job of jobs) {
     const perDay = new Map<string, number>();
@@ -1690,6 +1711,9 @@ export function generateDemoFleet(opts: { until: Date; days?: number; todayHours
         environment: job.env,
         tool: job.spec.tool,
         owner: job.group.owner,
+        // What it reads: the table its upstream job writes (a lineage edge; the write edge
+        // comes from the dataset event's run_id below).
+        ...(inputsOf(job).length ? { inputs: inputsOf(job) } : {}),
       };
       let event: RunEvent;
       if (endMs > horizon) {
