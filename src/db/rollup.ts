@@ -1,7 +1,7 @@
 // The per-job daily rollup (run_daily). Writers append (job, day) marks to rollup_dirty in
 // their own transaction; flushing recomputes those days from committed runs. Recomputing
 // (rather than incrementing) keeps p50/p95 exact and makes a flush idempotent. A flush also
-// folds the lineage sightings ingest queued the same way (lineage_seen → lineage_edges,
+// folds the lineage sightings ingest queued the same way (lineage_sightings → lineage_edges,
 // src/ingest/lineage.ts): the same deferred work after ingest, on the same schedule.
 import { type SQL, sql } from "drizzle-orm";
 import { foldSightings } from "../ingest/lineage.ts";

@@ -340,15 +340,22 @@ export const lineageEdges = pgTable(
 );
 
 // Sightings of edges queued by ingest (an append-only queue, like rollup_dirty): a request
-// only inserts here, so concurrent requests naming one job's edges never wait on each
+// only inserts here, so concurrent requests naming the same job's edges never wait on each
 // other's row locks; the rollup flusher folds them into lineage_edges (src/ingest/lineage.ts).
-export const lineageSeen = pgTable("lineage_seen", {
-  id: bigserial("id", { mode: "number" }).primaryKey(),
+// One row per job and seen-range, its datasets as lists, and no index: a run's edges are
+// one cheap row, not four rows and four index entries.
+export const lineageSightings = pgTable("lineage_sightings", {
   jobId: integer("job_id").notNull(),
-  direction: text("direction").$type<LineageDirection>().notNull(),
-  dataset: text("dataset").notNull(),
   firstSeen: tz("first_seen").notNull(),
   lastSeen: tz("last_seen").notNull(),
+  reads: text("reads")
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
+  writes: text("writes")
+    .array()
+    .notNull()
+    .default(sql`'{}'::text[]`),
 });
 
 // A dataset event's run_id whose run has not arrived yet: the write edge is made when a

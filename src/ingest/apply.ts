@@ -468,16 +468,24 @@ export class Ingestor {
   ): Promise<Map<string, { first: Date; last: Date }>> {
     const edges = new EdgeSet();
     const claims: WriteClaim[] = [];
+    // A request names the same datasets run after run: each lineage name computed once.
+    const names = new Map<string, string>();
+    const nameOf = (d: { namespace: string; name: string }): string => {
+      const k = `${d.namespace}\u001f${d.name}`;
+      let n = names.get(k);
+      if (n === undefined) names.set(k, (n = lineageName(d)));
+      return n;
+    };
     const declared = (e: RunEvent | JobEvent, at: Date | undefined) => {
       if (!at || (!e.inputs && !e.outputs)) return;
       const jobId = jobIds.get(key(e.namespace, e.job))!;
-      for (const d of e.inputs ?? []) edges.add(jobId, "read", lineageName(d), at);
-      for (const d of e.outputs ?? []) edges.add(jobId, "write", lineageName(d), at);
+      for (const d of e.inputs ?? []) edges.add(jobId, "read", nameOf(d), at);
+      for (const d of e.outputs ?? []) edges.add(jobId, "write", nameOf(d), at);
     };
     for (const r of runs) declared(r, r.eventTime);
     for (const j of jobsEv) declared(j, j.at);
     for (const d of datasetsEv) {
-      const dataset = lineageName({ namespace: d.namespace, name: d.dataset });
+      const dataset = nameOf({ namespace: d.namespace, name: d.dataset });
       if (d.producer) {
         edges.add(jobIds.get(key(d.producer.namespace, d.producer.job))!, "write", dataset, d.updatedAt);
       } else if (d.runId !== undefined) claims.push({ runExternalId: d.runId, dataset, at: d.updatedAt });

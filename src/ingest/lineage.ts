@@ -3,7 +3,7 @@
 // An edge seen again only widens [first_seen, last_seen]; the times are the events' own,
 // so replays and late events land where they belong and the order of arrival is free.
 //
-// Queued, then folded: a request only appends sightings to lineage_seen (no unique key, so
+// Queued, then folded: a request only appends sightings to lineage_sightings (no key, so
 // concurrent requests naming the same job's edges never wait on each other's row locks),
 // and the rollup flusher folds them into lineage_edges (foldSightings) a moment later, as
 // it recomputes the daily rollup. Rewriting a job's edges inside each request made ingest
@@ -94,8 +94,8 @@ export class EdgeCache {
 
 /**
  * Queues sightings of the edges whose range this process does not know to hold them (to the
- * day). Returns the ranges to remember once the transaction commits (their count is how many
- * sightings were queued).
+ * day): one row per job and seen-range, the datasets it read and wrote as lists. Returns the
+ * ranges to remember once the transaction commits (their count is the edges sighted).
  */
 export async function queueEdges(
   store: Store,
@@ -104,26 +104,29 @@ export async function queueEdges(
   cache: EdgeCache,
 ): Promise<Map<string, Seen>> {
   const queued = new Map<string, Seen>();
-  const rows: { job_id: number; direction: string; dataset: string; first_seen: Date; last_seen: Date }[] =
-    [];
+  const rows = new Map<
+    string,
+    { job_id: number; first_seen: Date; last_seen: Date; reads: string[]; writes: string[] }
+  >();
   for (const [k, e] of edges.entries()) {
     const known = cache.get(k);
     if (known && inside(known, e)) continue;
     queued.set(k, known ? widen(widen(known, e.first), e.last) : { first: e.first, last: e.last });
-    rows.push({
-      job_id: e.jobId,
-      direction: e.direction,
-      dataset: e.dataset,
-      first_seen: e.first,
-      last_seen: e.last,
-    });
+    // The edges of one run share its job and range: one row.
+    const rk = `${e.jobId}\u001f${e.first.getTime()}\u001f${e.last.getTime()}`;
+    let row = rows.get(rk);
+    if (!row) {
+      row = { job_id: e.jobId, first_seen: e.first, last_seen: e.last, reads: [], writes: [] };
+      rows.set(rk, row);
+    }
+    (e.direction === "read" ? row.reads : row.writes).push(e.dataset);
   }
-  for (const chunk of jsonChunks(rows)) {
+  for (const chunk of jsonChunks([...rows.values()])) {
     await store.query(
-      sql`INSERT INTO lineage_seen (job_id, direction, dataset, first_seen, last_seen)
-          SELECT job_id, direction, dataset, first_seen, last_seen
+      sql`INSERT INTO lineage_sightings (job_id, first_seen, last_seen, reads, writes)
+          SELECT job_id, first_seen, last_seen, reads, writes
           FROM jsonb_to_recordset(${chunk.param})
-            AS x(job_id int, direction text, dataset text, first_seen timestamptz, last_seen timestamptz)`,
+            AS x(job_id int, first_seen timestamptz, last_seen timestamptz, reads text[], writes text[])`,
       tx,
     );
   }
@@ -131,22 +134,28 @@ export async function queueEdges(
 }
 
 /**
- * Folds up to `limit` of the oldest sightings into lineage_edges (one statement, so one
+ * Folds up to `limit` sightings (rows) into lineage_edges, in one statement (so one
  * transaction): new edges inserted, known ones' range widened (rows already covering it are
- * left alone). Rows are written in key order, so two folders never deadlock. Returns how
- * many sightings it took. Sightings of a job deleted meanwhile are dropped.
+ * left alone), written in key order, so two folders never deadlock. The queue has no index
+ * (its rows are taken by their physical address). Sightings of a job deleted meanwhile are
+ * dropped. Returns how many rows it took.
  */
 export async function foldSightings(store: Store, limit: number): Promise<number> {
   const [r] = await store.query<{ taken: number }>(
     sql`WITH taken AS (
-          DELETE FROM lineage_seen
-          WHERE id IN (SELECT id FROM lineage_seen ORDER BY id LIMIT ${limit})
-          RETURNING job_id, direction, dataset, first_seen, last_seen
+          DELETE FROM lineage_sightings
+          WHERE ctid IN (SELECT ctid FROM lineage_sightings LIMIT ${limit})
+          RETURNING job_id, first_seen, last_seen, reads, writes
+        ),
+        seen AS (
+          SELECT job_id, 'read' AS direction, d AS dataset, first_seen, last_seen FROM taken, unnest(reads) AS d
+          UNION ALL
+          SELECT job_id, 'write', d, first_seen, last_seen FROM taken, unnest(writes) AS d
         ),
         k AS (
-          SELECT t.job_id, t.direction, t.dataset, min(t.first_seen) AS first_seen, max(t.last_seen) AS last_seen
-          FROM taken t WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.id = t.job_id)
-          GROUP BY t.job_id, t.direction, t.dataset
+          SELECT s.job_id, s.direction, s.dataset, min(s.first_seen) AS first_seen, max(s.last_seen) AS last_seen
+          FROM seen s WHERE EXISTS (SELECT 1 FROM jobs j WHERE j.id = s.job_id)
+          GROUP BY s.job_id, s.direction, s.dataset
         ),
         up AS (
           INSERT INTO lineage_edges AS e (job_id, direction, dataset, first_seen, last_seen)

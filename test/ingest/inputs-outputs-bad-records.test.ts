@@ -23,7 +23,7 @@ async function counts(t: TestApp): Promise<Counts> {
     sql`SELECT (SELECT count(*) FROM runs)::int AS runs, (SELECT count(*) FROM jobs)::int AS jobs,
         (SELECT count(*) FROM dataset_updates)::int AS dataset_updates,
         (SELECT count(*) FROM lineage_edges)::int AS edges,
-        (SELECT count(*) FROM lineage_seen)::int AS sightings,
+        (SELECT count(*) FROM lineage_sightings)::int AS sightings,
         (SELECT count(*) FROM lineage_pending_writes)::int AS pending,
         (SELECT count(*) FROM ingested_events)::int AS event_ids`,
   );

@@ -268,7 +268,7 @@ describeEachStore("lineage edges from ingest", (kind) => {
     await expect("10 10:00", "12 09:30");
     await other.apply([run("etl", "h", "09 09:00", io)]);
     await expect("09 09:00", "12 09:30");
-    const [queue] = await store.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lineage_seen`);
+    const [queue] = await store.query<{ n: number }>(sql`SELECT count(*)::int AS n FROM lineage_sightings`);
     assert.equal(queue!.n, 0, "every sighting folded");
   });
 
