@@ -394,7 +394,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "refresh_history",
-    re: /\b(?:(?:refresh|update|load|delivery|landing) (?:history|log|timeline)|history of (?:the )?(?:updates|refreshes|loads)|(?:updates|refreshes|loads) history|(?:last|latest|recent|past) (?:\d+ |few |several )?(?:updates|refreshes|loads)(?: of| to| for)?|when (?:was|has|did) (?:the )?NAME (?:been )?(?:updated|refreshed|loaded) (?:recently|lately|this week|over time)|how often (?:is|was|does) (?:the )?NAME (?:get )?(?:updated|refreshed|loaded)|update cadence|refresh cadence)\b/,
+    re: /\b(?:(?:refresh|update|load|delivery|landing) (?:history|log|timeline)|history of (?:the )?(?:updates|refreshes|loads)|(?:updates|refreshes|loads) history|(?:last|latest|recent|past) (?:\d+ |few |several )?(?:updates|refreshes|loads)(?: of| to| for)?|when (?:was|has|did) (?:the )?NAME (?:been )?(?:updated|refreshed|loaded) (?:recently|lately|this week|over time)|how often (?:is|was|does) (?:the )?NAME (?:get )?(?:updated|refreshed|loaded)|update cadence|refresh cadence|(?:show|list|give)(?: me)? (?:the )?(?:updates|refreshes|loads)|(?:updates|refreshes|loads) (?:of|to|for) NAME)\b/,
     weight: 7,
   },
   {
@@ -404,7 +404,7 @@ const CUES: Cue[] = [
   },
   {
     measure: "anomalies",
-    re: /\b(?:anomal\w*|outliers?|abnormal\w*|(?:volume|row count|rows?) (?:drop|spike|dip)s?|(?:drop|spike|dip)s? in (?:volume|rows|row count)|unusual (?:behaviou?r|activity|patterns?)|odd (?:behaviou?r|patterns?)|anything (?:unusual|odd|weird|strange|off)|(?:weird|strange|odd) (?:runs?|numbers))\b/,
+    re: /\b(?:anomal\w*|outliers?|abnormal\w*|(?:volume|row count|rows?) (?:drop|spike|dip)s?|(?:drop|spike|dip)s? in (?:volume|rows|row count)|unusual (?:behaviou?r|activity|patterns?)|odd (?:behaviou?r|patterns?)|anything (?:unusual|odd|weird|strange|off)|(?:weird|strange|odd) (?:runs?|numbers)|look(?:s|ed|ing)? (?:weird|odd|strange|unusual|abnormal))\b/,
     weight: 6,
   },
   {
@@ -887,7 +887,7 @@ export function parseFrame(input: string, ctx: ParseContext): Parsed {
   // too, so whichever was meant is answered (every corpus writer read it as "when").
   if (
     measure === "duration" &&
-    /\blast run ?time\b/.test(cueText) &&
+    /\blast run time\b/.test(cueText) &&
     !/\b(?:how long|took|take)\b/.test(cueText)
   ) {
     const { stat: _stat, ...rest } = frame;
@@ -938,7 +938,7 @@ const SUPPORT: Partial<Record<Measure, RegExp>> = {
     /^(?:stale|late|wrong|down|broken|fail\w*|delayed|use[sd]?|reads?|after|chain|deep|levels?|hops?|else)$/,
   owner: /^(?:team|contact|ping|responsible)$/,
   bad_records: /^(?:many|count|rate|share|load\w*|ingest\w*)$/,
-  sla: /^(?:data|our|we|hit|meet|met|target\w*|percent\w*|rate|time|on)$/,
+  sla: /^(?:data|our|we|hit|meet|met|target\w*|percent\w*|rate|time|on|within|inside|do|did)$/,
   deploy_impact: /^(?:last|latest|recent|deploy\w*|release\w*|rollout\w*|new|version|since|after)$/,
   refresh_history: /^(?:show|list|history|times?|rows|gaps?|when|updates?|refresh\w*|data)$/,
   anomalies: /^(?:duration|rows?|volume|cpu|memory|runtime|cost|any|detected|flagged|spotted)$/,
@@ -1683,6 +1683,9 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
       frame.stat = "median";
     else if (/\b(?:total|in total|altogether|combined|sum)\b/.test(t)) frame.stat = "total";
   }
+  // "cpu anomalies", "outliers in memory": only that figure's series.
+  if (frame.measure === "anomalies" && /\b(?:cpu|mem\w*|ram)\b/.test(t))
+    frame.figure = /\b(?:mem\w*|ram)\b/.test(t) ? "memory" : "cpu";
   if (frame.measure === "resources")
     frame.figure = /\b(?:mem\w*|ram|oom|heap|gb|mb)\b/.test(t) && !/\bcpu\b/.test(t) ? "memory" : "cpu";
   decorateRank(frame, t);
