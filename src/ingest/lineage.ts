@@ -1,5 +1,5 @@
-// Lineage edges written by ingest, inside the request's transaction (src/ingest/apply.ts):
-// job → dataset, read or write, keyed by the dataset's lineage name (dataset-names.ts).
+// Lineage edges from ingest (src/ingest/apply.ts, in the request's transaction): job →
+// dataset, read or write, keyed by the dataset's lineage name (dataset-names.ts).
 // An edge seen again only widens [first_seen, last_seen]; the times are the events' own,
 // so replays and late events land where they belong and the order of arrival is free.
 //
@@ -21,7 +21,7 @@ import type { Executor, Store } from "../db/client.ts";
 import type { LineageDirection } from "../db/schema.ts";
 import { jsonChunks } from "../db/sql.ts";
 
-/** How far outside an edge's known [first, last] seen an event must fall to rewrite it. */
+/** How far outside an edge's known [first, last] seen an event must fall to queue a sighting. */
 export const SEEN_PRECISION_MS = 86_400_000;
 
 interface Seen {
