@@ -1649,7 +1649,13 @@ function decorate(frame: Frame, t: string, mentions: Mention[], asks: boolean): 
     // "revenue rec ok", "gl summary broken": a name and a state.
     (frame.measure === "status" &&
       /^NAME\s+(?:ok|okay|fine|healthy|alright|green|broken|failing|down|good)$/.test(t));
-  if (yesNo) frame.polarity = absentCue(frame.measure, t) ? "absent" : "present";
+  // "numbers look old to me, is that data fresh or not": the question is the last clause
+  // that asks; what comes before it is context.
+  const asked = [
+    ...t.matchAll(/\b(?:is|are|was|were|did|does|has|have)\s+(?:that|it|this|the|they|NAME)\b/g),
+  ].pop();
+  const clause = asked && asked.index > 0 ? t.slice(asked.index) : t;
+  if (yesNo) frame.polarity = absentCue(frame.measure, clause) ? "absent" : "present";
   // Figures of one run ("the last X run", "took last time"): the last run's figure.
   const figure = ["duration", "cost", "resources", "rows"].includes(frame.measure);
   if (
