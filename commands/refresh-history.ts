@@ -61,14 +61,17 @@ export default defineMeasure<RefreshHistoryData>({
           `${d.usualGapMs !== null ? `, usually ${formatDuration(d.usualGapMs)} apart` : ""}` +
           `${late ? ` — ${late} came late (gap over ${LATE_FACTOR}× usual)` : ""}.`,
       );
-    // Pictures of the series, oldest first: rows per update and the gaps between updates.
-    const oldest = [...d.updates].reverse();
-    const pics: string[] = [];
-    if (oldest.filter((u) => u.rows !== null).length > 1)
-      pics.push(`rows \`${sparkline(oldest.map((u) => u.rows))}\``);
-    if (oldest.filter((u) => u.gapMs !== null).length > 1)
-      pics.push(`gaps \`${sparkline(oldest.map((u) => u.gapMs))}\``);
-    if (pics.length) b.section(`Oldest to newest: ${pics.join(" · ")}`);
+    // Pictures of each series (one per namespace), oldest first: rows per update and gaps.
+    for (const ns of new Set(d.updates.map((u) => u.namespace))) {
+      const oldest = d.updates.filter((u) => u.namespace === ns).reverse();
+      const pics: string[] = [];
+      if (oldest.filter((u) => u.rows !== null).length > 1)
+        pics.push(`rows \`${sparkline(oldest.map((u) => u.rows))}\``);
+      if (oldest.filter((u) => u.gapMs !== null).length > 1)
+        pics.push(`gaps \`${sparkline(oldest.map((u) => u.gapMs))}\``);
+      if (pics.length)
+        b.section(`${namespaces > 1 ? `In ${code(ns)}, oldest` : "Oldest"} to newest: ${pics.join(" · ")}`);
+    }
     b.list(
       "Newest first",
       d.updates.map((u) => {
